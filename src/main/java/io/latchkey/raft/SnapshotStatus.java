@@ -1,0 +1,7 @@
+package io.latchkey.raft;
+
+/** What the application reports after trying to send a snapshot to a follower. */
+public enum SnapshotStatus {
+    SnapshotFinish,
+    SnapshotFailure
+}

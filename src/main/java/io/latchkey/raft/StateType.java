@@ -1,0 +1,9 @@
+package io.latchkey.raft;
+
+/** The role of a node. Constant names are printed as etcd prints them. */
+public enum StateType {
+    StateFollower,
+    StateCandidate,
+    StateLeader,
+    StatePreCandidate
+}
