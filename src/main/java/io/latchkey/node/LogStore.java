@@ -1,0 +1,39 @@
+package io.latchkey.node;
+
+import com.google.protobuf.ByteString;
+import io.latchkey.raft.Storage;
+import io.latchkey.raft.raftpb.ConfState;
+import io.latchkey.raft.raftpb.Entry;
+import io.latchkey.raft.raftpb.HardState;
+import io.latchkey.raft.raftpb.Snapshot;
+
+import java.util.List;
+
+/**
+ * The replica's durable Raft log: what raft reads through {@link #storage()} and what the
+ * replica writes for each Ready.
+ */
+public interface LogStore extends AutoCloseable {
+    /** The log as the raft core reads it; reflects every completed {@link #persist}. */
+    Storage storage();
+
+    /**
+     * Makes one Ready's state durable in a single atomic write. Writing an entry at index i
+     * discards every stored entry at or after i. When this method returns, everything passed
+     * survives a crash; if it throws, nothing of it may be acknowledged.
+     *
+     * @param hardState the new hard state, or the empty instance to keep the stored one
+     * @param entries   entries to append, possibly empty
+     * @param snapshot  a snapshot received from the leader, or the empty instance
+     */
+    void persist(HardState hardState, List<Entry> entries, Snapshot snapshot);
+
+    /** Records a snapshot of the state machine as of {@code index}, durably. */
+    void saveSnapshot(long index, ConfState confState, ByteString data);
+
+    /** Drops the log before {@code index}; a snapshot at or after it must have been saved. */
+    void compact(long index);
+
+    @Override
+    void close();
+}

@@ -1,0 +1,510 @@
+package io.latchkey.node;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.latchkey.node.proto.AppliedRequest;
+import io.latchkey.node.proto.Command;
+import io.latchkey.node.proto.Member;
+import io.latchkey.node.proto.ReplicaSnapshot;
+import io.latchkey.raft.Config;
+import io.latchkey.raft.Logger;
+import io.latchkey.raft.ProposalDroppedException;
+import io.latchkey.raft.RaftException;
+import io.latchkey.raft.RawNode;
+import io.latchkey.raft.ReadOnlyOption;
+import io.latchkey.raft.ReadState;
+import io.latchkey.raft.Ready;
+import io.latchkey.raft.SnapshotStatus;
+import io.latchkey.raft.SoftState;
+import io.latchkey.raft.Status;
+import io.latchkey.raft.raftpb.ConfChange;
+import io.latchkey.raft.raftpb.ConfChangeV2;
+import io.latchkey.raft.raftpb.ConfChanges;
+import io.latchkey.raft.raftpb.ConfState;
+import io.latchkey.raft.raftpb.Entry;
+import io.latchkey.raft.raftpb.Message;
+import io.latchkey.raft.raftpb.MessageType;
+import io.latchkey.raft.raftpb.Snapshot;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One member of a Latchkey cluster: a {@link RawNode} with its durable log, its peers and
+ * its state machine. It is single-threaded and deterministic — every method must be called
+ * from one thread (the {@link ReplicaLoop}'s in production, the simulator's in tests) and
+ * it reads no clock: time arrives as {@link #tick()}.
+ *
+ * <p>{@link #processReady()} handles a Ready in etcd's documented order: (1) messages that
+ * promise nothing about local durability (the leader's appends and heartbeats) are sent
+ * while (2) the entries, hard state and snapshot are persisted in one durable write; (3) the
+ * remaining messages (votes, append acknowledgements) are sent only after that; (4) the
+ * snapshot and the committed entries are applied; (5) the node is advanced.
+ */
+public final class Replica {
+    private final ReplicaConfig config;
+    private final LogStore logStore;
+    private final PeerTransport transport;
+    private final StateMachine stateMachine;
+    private final Logger logger;
+    private final RawNode rawNode;
+    private final CrashPoints crashPoints;
+
+    private final Map<Long, Member> members = new TreeMap<>();
+    private final Map<Long, CompletableFuture<ByteString>> pendingProposals = new HashMap<>();
+    private final Map<Long, PendingRead> pendingReads = new HashMap<>();
+    private final List<PendingRead> readsWaitingForApply = new ArrayList<>();
+    /** Results of idempotent requests in apply order; evicted oldest first, the same on every replica. */
+    private final LinkedHashMap<String, AppliedRequest> appliedRequests = new LinkedHashMap<>();
+
+    private ConfState confState;
+    private long appliedIndex;
+    private long snapshotIndex;
+    private long nextProposalId = 1;
+    private long nextReadId = 1;
+    private long knownLeader;
+    private long term;
+
+    private record PendingRead(long id, CompletableFuture<Long> result, long[] index) {
+    }
+
+    public Replica(ReplicaConfig config, LogStore logStore, PeerTransport transport, StateMachine stateMachine,
+                   Logger logger, CrashPoints crashPoints) {
+        this.config = config;
+        this.logStore = logStore;
+        this.transport = transport;
+        this.stateMachine = stateMachine;
+        this.logger = logger;
+        this.crashPoints = crashPoints;
+        Snapshot snapshot = logStore.storage().snapshot();
+        this.confState = logStore.storage().initialState().confState();
+        if (!Ready.isEmptySnap(snapshot)) {
+            restoreFromSnapshot(snapshot);
+        }
+        Config raftConfig = config.raftConfig(logStore.storage(), logger).applied(appliedIndex);
+        this.rawNode = new RawNode(raftConfig);
+    }
+
+    /** Starts a new cluster of {@code initialMembers}; the log must be empty. */
+    public void bootstrap(List<Member> initialMembers) {
+        rawNode.bootstrap(initialMembers.stream()
+                .map(m -> new io.latchkey.raft.Peer(m.getId(), m.toByteString()))
+                .toList());
+    }
+
+    public long id() {
+        return config.nodeId();
+    }
+
+    public void tick() {
+        rawNode.tick();
+    }
+
+    public void campaign() {
+        rawNode.campaign();
+    }
+
+    /** A message from a peer; messages the node refuses (e.g. from non-members) are dropped. */
+    public void receive(Message message) {
+        try {
+            rawNode.step(message);
+        } catch (RaftException e) {
+            logger.debug("%x dropped %s from %x: %s", config.nodeId(), message.getType(), message.getFrom(), e.getMessage());
+        }
+    }
+
+    public void unreachable(long peerId) {
+        rawNode.reportUnreachable(peerId);
+    }
+
+    public void snapshotSent(long peerId, boolean delivered) {
+        rawNode.reportSnapshot(peerId, delivered ? SnapshotStatus.SnapshotFinish : SnapshotStatus.SnapshotFailure);
+    }
+
+    /**
+     * Proposes a command. The future completes with the state machine's result once the
+     * command is applied here, or fails with {@link ReplicaException} when its fate is not
+     * known (leader lost) or it was refused.
+     *
+     * @param idempotencyKey empty, or a client key: a command with a key already applied is
+     *                       not applied again and completes with the first result
+     */
+    public CompletableFuture<ByteString> propose(ByteString payload, String idempotencyKey) {
+        long proposalId = nextProposalId++;
+        Command command = Command.newBuilder()
+                .setProposer(config.nodeId())
+                .setProposalId(proposalId)
+                .setIdempotencyKey(idempotencyKey)
+                .setPayload(payload)
+                .build();
+        CompletableFuture<ByteString> result = new CompletableFuture<>();
+        if (knownLeader == 0) {
+            result.completeExceptionally(ReplicaException.noLeader());
+            return result;
+        }
+        try {
+            rawNode.propose(command.toByteString());
+        } catch (ProposalDroppedException e) {
+            result.completeExceptionally(ReplicaException.dropped());
+            return result;
+        }
+        pendingProposals.put(proposalId, result);
+        return result;
+    }
+
+    /**
+     * Proposes a membership change; completes with the new configuration once applied here.
+     * The change's {@code id} must be unique among this replica's pending changes.
+     */
+    public CompletableFuture<ByteString> proposeConfChange(ConfChange change) {
+        CompletableFuture<ByteString> result = new CompletableFuture<>();
+        if (knownLeader == 0) {
+            result.completeExceptionally(ReplicaException.noLeader());
+            return result;
+        }
+        try {
+            rawNode.proposeConfChange(change);
+        } catch (ProposalDroppedException e) {
+            result.completeExceptionally(ReplicaException.dropped());
+            return result;
+        }
+        pendingProposals.put(confChangeKey(change.getId()), result);
+        return result;
+    }
+
+    /** Asks the leader to hand leadership to {@code transferee}. */
+    public void transferLeadership(long transferee) {
+        rawNode.transferLeader(transferee);
+    }
+
+    /**
+     * A linearizable read barrier: completes with an index once this replica has applied
+     * everything committed when the read was requested. {@code mode} picks a quorum round
+     * ({@code ReadOnlySafe}) or the leader's lease ({@code ReadOnlyLeaseBased}).
+     */
+    public CompletableFuture<Long> readBarrier(ReadOnlyOption mode) {
+        long readId = nextReadId++;
+        PendingRead read = new PendingRead(readId, new CompletableFuture<>(), new long[]{-1});
+        if (knownLeader == 0) {
+            read.result().completeExceptionally(ReplicaException.noLeader());
+            return read.result();
+        }
+        pendingReads.put(readId, read);
+        rawNode.readIndex(ByteString.copyFrom(ByteBuffer.allocate(Long.BYTES).putLong(0, readId)), mode);
+        return read.result();
+    }
+
+    public long appliedIndex() {
+        return appliedIndex;
+    }
+
+    public long leaderId() {
+        return knownLeader;
+    }
+
+    public long term() {
+        return term;
+    }
+
+    public Status status() {
+        return rawNode.status();
+    }
+
+    /** Members by id, as of the last applied configuration change. */
+    public Map<Long, Member> members() {
+        return Map.copyOf(members);
+    }
+
+    public boolean hasReady() {
+        return rawNode.hasReady();
+    }
+
+    /** Handles one Ready in the documented order; see the class comment. */
+    public void processReady() {
+        Ready rd = rawNode.ready();
+        if (rd.softState() != null) {
+            onSoftState(rd.softState());
+        }
+        if (!Ready.isEmptyHardState(rd.hardState())) {
+            term = rd.hardState().getTerm();
+        }
+
+        List<Message> afterPersist = new ArrayList<>();
+        List<Message> beforePersist = new ArrayList<>();
+        for (Message m : rd.messages()) {
+            if (promisesDurability(m.getType())) {
+                afterPersist.add(m);
+            } else {
+                beforePersist.add(m);
+            }
+        }
+        // Appends and heartbeats only promise what is durable already (the leader's term and
+        // vote were persisted before it could win), so they may overlap with the write.
+        transport.send(beforePersist);
+
+        crashPoints.reach(CrashPoints.Point.BEFORE_PERSIST);
+        logStore.persist(rd.hardState(), rd.entries(), rd.snapshot());
+        crashPoints.reach(CrashPoints.Point.AFTER_PERSIST);
+
+        transport.send(afterPersist);
+
+        if (!Ready.isEmptySnap(rd.snapshot())) {
+            crashPoints.reach(CrashPoints.Point.BEFORE_SNAPSHOT_APPLY);
+            restoreFromSnapshot(rd.snapshot());
+            crashPoints.reach(CrashPoints.Point.AFTER_SNAPSHOT_APPLY);
+        }
+        if (!rd.committedEntries().isEmpty()) {
+            crashPoints.reach(CrashPoints.Point.BEFORE_APPLY);
+            for (Entry entry : rd.committedEntries()) {
+                apply(entry);
+            }
+            crashPoints.reach(CrashPoints.Point.AFTER_APPLY);
+        }
+        for (ReadState rs : rd.readStates()) {
+            onReadState(rs);
+        }
+        releaseReads();
+        maybeSnapshot();
+        rawNode.advance(rd);
+    }
+
+    private static boolean promisesDurability(MessageType type) {
+        return type == MessageType.MsgAppResp || type == MessageType.MsgVoteResp || type == MessageType.MsgPreVoteResp;
+    }
+
+    private void onSoftState(SoftState softState) {
+        long previousLeader = knownLeader;
+        knownLeader = softState.lead();
+        if (previousLeader != knownLeader) {
+            // Proposals in flight may still commit under the new leader, or may be lost: their
+            // fate is unknown here. Callers retry with their idempotency key.
+            failAll(pendingProposals.values(), ReplicaException.leaderChanged());
+            pendingProposals.clear();
+            // Read requests are only answered by the leader that received them.
+            for (PendingRead read : pendingReads.values()) {
+                read.result().completeExceptionally(ReplicaException.leaderChanged());
+            }
+            pendingReads.clear();
+        }
+    }
+
+    private void onReadState(ReadState rs) {
+        if (rs.requestCtx().size() != Long.BYTES) {
+            return;
+        }
+        long readId = rs.requestCtx().asReadOnlyByteBuffer().getLong();
+        PendingRead read = pendingReads.remove(readId);
+        if (read != null) {
+            read.index()[0] = rs.index();
+            readsWaitingForApply.add(read);
+        }
+    }
+
+    private void releaseReads() {
+        readsWaitingForApply.removeIf(read -> {
+            if (read.index()[0] <= appliedIndex) {
+                read.result().complete(appliedIndex);
+                return true;
+            }
+            return false;
+        });
+    }
+
+    private void apply(Entry entry) {
+        switch (entry.getType()) {
+            case EntryNormal -> applyCommand(entry);
+            case EntryConfChange -> {
+                ConfChange change = parseConfChange(entry);
+                applyConfChange(ConfChanges.asV2(change), change.getId());
+            }
+            case EntryConfChangeV2 -> applyConfChange(parseConfChangeV2(entry), 0);
+        }
+        appliedIndex = entry.getIndex();
+    }
+
+    private void applyCommand(Entry entry) {
+        if (entry.getData().isEmpty()) {
+            // A new leader's empty entry.
+            return;
+        }
+        Command command;
+        try {
+            command = Command.parseFrom(entry.getData());
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("undecodable command at index " + entry.getIndex(), e);
+        }
+        ByteString result;
+        String key = command.getIdempotencyKey();
+        AppliedRequest earlier = key.isEmpty() ? null : appliedRequests.get(key);
+        if (earlier != null) {
+            result = earlier.getResult();
+        } else {
+            result = stateMachine.apply(entry.getIndex(), command.getPayload());
+            if (!key.isEmpty()) {
+                appliedRequests.put(key, AppliedRequest.newBuilder()
+                        .setIdempotencyKey(key).setIndex(entry.getIndex()).setResult(result).build());
+                while (appliedRequests.size() > config.idempotencyKeysMax()) {
+                    appliedRequests.remove(appliedRequests.keySet().iterator().next());
+                }
+            }
+        }
+        if (command.getProposer() == config.nodeId()) {
+            CompletableFuture<ByteString> waiting = pendingProposals.remove(command.getProposalId());
+            if (waiting != null) {
+                waiting.complete(result);
+            }
+        }
+    }
+
+    private void applyConfChange(ConfChangeV2 change, long changeId) {
+        confState = rawNode.applyConfChange(change);
+        for (var single : change.getChangesList()) {
+            switch (single.getType()) {
+                case ConfChangeAddNode, ConfChangeAddLearnerNode, ConfChangeUpdateNode -> {
+                    Member member = memberFromContext(change.getContext(), single.getNodeId());
+                    members.put(single.getNodeId(), member);
+                    if (single.getNodeId() != config.nodeId() && !member.getPeerUrl().isEmpty()) {
+                        transport.setPeer(single.getNodeId(), member.getPeerUrl());
+                    }
+                }
+                case ConfChangeRemoveNode -> {
+                    members.remove(single.getNodeId());
+                    if (single.getNodeId() != config.nodeId()) {
+                        transport.removePeer(single.getNodeId());
+                    }
+                }
+            }
+        }
+        CompletableFuture<ByteString> waiting = changeId == 0 ? null : pendingProposals.remove(confChangeKey(changeId));
+        if (waiting != null) {
+            waiting.complete(confState.toByteString());
+        }
+    }
+
+    /**
+     * Conf change proposals are matched by the id the proposer put into the V1 change; they
+     * live in the same map as commands under negative keys so they cannot collide.
+     */
+    private static long confChangeKey(long changeId) {
+        return -changeId - 1;
+    }
+
+    private static Member memberFromContext(ByteString context, long nodeId) {
+        if (context.isEmpty()) {
+            return Member.newBuilder().setId(nodeId).build();
+        }
+        try {
+            return Member.parseFrom(context).toBuilder().setId(nodeId).build();
+        } catch (InvalidProtocolBufferException e) {
+            return Member.newBuilder().setId(nodeId).build();
+        }
+    }
+
+    private static ConfChange parseConfChange(Entry entry) {
+        try {
+            return ConfChange.parseFrom(entry.getData());
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("undecodable conf change at index " + entry.getIndex(), e);
+        }
+    }
+
+    private static ConfChangeV2 parseConfChangeV2(Entry entry) {
+        try {
+            return ConfChangeV2.parseFrom(entry.getData());
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("undecodable conf change at index " + entry.getIndex(), e);
+        }
+    }
+
+    /** Snapshots the state machine every {@code snapshotEntries} applied entries and compacts the log. */
+    private void maybeSnapshot() {
+        if (appliedIndex - snapshotIndex < config.snapshotEntries()) {
+            return;
+        }
+        crashPoints.reach(CrashPoints.Point.BEFORE_SNAPSHOT_SAVE);
+        logStore.saveSnapshot(appliedIndex, confState, snapshotData());
+        snapshotIndex = appliedIndex;
+        crashPoints.reach(CrashPoints.Point.BEFORE_COMPACTION);
+        // Keep a margin of entries so that a follower slightly behind catches up from the
+        // log instead of needing the whole snapshot.
+        long compactIndex = appliedIndex - config.compactionMarginEntries();
+        if (compactIndex > logStore.storage().firstIndex()) {
+            logStore.compact(compactIndex);
+        }
+        crashPoints.reach(CrashPoints.Point.AFTER_COMPACTION);
+    }
+
+    private ByteString snapshotData() {
+        ByteArrayOutputStream state = new ByteArrayOutputStream();
+        try {
+            stateMachine.writeSnapshot(state);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return ReplicaSnapshot.newBuilder()
+                .setClusterId(config.clusterId())
+                .addAllMembers(members.values())
+                .addAllAppliedRequests(appliedRequests.values())
+                .setState(ByteString.copyFrom(state.toByteArray()))
+                .build()
+                .toByteString();
+    }
+
+    private void restoreFromSnapshot(Snapshot snapshot) {
+        ReplicaSnapshot data;
+        try {
+            data = ReplicaSnapshot.parseFrom(snapshot.getData());
+            stateMachine.restoreSnapshot(data.getState().newInput());
+        } catch (IOException e) {
+            throw new IllegalStateException("unreadable snapshot at index " + snapshot.getMetadata().getIndex(), e);
+        }
+        members.clear();
+        for (Member m : data.getMembersList()) {
+            members.put(m.getId(), m);
+            if (m.getId() != config.nodeId() && !m.getPeerUrl().isEmpty()) {
+                transport.setPeer(m.getId(), m.getPeerUrl());
+            }
+        }
+        appliedRequests.clear();
+        for (AppliedRequest r : data.getAppliedRequestsList()) {
+            appliedRequests.put(r.getIdempotencyKey(), r);
+        }
+        confState = snapshot.getMetadata().getConfState();
+        appliedIndex = snapshot.getMetadata().getIndex();
+        snapshotIndex = appliedIndex;
+    }
+
+    /** Fails every waiting caller; the replica is being stopped. */
+    void failPending(ReplicaException reason) {
+        failAll(pendingProposals.values(), reason);
+        pendingProposals.clear();
+        for (PendingRead read : pendingReads.values()) {
+            read.result().completeExceptionally(reason);
+        }
+        pendingReads.clear();
+        for (PendingRead read : readsWaitingForApply) {
+            read.result().completeExceptionally(reason);
+        }
+        readsWaitingForApply.clear();
+    }
+
+    /** Forgets a proposal whose caller gave up (timeout); its command may still apply. */
+    void forgetProposal(CompletableFuture<ByteString> result) {
+        pendingProposals.values().remove(result);
+    }
+
+    private static void failAll(Iterable<CompletableFuture<ByteString>> futures, ReplicaException reason) {
+        for (CompletableFuture<ByteString> f : futures) {
+            f.completeExceptionally(reason);
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package io.latchkey.node;
+
+/**
+ * A request to a replica failed. {@link #outcomeUnknown()} says whether it may still take
+ * effect (retry with the same idempotency key to learn its result without applying it twice).
+ */
+public final class ReplicaException extends RuntimeException {
+    public enum Reason { NO_LEADER, DROPPED, LEADER_CHANGED, STOPPED, TIMEOUT }
+
+    private final Reason reason;
+
+    private ReplicaException(Reason reason, String message) {
+        super(message, null, false, false);
+        this.reason = reason;
+    }
+
+    public Reason reason() {
+        return reason;
+    }
+
+    /** Whether the request may have taken effect although it failed. */
+    public boolean outcomeUnknown() {
+        return reason == Reason.LEADER_CHANGED || reason == Reason.STOPPED || reason == Reason.TIMEOUT;
+    }
+
+    static ReplicaException noLeader() {
+        return new ReplicaException(Reason.NO_LEADER, "no leader is known; retry later");
+    }
+
+    static ReplicaException dropped() {
+        return new ReplicaException(Reason.DROPPED,
+                "the proposal was refused (leadership transfer, size limit or configuration); retry later");
+    }
+
+    static ReplicaException leaderChanged() {
+        return new ReplicaException(Reason.LEADER_CHANGED,
+                "the leader changed while the request was in flight; its outcome is unknown, retry with the same idempotency key");
+    }
+
+    static ReplicaException stopped() {
+        return new ReplicaException(Reason.STOPPED, "the replica is stopping; the outcome is unknown");
+    }
+
+    static ReplicaException timeout() {
+        return new ReplicaException(Reason.TIMEOUT, "the request timed out; its outcome is unknown");
+    }
+}

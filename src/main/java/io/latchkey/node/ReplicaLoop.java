@@ -1,0 +1,175 @@
+package io.latchkey.node;
+
+import com.google.protobuf.ByteString;
+import io.latchkey.raft.ReadOnlyOption;
+import io.latchkey.raft.Status;
+import io.latchkey.raft.raftpb.ConfChange;
+import io.latchkey.raft.raftpb.Message;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+
+/**
+ * Runs a {@link Replica} on its own thread: every call from outside becomes a task in the
+ * loop's inbox, ticks arrive from a timer, and between tasks the loop handles Readies. The
+ * replica itself is never touched by another thread.
+ *
+ * <p>Futures returned here complete on the loop thread; callers must not do slow work in
+ * their continuations (block on them from another thread, or hop to an executor).
+ */
+public final class ReplicaLoop implements AutoCloseable, PeerTransport.Listener {
+    /** Tasks taken from the inbox before the next Ready is handled; batches proposals into one write. */
+    private static final int TASKS_PER_READY_MAX = 4096;
+
+    private final Replica replica;
+    private final PeerTransport transport;
+    private final Duration tickInterval;
+    private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
+    private final Thread thread;
+    private final ScheduledExecutorService ticker;
+    private volatile boolean stopping;
+    private volatile Throwable failure;
+
+    public ReplicaLoop(Replica replica, PeerTransport transport, Duration tickInterval) {
+        this.replica = replica;
+        this.transport = transport;
+        this.tickInterval = tickInterval;
+        this.thread = Thread.ofPlatform().name("replica-" + Long.toHexString(replica.id())).unstarted(this::run);
+        this.ticker = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().name("replica-ticker-" + Long.toHexString(replica.id())).daemon().factory());
+    }
+
+    /** Starts the loop, the ticks and the transport. */
+    public void start() {
+        transport.start(this);
+        thread.start();
+        long tickNanos = tickInterval.toNanos();
+        ticker.scheduleAtFixedRate(() -> inbox.add(replica::tick), tickNanos, tickNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Proposes a command; see {@link Replica#propose}. Fails with a timeout {@link ReplicaException}. */
+    public CompletableFuture<ByteString> propose(ByteString payload, String idempotencyKey, Duration timeout) {
+        return call(r -> r.propose(payload, idempotencyKey), timeout);
+    }
+
+    public CompletableFuture<ByteString> proposeConfChange(ConfChange change, Duration timeout) {
+        return call(r -> r.proposeConfChange(change), timeout);
+    }
+
+    /** A linearizable read barrier; see {@link Replica#readBarrier}. */
+    public CompletableFuture<Long> readBarrier(ReadOnlyOption mode, Duration timeout) {
+        return call(r -> r.readBarrier(mode), timeout);
+    }
+
+    /** Runs {@code query} on the loop thread, for consistent snapshots of replica state. */
+    public <T> CompletableFuture<T> query(Function<Replica, T> query, Duration timeout) {
+        return call(r -> CompletableFuture.completedFuture(query.apply(r)), timeout);
+    }
+
+    public CompletableFuture<Status> status(Duration timeout) {
+        return query(Replica::status, timeout);
+    }
+
+    public void transferLeadership(long transferee) {
+        submit(r -> r.transferLeadership(transferee));
+    }
+
+    public void campaign() {
+        submit(Replica::campaign);
+    }
+
+    @Override
+    public void received(Message message) {
+        submit(r -> r.receive(message));
+    }
+
+    @Override
+    public void unreachable(long peerId) {
+        submit(r -> r.unreachable(peerId));
+    }
+
+    @Override
+    public void snapshotSent(long peerId, boolean delivered) {
+        submit(r -> r.snapshotSent(peerId, delivered));
+    }
+
+    /** The error that stopped the loop, or null while it runs. */
+    public Throwable failure() {
+        return failure;
+    }
+
+    @Override
+    public void close() {
+        stopping = true;
+        ticker.shutdownNow();
+        inbox.add(() -> {
+        });
+        try {
+            thread.join(Duration.ofSeconds(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        transport.close();
+    }
+
+    private <T> CompletableFuture<T> call(Function<Replica, CompletableFuture<T>> request, Duration timeout) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        if (stopping || failure != null) {
+            result.completeExceptionally(ReplicaException.stopped());
+            return result;
+        }
+        inbox.add(() -> request.apply(replica).whenComplete((value, error) -> {
+            if (error != null) {
+                result.completeExceptionally(error);
+            } else {
+                result.complete(value);
+            }
+        }));
+        return result.orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS)
+                .exceptionallyCompose(error -> CompletableFuture.failedFuture(
+                        error instanceof TimeoutException ? ReplicaException.timeout() : error));
+    }
+
+    private void submit(java.util.function.Consumer<Replica> task) {
+        if (!stopping) {
+            inbox.add(() -> task.accept(replica));
+        }
+    }
+
+    private void run() {
+        List<Runnable> batch = new ArrayList<>();
+        try {
+            while (!stopping) {
+                Runnable first = inbox.poll(tickInterval.toNanos(), TimeUnit.NANOSECONDS);
+                if (first != null) {
+                    first.run();
+                    inbox.drainTo(batch, TASKS_PER_READY_MAX);
+                    for (Runnable task : batch) {
+                        task.run();
+                    }
+                    batch.clear();
+                }
+                while (replica.hasReady() && !stopping) {
+                    replica.processReady();
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException | Error e) {
+            // A failed write or apply leaves the replica in an unknown state: stop serving
+            // rather than acknowledge anything more. A restart recovers from the durable log.
+            failure = e;
+        } finally {
+            stopping = true;
+            replica.failPending(ReplicaException.stopped());
+        }
+    }
+}

@@ -1,0 +1,495 @@
+package io.latchkey.node.sim;
+
+import com.google.protobuf.ByteString;
+import io.latchkey.node.CrashPoints;
+import io.latchkey.node.PeerTransport;
+import io.latchkey.node.Replica;
+import io.latchkey.node.ReplicaConfig;
+import io.latchkey.node.ReplicaException;
+import io.latchkey.node.proto.Member;
+import io.latchkey.raft.Logger;
+import io.latchkey.raft.RaftPanicException;
+import io.latchkey.raft.ReadOnlyOption;
+import io.latchkey.raft.StateType;
+import io.latchkey.raft.Status;
+import io.latchkey.raft.StorageException;
+import io.latchkey.raft.raftpb.Message;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A cluster of real {@link Replica}s driven by one seeded random in simulated time: the
+ * network drops, delays, duplicates and partitions; replicas crash at named points and
+ * restart from what their log store made durable; disks fail writes. After every event the
+ * checkers run; a violation throws {@link SimulationFailure} naming the seed, and the same
+ * seed replays the same run.
+ */
+final class SimCluster {
+    static final long TICK_MICROS = 10_000;
+
+    private final long seed;
+    private final Random random;
+    private final SimNetwork network;
+    private final Map<Long, SimNode> nodes = new TreeMap<>();
+    private final PriorityQueue<Event> events = new PriorityQueue<>();
+    private long nowMicros;
+    private long eventSeq;
+
+    // What the checkers know.
+    private final Map<Long, Long> leaderByTerm = new HashMap<>();
+    /** Command at each log index, as first applied by any replica. */
+    private final Map<Long, ByteString> appliedByIndex = new HashMap<>();
+    private final List<Operation> history = new ArrayList<>();
+    private long nextOperationId = 1;
+    long crashes;
+    long operationsAcknowledged;
+
+    private record Event(long timeMicros, long seq, Runnable action) implements Comparable<Event> {
+        @Override
+        public int compareTo(Event o) {
+            int c = Long.compare(timeMicros, o.timeMicros);
+            return c != 0 ? c : Long.compare(seq, o.seq);
+        }
+    }
+
+    /** A client operation: a write (counter increment) or a linearizable read. */
+    static final class Operation {
+        final long id;
+        final boolean write;
+        final long invokedMicros;
+        long completedMicros = -1;
+        /** Total returned: the write's position, or the value read. */
+        long value = -1;
+        boolean failed;
+
+        Operation(long id, boolean write, long invokedMicros) {
+            this.id = id;
+            this.write = write;
+            this.invokedMicros = invokedMicros;
+        }
+
+        boolean ok() {
+            return completedMicros >= 0 && !failed;
+        }
+    }
+
+    /** One member: its durable store survives crashes; its replica and state do not. */
+    private final class SimNode {
+        final long id;
+        final SimLogStore store = new SimLogStore();
+        Replica replica;
+        CounterStateMachine stateMachine;
+        /** Operation ids this incarnation applied, to catch a retried write applied twice. */
+        Set<Long> appliedOperations = new HashSet<>();
+        CrashPoints.Point crashAt;
+
+        SimNode(long id) {
+            this.id = id;
+        }
+
+        boolean up() {
+            return replica != null;
+        }
+
+        void start(boolean bootstrap, List<Member> members) {
+            appliedOperations = new HashSet<>();
+            stateMachine = new CounterStateMachine((index, payload) -> onApplied(this, index, payload));
+            ReplicaConfig config = new ReplicaConfig(id, 1, 10, 1, 1024 * 1024, 64, 0,
+                    50, 20, 10_000, new Random(random.nextLong()));
+            replica = new Replica(config, store, network.transportFor(id), stateMachine, QUIET, this::reachCrashPoint);
+            if (bootstrap) {
+                replica.bootstrap(members);
+            }
+        }
+
+        void reachCrashPoint(CrashPoints.Point point) {
+            if (point == crashAt) {
+                crashAt = null;
+                throw new SimulatedCrash(point);
+            }
+        }
+
+        void crash() {
+            replica = null;
+            stateMachine = null;
+            crashes++;
+        }
+    }
+
+    private static final class SimulatedCrash extends RuntimeException {
+        SimulatedCrash(CrashPoints.Point point) {
+            super("crash at " + point, null, false, false);
+        }
+    }
+
+    static final class SimulationFailure extends AssertionError {
+        SimulationFailure(long seed, String message) {
+            super("simulation seed " + seed + " (replay with -Dlatchkey.sim.seed=" + seed + "): " + message);
+        }
+    }
+
+    private static final Logger QUIET = new Logger() {
+        @Override
+        public void debug(String format, Object... args) {
+        }
+
+        @Override
+        public void info(String format, Object... args) {
+        }
+
+        @Override
+        public void warning(String format, Object... args) {
+        }
+
+        @Override
+        public void error(String format, Object... args) {
+        }
+
+        @Override
+        public RaftPanicException fatal(String format, Object... args) {
+            throw new RaftPanicException(String.format(format, args));
+        }
+
+        @Override
+        public RaftPanicException panic(String format, Object... args) {
+            throw new RaftPanicException(String.format(format, args));
+        }
+    };
+
+    SimCluster(long seed, int size) {
+        this.seed = seed;
+        this.random = new Random(seed);
+        this.network = new SimNetwork(random, this::schedule, this::listener);
+        List<Member> members = new ArrayList<>();
+        for (long id = 1; id <= size; id++) {
+            nodes.put(id, new SimNode(id));
+            members.add(Member.newBuilder().setId(id).setName("n" + id).build());
+        }
+        for (SimNode node : nodes.values()) {
+            node.start(true, members);
+            scheduleTicks(node.id);
+        }
+    }
+
+    private PeerTransport.Listener listener(long nodeId) {
+        SimNode node = nodes.get(nodeId);
+        if (node == null || !node.up()) {
+            return null;
+        }
+        return new PeerTransport.Listener() {
+            @Override
+            public void received(Message message) {
+                if (node.up()) {
+                    node.replica.receive(message);
+                }
+            }
+
+            @Override
+            public void unreachable(long peerId) {
+                if (node.up()) {
+                    node.replica.unreachable(peerId);
+                }
+            }
+
+            @Override
+            public void snapshotSent(long peerId, boolean delivered) {
+                if (node.up()) {
+                    node.replica.snapshotSent(peerId, delivered);
+                }
+            }
+        };
+    }
+
+    private void schedule(long delayMicros, Runnable action) {
+        events.add(new Event(nowMicros + delayMicros, eventSeq++, action));
+    }
+
+    private void scheduleTicks(long nodeId) {
+        // Clocks drift: each tick lands a little early or late.
+        long jitter = (long) (random.nextGaussian() * TICK_MICROS / 20);
+        schedule(Math.max(1, TICK_MICROS + jitter), () -> {
+            SimNode node = nodes.get(nodeId);
+            if (node.up()) {
+                node.replica.tick();
+            }
+            scheduleTicks(nodeId);
+        });
+    }
+
+    /** Runs the cluster with faults for {@code durationMicros} of simulated time, then heals and checks. */
+    void run(long durationMicros, Faults faults) {
+        network.dropProbability = faults.dropProbability();
+        network.duplicateProbability = faults.duplicateProbability();
+        long end = nowMicros + durationMicros;
+        scheduleClient(faults);
+        scheduleNemesis(faults, end);
+        runUntil(end, true);
+
+        // Heal everything and let the cluster converge; every acknowledged write must survive.
+        network.heal();
+        network.dropProbability = 0;
+        network.duplicateProbability = 0;
+        for (SimNode node : nodes.values()) {
+            if (!node.up()) {
+                restart(node);
+            }
+        }
+        long quiet = nowMicros + 200 * TICK_MICROS;
+        runUntil(quiet, false);
+        awaitConvergence();
+        checkHistory();
+    }
+
+    private void runUntil(long endMicros, boolean clients) {
+        while (!events.isEmpty() && events.peek().timeMicros() <= endMicros) {
+            Event event = events.poll();
+            nowMicros = event.timeMicros();
+            event.action().run();
+            processReadies();
+            checkLeaders();
+        }
+        nowMicros = endMicros;
+    }
+
+    private void processReadies() {
+        boolean progress = true;
+        while (progress) {
+            progress = false;
+            for (SimNode node : nodes.values()) {
+                while (node.up() && node.replica.hasReady()) {
+                    progress = true;
+                    try {
+                        node.replica.processReady();
+                    } catch (SimulatedCrash | StorageException e) {
+                        // A crash point or a failed fsync: the process dies here and comes back
+                        // later from what its store made durable.
+                        node.crash();
+                        long id = node.id;
+                        schedule(randomBetween(5, 50) * TICK_MICROS, () -> restart(nodes.get(id)));
+                    }
+                }
+            }
+        }
+    }
+
+    private void restart(SimNode node) {
+        if (!node.up()) {
+            node.start(false, List.of());
+        }
+    }
+
+    private void scheduleClient(Faults faults) {
+        schedule(randomBetween(1, 3) * TICK_MICROS / 2, () -> {
+            SimNode node = randomUpNode();
+            if (node != null) {
+                if (random.nextInt(4) == 0) {
+                    read(node, random.nextBoolean() ? ReadOnlyOption.ReadOnlySafe : ReadOnlyOption.ReadOnlyLeaseBased);
+                } else {
+                    write(node, new Operation(nextOperationId++, true, nowMicros), 0);
+                }
+            }
+            scheduleClient(faults);
+        });
+    }
+
+    private void write(SimNode node, Operation op, int attempt) {
+        if (attempt == 0) {
+            history.add(op);
+        }
+        // The idempotency key makes a retry safe: the command applies at most once.
+        CompletableFuture<ByteString> result = node.replica.propose(CounterStateMachine.encode(op.id), "op-" + op.id);
+        result.whenComplete((value, error) -> {
+            if (error == null) {
+                op.completedMicros = nowMicros;
+                op.value = CounterStateMachine.decode(value);
+                operationsAcknowledged++;
+            } else if (attempt < 5 && error instanceof ReplicaException) {
+                schedule(randomBetween(1, 5) * TICK_MICROS, () -> {
+                    SimNode retryNode = randomUpNode();
+                    if (retryNode != null) {
+                        write(retryNode, op, attempt + 1);
+                    }
+                });
+            }
+        });
+    }
+
+    private void read(SimNode node, ReadOnlyOption mode) {
+        Operation op = new Operation(nextOperationId++, false, nowMicros);
+        history.add(op);
+        CounterStateMachine stateMachine = node.stateMachine;
+        node.replica.readBarrier(mode).whenComplete((index, error) -> {
+            if (error == null && node.stateMachine == stateMachine) {
+                op.completedMicros = nowMicros;
+                op.value = stateMachine.total();
+            } else {
+                op.failed = true;
+            }
+        });
+    }
+
+    private void scheduleNemesis(Faults faults, long endMicros) {
+        schedule(randomBetween(20, 60) * TICK_MICROS, () -> {
+            if (nowMicros >= endMicros) {
+                return;
+            }
+            switch (random.nextInt(6)) {
+                case 0 -> {
+                    if (faults.partitions()) {
+                        Map<Long, Integer> groups = new HashMap<>();
+                        for (long id : nodes.keySet()) {
+                            groups.put(id, random.nextInt(2));
+                        }
+                        network.partition(groups);
+                    }
+                }
+                case 1 -> network.heal();
+                case 2 -> {
+                    SimNode node = randomUpNode();
+                    if (faults.crashes() && node != null) {
+                        node.crashAt = CrashPoints.Point.values()[random.nextInt(CrashPoints.Point.values().length)];
+                    }
+                }
+                case 3 -> {
+                    SimNode node = randomUpNode();
+                    if (faults.crashes() && node != null) {
+                        node.crash();
+                        long id = node.id;
+                        schedule(randomBetween(5, 50) * TICK_MICROS, () -> restart(nodes.get(id)));
+                    }
+                }
+                case 4 -> {
+                    SimNode node = randomUpNode();
+                    if (faults.diskFaults() && node != null) {
+                        node.store.failNextWrite();
+                    }
+                }
+                default -> {
+                    // A quiet period.
+                }
+            }
+            scheduleNemesis(faults, endMicros);
+        });
+    }
+
+    private SimNode randomUpNode() {
+        List<SimNode> up = nodes.values().stream().filter(SimNode::up).toList();
+        return up.isEmpty() ? null : up.get(random.nextInt(up.size()));
+    }
+
+    private long randomBetween(long min, long max) {
+        return min + (long) (random.nextDouble() * (max - min + 1));
+    }
+
+    // ---- checkers ----
+
+    /** Election safety: at most one leader per term (Raft §5.2). */
+    private void checkLeaders() {
+        for (SimNode node : nodes.values()) {
+            if (!node.up()) {
+                continue;
+            }
+            Status status = node.replica.status();
+            if (status.basic().softState().raftState() != StateType.StateLeader) {
+                continue;
+            }
+            long term = status.basic().hardState().getTerm();
+            Long earlier = leaderByTerm.putIfAbsent(term, node.id);
+            if (earlier != null && earlier != node.id) {
+                throw new SimulationFailure(seed, "two leaders in term " + term + ": " + earlier + " and " + node.id);
+            }
+        }
+    }
+
+    /** State machine safety: every replica applies the same command at the same index (§5.4.3). */
+    private void onApplied(SimNode node, long index, ByteString payload) {
+        ByteString earlier = appliedByIndex.putIfAbsent(index, payload);
+        if (earlier != null && !earlier.equals(payload)) {
+            throw new SimulationFailure(seed, "node " + node.id + " applied a different command at index " + index);
+        }
+        long operation = CounterStateMachine.decode(payload);
+        if (!node.appliedOperations.add(operation)) {
+            throw new SimulationFailure(seed, "node " + node.id + " applied operation " + operation + " twice");
+        }
+    }
+
+    private void awaitConvergence() {
+        long deadline = nowMicros + 2_000 * TICK_MICROS;
+        while (nowMicros < deadline) {
+            Set<Long> totals = new HashSet<>();
+            for (SimNode node : nodes.values()) {
+                totals.add(node.up() ? node.stateMachine.total() : -1);
+            }
+            if (totals.size() == 1 && !totals.contains(-1L) && leaderKnown()) {
+                return;
+            }
+            runUntil(nowMicros + 10 * TICK_MICROS, false);
+        }
+        throw new SimulationFailure(seed, "replicas did not converge after healing");
+    }
+
+    private boolean leaderKnown() {
+        return nodes.values().stream().allMatch(n -> n.up() && n.replica.leaderId() != 0);
+    }
+
+    /**
+     * Durability and linearizability of the counter: every acknowledged write is in the final
+     * state; acknowledged writes got distinct positions; a read sees every write acknowledged
+     * before it began and no more writes than had begun before it ended.
+     */
+    private void checkHistory() {
+        long finalTotal = nodes.values().iterator().next().stateMachine.total();
+        Set<Long> positions = new HashSet<>();
+        for (Operation op : history) {
+            if (op.write && op.ok()) {
+                if (op.value > finalTotal) {
+                    throw new SimulationFailure(seed, "acknowledged write " + op.id + " at position " + op.value
+                            + " is lost: final total " + finalTotal);
+                }
+                if (!positions.add(op.value)) {
+                    throw new SimulationFailure(seed, "two writes acknowledged at position " + op.value);
+                }
+            }
+        }
+        for (Operation read : history) {
+            if (read.write || !read.ok()) {
+                continue;
+            }
+            long mustSee = 0;
+            long mayHaveSeen = 0;
+            for (Operation w : history) {
+                if (!w.write) {
+                    continue;
+                }
+                if (w.ok() && w.completedMicros < read.invokedMicros) {
+                    mustSee = Math.max(mustSee, w.value);
+                }
+                if (w.invokedMicros <= read.completedMicros) {
+                    mayHaveSeen++;
+                }
+            }
+            if (read.value < mustSee) {
+                throw new SimulationFailure(seed, "stale read " + read.id + ": saw " + read.value + ", a write acknowledged before it was at " + mustSee);
+            }
+            if (read.value > mayHaveSeen) {
+                throw new SimulationFailure(seed, "read " + read.id + " saw " + read.value + " writes but only " + mayHaveSeen + " had begun");
+            }
+        }
+    }
+
+    /** Which faults the nemesis may inject. */
+    record Faults(boolean partitions, boolean crashes, boolean diskFaults, double dropProbability, double duplicateProbability) {
+        static Faults all() {
+            return new Faults(true, true, true, 0.02, 0.02);
+        }
+    }
+}

@@ -1,0 +1,134 @@
+package io.latchkey.node.sim;
+
+import io.latchkey.node.PeerTransport;
+import io.latchkey.raft.raftpb.Message;
+import io.latchkey.raft.raftpb.MessageType;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * The simulated network between replicas: every message is delivered after a random delay
+ * (so messages reorder), or dropped, or duplicated, as the seeded random decides; partitions
+ * drop everything between groups. Delivery happens through the cluster's event queue, in
+ * simulated time.
+ */
+final class SimNetwork {
+    interface Scheduler {
+        void schedule(long delayMicros, Runnable event);
+    }
+
+    /** Where a message for a node goes; null while the node is down. */
+    interface Directory {
+        PeerTransport.Listener listener(long nodeId);
+    }
+
+    private final Random random;
+    private final Scheduler scheduler;
+    private final Directory directory;
+    private final Map<Long, Integer> partitionGroup = new HashMap<>();
+    double dropProbability;
+    double duplicateProbability;
+    long delayMinMicros = 100;
+    long delayMaxMicros = 3_000;
+    long delivered;
+    long dropped;
+
+    SimNetwork(Random random, Scheduler scheduler, Directory directory) {
+        this.random = random;
+        this.scheduler = scheduler;
+        this.directory = directory;
+    }
+
+    /** Splits the nodes into groups that cannot reach each other. */
+    void partition(Map<Long, Integer> groups) {
+        partitionGroup.clear();
+        partitionGroup.putAll(groups);
+    }
+
+    void heal() {
+        partitionGroup.clear();
+    }
+
+    boolean connected(long a, long b) {
+        return partitionGroup.getOrDefault(a, 0).equals(partitionGroup.getOrDefault(b, 0));
+    }
+
+    PeerTransport transportFor(long nodeId) {
+        return new PeerTransport() {
+            @Override
+            public void start(Listener listener) {
+            }
+
+            @Override
+            public void send(List<Message> messages) {
+                for (Message m : messages) {
+                    route(nodeId, m);
+                }
+            }
+
+            @Override
+            public void setPeer(long id, String peerUrl) {
+            }
+
+            @Override
+            public void removePeer(long id) {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
+
+    private void route(long from, Message m) {
+        if (random.nextDouble() < dropProbability) {
+            dropped++;
+            reportLoss(from, m);
+            return;
+        }
+        int copies = random.nextDouble() < duplicateProbability ? 2 : 1;
+        for (int i = 0; i < copies; i++) {
+            long delay = delayMinMicros + (long) (random.nextDouble() * (delayMaxMicros - delayMinMicros));
+            scheduler.schedule(delay, () -> deliver(from, m));
+        }
+    }
+
+    private void deliver(long from, Message m) {
+        PeerTransport.Listener target = directory.listener(m.getTo());
+        if (target == null || !connected(from, m.getTo())) {
+            dropped++;
+            reportLoss(from, m);
+            return;
+        }
+        delivered++;
+        target.received(m);
+        if (m.getType() == MessageType.MsgSnap) {
+            scheduler.schedule(0, () -> {
+                PeerTransport.Listener sender = directory.listener(from);
+                if (sender != null) {
+                    sender.snapshotSent(m.getTo(), true);
+                }
+            });
+        }
+    }
+
+    /** A real transport notices failed sends; tell the sender like it would, a moment later. */
+    private void reportLoss(long from, Message m) {
+        scheduler.schedule(0, () -> tellSender(from, m));
+    }
+
+    private void tellSender(long from, Message m) {
+        PeerTransport.Listener sender = directory.listener(from);
+        if (sender == null) {
+            return;
+        }
+        if (m.getType() == MessageType.MsgSnap) {
+            sender.snapshotSent(m.getTo(), false);
+        } else {
+            sender.unreachable(m.getTo());
+        }
+    }
+}
