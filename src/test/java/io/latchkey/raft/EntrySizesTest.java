@@ -1,5 +1,6 @@
 package io.latchkey.raft;
 
+import com.google.protobuf.ByteString;
 import io.latchkey.raft.raftpb.Entry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -61,8 +62,8 @@ class EntrySizesTest {
 
     @Test
     void payloadsSizeAddsUpTheData() {
-        Entry a = Entry.newBuilder().setData(com.google.protobuf.ByteString.copyFromUtf8("abc")).build();
-        Entry b = Entry.newBuilder().setIndex(7).setData(com.google.protobuf.ByteString.copyFromUtf8("de")).build();
+        Entry a = Entry.newBuilder().setData(ByteString.copyFromUtf8("abc")).build();
+        Entry b = Entry.newBuilder().setIndex(7).setData(ByteString.copyFromUtf8("de")).build();
         assertThat(payloadsSize(List.of(a, b, Entry.getDefaultInstance()))).isEqualTo(5);
     }
 }

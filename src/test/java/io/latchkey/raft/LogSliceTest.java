@@ -1,5 +1,6 @@
 package io.latchkey.raft;
 
+import com.google.protobuf.ByteString;
 import io.latchkey.raft.raftpb.Entry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -35,7 +36,7 @@ class LogSliceTest {
     void entryIdOfAnEntryTakesItsTermAndIndex() {
         assertThat(EntryId.of(Entry.getDefaultInstance())).isEqualTo(new EntryId(0, 0));
         assertThat(EntryId.of(Entry.newBuilder().setTerm(1).setIndex(2)
-                .setData(com.google.protobuf.ByteString.copyFromUtf8("data")).build()))
+                .setData(ByteString.copyFromUtf8("data")).build()))
                 .isEqualTo(new EntryId(1, 2));
         assertThat(EntryId.of(e(123, 10))).isEqualTo(new EntryId(10, 123));
     }
