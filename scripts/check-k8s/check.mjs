@@ -1,0 +1,356 @@
+// Checks rendered Kubernetes manifests against the schemas of kubernetes-models and against the
+// application's configuration contract. Usage: node check.mjs <validator-dir> <scenario>=<file>...
+// Prints one line per check and, last, "counts <passed> <failed>" for check-k8s.sh to add up.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const [validatorDir, ...targets] = process.argv.slice(2);
+const modules = join(validatorDir, 'node_modules');
+const { parseAllDocuments } = await import(pathToFileURL(join(modules, 'yaml/dist/index.js')));
+
+// The configuration contract: the keys the manifests may set (as MicroProfile Config env vars)
+// and the ports they must agree with. The service's microprofile-config.properties, once it
+// exists, adds its keys and overrides the default ports.
+const CONTRACT_KEYS = [
+  'server.host', 'server.port', 'latchkey.peer-port', 'latchkey.data-dir', 'latchkey.node-id',
+  'latchkey.cluster.peers', 'latchkey.k8s.pod-name', 'latchkey.k8s.namespace',
+  'latchkey.k8s.service-name', 'latchkey.k8s.replicas', 'latchkey.k8s.cluster-domain',
+  'latchkey.peer.secret', 'latchkey.peer.tls.cert', 'latchkey.peer.tls.key', 'latchkey.peer.tls.ca',
+  'latchkey.storage.jdbc-url', 'latchkey.storage.schema', 'latchkey.storage.user',
+  'latchkey.storage.password',
+];
+const PROPERTIES = 'src/main/resources/META-INF/microprofile-config.properties';
+const config = new Map([['server.port', '8080'], ['latchkey.peer-port', '7080']]);
+for (const key of CONTRACT_KEYS) if (!config.has(key)) config.set(key, undefined);
+let configSource = 'the contract list in scripts/check-k8s/check.mjs';
+if (existsSync(PROPERTIES)) {
+  configSource += ` and ${PROPERTIES}`;
+  for (const line of readFileSync(PROPERTIES, 'utf8').split('\n')) {
+    const match = line.match(/^\s*([^#!\s][^=:\s]*)\s*[=:]\s*(.*?)\s*$/);
+    if (match) config.set(match[1], match[2]);
+  }
+}
+const envName = (key) => key.replace(/[^A-Za-z0-9]/g, '_').toUpperCase();
+const knownEnv = new Map([...config.keys()].map((key) => [envName(key), key]));
+const clientPort = Number(config.get('server.port'));
+const peerPort = Number(config.get('latchkey.peer-port'));
+// Required in every container of the StatefulSet mode, whatever the values.
+const REQUIRED_ENV = ['SERVER_HOST', 'SERVER_PORT', 'LATCHKEY_PEER_PORT', 'LATCHKEY_DATA_DIR',
+  'LATCHKEY_K8S_POD_NAME', 'LATCHKEY_K8S_NAMESPACE', 'LATCHKEY_K8S_SERVICE_NAME',
+  'LATCHKEY_K8S_REPLICAS', 'LATCHKEY_K8S_CLUSTER_DOMAIN', 'LATCHKEY_STORAGE_JDBC_URL',
+  'LATCHKEY_STORAGE_SCHEMA', 'LATCHKEY_STORAGE_USER', 'LATCHKEY_STORAGE_PASSWORD'];
+
+// What each rendering must show; secrets listed here are created by the user, not rendered.
+const SCENARIOS = {
+  'helm-default': { replicas: 3, db: 'sidecar', tls: false, membership: true, hook: true,
+    antiAffinity: 'soft', networkPolicy: false, serviceMonitor: false, userSecrets: [] },
+  'helm-custom': { replicas: 5, db: 'external', tls: true, membership: true, hook: true,
+    antiAffinity: 'soft', networkPolicy: true, serviceMonitor: true,
+    jdbcUrl: 'jdbc:postgresql://pg.example:5432/latchkey', userSecrets: ['coord-db', 'coord-peer-tls'] },
+  'helm-manual': { replicas: 1, db: 'sidecar', tls: false, membership: false, hook: false,
+    antiAffinity: 'hard', networkPolicy: false, serviceMonitor: false, userSecrets: ['my-peer-secret'] },
+  'k8s': { replicas: 3, db: 'sidecar', tls: false, membership: true, hook: false,
+    antiAffinity: 'soft', networkPolicy: true, serviceMonitor: false,
+    userSecrets: ['latchkey-peer', 'latchkey-postgres'] },
+};
+
+let passed = 0;
+let failed = 0;
+function check(name, ok, detail = '') {
+  if (ok) passed++; else failed++;
+  console.log(`${ok ? 'PASS' : 'FAIL'} ${name}${!ok && detail ? `: ${detail}` : ''}`);
+}
+const subset = (small = {}, big = {}) =>
+  Object.keys(small).length > 0 && Object.entries(small).every(([k, v]) => big[k] === v);
+
+async function validateSchema(doc) {
+  const path = doc.apiVersion.includes('/') ? doc.apiVersion : `v1`;
+  const file = join(modules, 'kubernetes-models', path, `${doc.kind}.js`);
+  if (!existsSync(file)) return `unknown kind ${doc.apiVersion}/${doc.kind}`;
+  const model = (await import(pathToFileURL(file)))[doc.kind];
+  try {
+    new model(doc).validate();
+    return '';
+  } catch (error) {
+    return error.message.replace(/\s+/g, ' ').slice(0, 300);
+  }
+}
+
+// ServiceMonitor is a Prometheus Operator CRD that kubernetes-models does not ship.
+function validateServiceMonitor(doc) {
+  const spec = doc.spec ?? {};
+  if (doc.apiVersion !== 'monitoring.coreos.com/v1') return `apiVersion ${doc.apiVersion}`;
+  if (!spec.selector?.matchLabels) return 'spec.selector.matchLabels missing';
+  if (!Array.isArray(spec.endpoints) || spec.endpoints.length === 0) return 'no endpoints';
+  for (const endpoint of spec.endpoints) {
+    if (typeof endpoint.port !== 'string') return 'endpoint.port must name a Service port';
+    if (endpoint.path !== undefined && !endpoint.path.startsWith('/')) return 'bad endpoint.path';
+    if (endpoint.interval !== undefined && !/^[0-9]+(ms|s|m|h)$/.test(endpoint.interval)) return 'bad interval';
+  }
+  return '';
+}
+
+function envValue(env, name) { return env.find((e) => e.name === name); }
+
+// Resolves a container port reference (name or number) to a number.
+function portNumber(container, ref) {
+  if (typeof ref === 'number') return ref;
+  return container.ports?.find((p) => p.name === ref)?.containerPort;
+}
+
+async function checkScenario(scenarioName, file) {
+  const s = SCENARIOS[scenarioName];
+  const at = (name) => `${scenarioName}: ${name}`;
+  const docs = parseAllDocuments(readFileSync(file, 'utf8'));
+  const objects = [];
+  for (const doc of docs) {
+    const errors = doc.errors.map((e) => e.message).join('; ');
+    const object = doc.toJS();
+    if (errors) { check(at('YAML parses'), false, errors); continue; }
+    if (object === null) continue;
+    const label = `${object.kind}/${object.metadata?.name}`;
+    check(at(`${label} has apiVersion, kind, metadata.name`),
+      Boolean(object.apiVersion && object.kind && object.metadata?.name));
+    const problem = object.kind === 'ServiceMonitor' ? validateServiceMonitor(object) : await validateSchema(object);
+    check(at(`${label} is a valid ${object.apiVersion} ${object.kind}`), problem === '', problem);
+    objects.push(object);
+  }
+  const ofKind = (kind) => objects.filter((o) => o.kind === kind);
+  const byName = (kind, name) => objects.find((o) => o.kind === kind && o.metadata.name === name);
+
+  const statefulSets = ofKind('StatefulSet');
+  check(at('exactly one StatefulSet'), statefulSets.length === 1, `${statefulSets.length}`);
+  const sts = statefulSets[0];
+  if (!sts) return;
+  const pod = sts.spec.template;
+  const podLabels = pod.metadata.labels;
+  check(at(`replicas is ${s.replicas}`), sts.spec.replicas === s.replicas, `${sts.spec.replicas}`);
+  check(at('podManagementPolicy is Parallel'), sts.spec.podManagementPolicy === 'Parallel');
+  check(at('StatefulSet selector matches its pod labels'), subset(sts.spec.selector.matchLabels, podLabels));
+  check(at('volumes of scaled-away pods are deleted with them'),
+    sts.spec.persistentVolumeClaimRetentionPolicy?.whenScaled === 'Delete');
+
+  const main = pod.spec.containers.find((c) => c.name === 'latchkey');
+  check(at('container latchkey exists'), Boolean(main));
+  if (!main) return;
+  const env = main.env ?? [];
+  check(at(`container port http is server.port ${clientPort}`), portNumber(main, 'http') === clientPort);
+  check(at(`container port peer is latchkey.peer-port ${peerPort}`), portNumber(main, 'peer') === peerPort);
+
+  // Probes on the MP Health endpoints of the client port.
+  for (const [probe, path] of [['startupProbe', '/health/started'], ['livenessProbe', '/health/live'],
+    ['readinessProbe', '/health/ready']]) {
+    const get = main[probe]?.httpGet;
+    check(at(`${probe} GETs ${path} on the client port`),
+      get?.path === path && portNumber(main, get.port) === clientPort, JSON.stringify(get));
+  }
+
+  // Env names are config keys by MicroProfile Config's mapping; other names must be helpers
+  // consumed through $(NAME) by another variable, or the JVM's own.
+  const referenced = env.map((e) => e.value ?? '').join(' ');
+  for (const { name } of env) {
+    const ok = knownEnv.has(name) || name === 'JAVA_TOOL_OPTIONS' || referenced.includes(`$(${name})`);
+    check(at(`env ${name} maps to a config key${knownEnv.has(name) ? ` (${knownEnv.get(name)})` : ''}`), ok);
+  }
+  for (const name of REQUIRED_ENV) check(at(`env ${name} is set`), Boolean(envValue(env, name)));
+  const literal = (name) => envValue(env, name)?.value;
+  check(at('SERVER_HOST is 0.0.0.0'), literal('SERVER_HOST') === '0.0.0.0');
+  check(at('SERVER_PORT equals the http container port'), Number(literal('SERVER_PORT')) === portNumber(main, 'http'));
+  check(at('LATCHKEY_PEER_PORT equals the peer container port'),
+    Number(literal('LATCHKEY_PEER_PORT')) === portNumber(main, 'peer'));
+  check(at('LATCHKEY_K8S_POD_NAME comes from metadata.name'),
+    envValue(env, 'LATCHKEY_K8S_POD_NAME')?.valueFrom?.fieldRef?.fieldPath === 'metadata.name');
+  check(at('LATCHKEY_K8S_NAMESPACE comes from metadata.namespace'),
+    envValue(env, 'LATCHKEY_K8S_NAMESPACE')?.valueFrom?.fieldRef?.fieldPath === 'metadata.namespace');
+
+  // Every secretKeyRef and configMapKeyRef resolves to a rendered key or a user-made Secret.
+  const resolveRef = (entry) => {
+    const from = entry.valueFrom ?? {};
+    if (from.secretKeyRef) {
+      const secret = byName('Secret', from.secretKeyRef.name);
+      if (secret) return (secret.data ?? secret.stringData ?? {})[from.secretKeyRef.key] !== undefined ? 'ok' : 'missing key';
+      return s.userSecrets.includes(from.secretKeyRef.name) ? 'ok' : `no Secret ${from.secretKeyRef.name}`;
+    }
+    if (from.configMapKeyRef) {
+      const map = byName('ConfigMap', from.configMapKeyRef.name);
+      return map?.data?.[from.configMapKeyRef.key] !== undefined ? 'ok' : `no ConfigMap key ${from.configMapKeyRef.key}`;
+    }
+    return 'ok';
+  };
+  const allContainers = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
+  for (const container of allContainers) {
+    for (const entry of container.env ?? []) {
+      const result = resolveRef(entry);
+      check(at(`${container.name} env ${entry.name} reference resolves`), result === 'ok', result);
+    }
+  }
+  const bootstrap = envValue(env, 'LATCHKEY_K8S_REPLICAS')?.valueFrom?.configMapKeyRef;
+  const bootstrapValue = bootstrap ? byName('ConfigMap', bootstrap.name)?.data?.[bootstrap.key] : literal('LATCHKEY_K8S_REPLICAS');
+  check(at(`LATCHKEY_K8S_REPLICAS is the initial member count ${s.replicas}`), Number(bootstrapValue) === s.replicas,
+    `${bootstrapValue}`);
+
+  // The data directory is a per-pod PVC.
+  const mountOf = (container, path) => container.volumeMounts?.find((m) => m.mountPath === path);
+  const claims = (sts.spec.volumeClaimTemplates ?? []).map((t) => t.metadata.name);
+  const dataMount = mountOf(main, literal('LATCHKEY_DATA_DIR'));
+  check(at('LATCHKEY_DATA_DIR is mounted from a volumeClaimTemplate'), Boolean(dataMount) && claims.includes(dataMount.name));
+  const tmpMount = mountOf(main, '/tmp');
+  check(at('/tmp is a writable emptyDir'),
+    Boolean(tmpMount) && Boolean(pod.spec.volumes?.find((v) => v.name === tmpMount.name)?.emptyDir));
+
+  // Security.
+  check(at('pod runs as non-root'), pod.spec.securityContext?.runAsNonRoot === true);
+  check(at('pod has no service account token'), pod.spec.automountServiceAccountToken === false);
+  for (const container of allContainers) {
+    const sc = container.securityContext ?? {};
+    check(at(`${container.name} has a read-only root filesystem and no privilege escalation`),
+      sc.readOnlyRootFilesystem === true && sc.allowPrivilegeEscalation === false);
+    check(at(`${container.name} has resources`), Boolean(container.resources?.requests));
+  }
+
+  // Services: headless for peers (not-ready addresses published), client for the API.
+  const headless = byName('Service', sts.spec.serviceName);
+  check(at('serviceName names a headless Service'), headless?.spec?.clusterIP === 'None');
+  if (headless) {
+    check(at('headless Service publishes not-ready addresses'), headless.spec.publishNotReadyAddresses === true);
+    check(at('headless Service selects the pods'), subset(headless.spec.selector, podLabels));
+    check(at('headless Service exposes the peer port'), headless.spec.ports.some((p) =>
+      p.port === peerPort && portNumber(main, p.targetPort ?? p.port) === peerPort));
+    check(at('LATCHKEY_K8S_SERVICE_NAME names the headless Service'),
+      literal('LATCHKEY_K8S_SERVICE_NAME') === headless.metadata.name);
+  }
+  const clients = ofKind('Service').filter((svc) => svc.spec.clusterIP !== 'None' && subset(svc.spec.selector, podLabels));
+  check(at('one client Service selects the pods'), clients.length === 1, `${clients.length}`);
+  const client = clients[0];
+  if (client) {
+    check(at('client Service exposes the http port'), client.spec.ports.some((p) =>
+      p.port === clientPort && portNumber(main, p.targetPort ?? p.port) === clientPort));
+  }
+
+  const pdbs = ofKind('PodDisruptionBudget');
+  check(at('PodDisruptionBudget with maxUnavailable 1 selects the pods'), pdbs.length === 1 &&
+    pdbs[0].spec.maxUnavailable === 1 && subset(pdbs[0].spec.selector.matchLabels, podLabels));
+
+  const antiAffinity = pod.spec.affinity?.podAntiAffinity ?? {};
+  const terms = s.antiAffinity === 'soft'
+    ? (antiAffinity.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((t) => t.podAffinityTerm)
+    : antiAffinity.requiredDuringSchedulingIgnoredDuringExecution ?? [];
+  check(at(`${s.antiAffinity} pod anti-affinity per node`), terms.some((t) =>
+    t.topologyKey === 'kubernetes.io/hostname' && subset(t.labelSelector?.matchLabels, podLabels)));
+
+  // Storage.
+  const jdbc = literal('LATCHKEY_STORAGE_JDBC_URL');
+  const postgres = pod.spec.containers.find((c) => c.name === 'postgres');
+  if (s.db === 'sidecar') {
+    check(at('sidecar: postgres container with its own PVC'), Boolean(postgres) &&
+      postgres.volumeMounts.some((m) => claims.includes(m.name) && m.name !== dataMount?.name));
+    check(at('sidecar: JDBC URL is localhost'), /^jdbc:postgresql:\/\/localhost:5432\//.test(jdbc ?? ''), jdbc);
+  } else {
+    check(at('external: no postgres container'), !postgres);
+    check(at('external: JDBC URL from values'), jdbc === s.jdbcUrl, jdbc);
+    check(at('external: one schema per replica from the pod index'),
+      (literal('LATCHKEY_STORAGE_SCHEMA') ?? '').endsWith('$(POD_INDEX)') &&
+      envValue(env, 'POD_INDEX')?.valueFrom?.fieldRef?.fieldPath === "metadata.labels['apps.kubernetes.io/pod-index']");
+  }
+
+  // Peer authentication: mutual TLS from a mounted Secret, or the shared secret.
+  const tlsEnv = ['LATCHKEY_PEER_TLS_CERT', 'LATCHKEY_PEER_TLS_KEY', 'LATCHKEY_PEER_TLS_CA'];
+  if (s.tls) {
+    for (const name of tlsEnv) {
+      const path = literal(name) ?? '';
+      const mount = (main.volumeMounts ?? []).find((m) => path.startsWith(`${m.mountPath}/`));
+      const volume = pod.spec.volumes?.find((v) => v.name === mount?.name);
+      check(at(`${name} is a file of a mounted Secret`), Boolean(volume?.secret?.secretName), path);
+    }
+    check(at('TLS: no shared peer secret'), !envValue(env, 'LATCHKEY_PEER_SECRET'));
+  } else {
+    check(at('shared peer secret from a Secret'), Boolean(envValue(env, 'LATCHKEY_PEER_SECRET')?.valueFrom?.secretKeyRef));
+    check(at('no TLS paths'), tlsEnv.every((name) => !envValue(env, name)));
+  }
+
+  // Membership automation: its containers agree with the node's wiring.
+  const helpers = allContainers.filter((c) => c.name === 'join' || c.name === 'member-agent');
+  const hooks = ofKind('Job').filter((job) => (job.metadata.annotations?.['helm.sh/hook'] ?? '').includes('pre-upgrade'));
+  if (s.membership) {
+    check(at('init container join runs before the node'),
+      (pod.spec.initContainers ?? []).some((c) => c.name === 'join' && c.command.join(' ').endsWith('membership.sh join')));
+    check(at('sidecar member-agent promotes learners'),
+      pod.spec.containers.some((c) => c.name === 'member-agent' && c.command.join(' ').endsWith('membership.sh promote-loop')));
+    for (const container of [...helpers, ...hooks.map((job) => job.spec.template.spec.containers[0])]) {
+      const helperEnv = container.env ?? [];
+      const value = (name) => envValue(helperEnv, name)?.value;
+      check(at(`${container.name}: LATCHKEY_*/SERVER_* env are config keys`), helperEnv.every((e) =>
+        !/^(LATCHKEY|SERVER)_/.test(e.name) || knownEnv.has(e.name)));
+      check(at(`${container.name}: ports and service names agree with the node`),
+        value('SERVER_PORT') === literal('SERVER_PORT') && value('LATCHKEY_PEER_PORT') === literal('LATCHKEY_PEER_PORT') &&
+        value('LATCHKEY_K8S_SERVICE_NAME') === literal('LATCHKEY_K8S_SERVICE_NAME') &&
+        value('MEMBERSHIP_STATEFULSET') === sts.metadata.name && value('MEMBERSHIP_CLIENT_SERVICE') === client?.metadata.name &&
+        value('MEMBERSHIP_PEER_SCHEME') === (s.tls ? 'https' : 'http'));
+    }
+    const scripts = pod.spec.volumes?.find((v) => v.name === 'membership')?.configMap?.name;
+    check(at('membership script is in the mounted ConfigMap'), Boolean(byName('ConfigMap', scripts)?.data?.['membership.sh']));
+  } else {
+    check(at('no membership containers when automation is off'), helpers.length === 0);
+  }
+  if (s.hook) {
+    const job = hooks[0]?.spec.template.spec.containers[0];
+    check(at('pre-upgrade hook removes members down to replicas'), hooks.length === 1 &&
+      job.command.at(-1) === 'scale-down' && envValue(job.env, 'MEMBERSHIP_TARGET_REPLICAS')?.value === String(s.replicas));
+  } else {
+    check(at('no scale-down hook'), hooks.length === 0);
+  }
+
+  // NetworkPolicy: the peer port only from other Latchkey pods.
+  const policies = ofKind('NetworkPolicy');
+  if (s.networkPolicy) {
+    const policy = policies[0];
+    const opensPeer = (rule) => (rule.ports ?? []).some((p) => portNumber(main, p.port) === peerPort) || !rule.ports;
+    const peerRules = (policy?.spec.ingress ?? []).filter(opensPeer);
+    check(at('NetworkPolicy selects the pods'), subset(policy?.spec.podSelector?.matchLabels, podLabels));
+    check(at('NetworkPolicy opens the peer port only to Latchkey pods'), peerRules.length > 0 && peerRules.every((rule) =>
+      (rule.from ?? []).length > 0 && rule.from.every((peer) =>
+        !peer.ipBlock && !peer.namespaceSelector && subset(peer.podSelector?.matchLabels, podLabels))));
+    check(at('NetworkPolicy opens the client port'), (policy?.spec.ingress ?? []).some((rule) =>
+      (rule.ports ?? []).some((p) => portNumber(main, p.port) === clientPort)));
+  } else {
+    check(at('no NetworkPolicy'), policies.length === 0);
+  }
+
+  const monitors = ofKind('ServiceMonitor');
+  if (s.serviceMonitor) {
+    const spec = monitors[0]?.spec;
+    const scraped = ofKind('Service').filter((svc) => subset(spec?.selector.matchLabels, svc.metadata.labels));
+    check(at('ServiceMonitor selects only the client Service'), scraped.length === 1 && scraped[0] === client);
+    check(at('ServiceMonitor scrapes /metrics on the client port'), (spec?.endpoints ?? []).every((endpoint) =>
+      endpoint.path === '/metrics' && client?.spec.ports.some((p) => p.name === endpoint.port && p.port === clientPort)));
+  } else {
+    check(at('no ServiceMonitor'), monitors.length === 0);
+  }
+}
+
+// The image: runs the JRE as non-root with the data volume and ports of the contract.
+function checkDockerfile() {
+  const text = readFileSync('Dockerfile', 'utf8');
+  const stages = [...text.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]);
+  const runtime = text.slice(text.lastIndexOf('\nFROM '));
+  check('Dockerfile: multi-stage build', stages.length >= 2);
+  check('Dockerfile: builds with the Maven wrapper and the container profile',
+    /\.\/mvnw\b.*\bpackage\b.*-Pcontainer/.test(text));
+  check('Dockerfile: runs on a JRE 21+', /(jre|jdk)/i.test(stages.at(-1)) && Number(stages.at(-1).match(/:(\d+)/)?.[1]) >= 21);
+  check(`Dockerfile: exposes ${clientPort} and ${peerPort}`,
+    new RegExp(`^EXPOSE\\s+.*\\b${clientPort}\\b.*\\b${peerPort}\\b`, 'm').test(runtime));
+  const user = runtime.match(/^USER\s+(\S+)/m)?.[1] ?? 'root';
+  check('Dockerfile: runs as a non-root numeric user', /^[1-9][0-9]*(:[0-9]+)?$/.test(user), user);
+  check('Dockerfile: data directory is a volume', /^VOLUME\s+.*\/var\/lib\/latchkey/m.test(runtime));
+  check('Dockerfile: listens on all interfaces', /SERVER_HOST=0\.0\.0\.0/.test(runtime));
+  check('Dockerfile: has curl and jq for the membership script', /\bcurl\b/.test(runtime) && /\bjq\b/.test(runtime));
+}
+
+console.log(`config contract from ${configSource}: ${config.size} keys; server.port=${clientPort}, latchkey.peer-port=${peerPort}`);
+checkDockerfile();
+for (const target of targets) {
+  const [scenarioName, file] = target.split('=');
+  await checkScenario(scenarioName, file);
+}
+console.log(`counts ${passed} ${failed}`);
