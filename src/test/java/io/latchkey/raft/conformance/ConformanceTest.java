@@ -48,9 +48,11 @@ class ConformanceTest {
         return suite("confchange", ConfChangeDataDriven::new);
     }
 
-    // interaction/ (etcd's top-level testdata) plugs in here once the Raft core and the
-    // rafttest interaction environment exist:
-    //   @TestFactory Stream<DynamicTest> interaction() { return suite("interaction", InteractionHandler::new); }
+    /** etcd's top-level testdata: whole clusters driven through the rafttest environment. */
+    @TestFactory
+    Stream<DynamicTest> interaction() {
+        return suite("interaction", InteractionHandler::new);
+    }
 
     @AfterAll
     static void summary() {

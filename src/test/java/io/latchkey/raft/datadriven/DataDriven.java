@@ -9,8 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Runs data-driven test files in the format of github.com/cockroachdb/datadriven, as
@@ -47,8 +45,6 @@ public final class DataDriven {
     public static final String REWRITE_PROPERTY = "latchkey.rewrite";
 
     private static final String SEPARATOR = "----";
-    private static final Pattern DIRECTIVE_FIELD =
-            Pattern.compile("^ *[-a-zA-Z0-9/_,.]+(|=[-a-zA-Z0-9_@=+/,.]*|=\\([^)]*\\))( |$)");
 
     private DataDriven() {
     }
@@ -83,43 +79,123 @@ public final class DataDriven {
     }
 
     /**
-     * Splits a directive line into the command and its arguments. Values in parentheses are
-     * split at commas and trimmed; "()" and other two-character values stay as they are.
+     * Splits a directive line into the command and its arguments, as datadriven v1.0.2 does:
+     * a key ends at a space or '='; a value ends at a space, unless it is a parenthesized
+     * list, whose comma-separated items are trimmed and may themselves contain balanced
+     * parentheses. Anything else, quotes included, is taken literally ({@code propose 1 "foo"}
+     * has the value-less keys {@code 1} and {@code "foo"}).
      */
     public static TestData parseDirective(String pos, String line) {
-        List<String> fields = new ArrayList<>();
-        String rest = line;
-        while (!rest.isEmpty()) {
-            Matcher m = DIRECTIVE_FIELD.matcher(rest);
-            if (!m.find()) {
-                throw new DataDrivenException(pos + ": cannot parse directive at column "
-                        + (line.length() - rest.length() + 1) + ": " + line);
-            }
-            fields.add(rest.substring(0, m.end()).strip());
-            rest = rest.substring(m.end());
+        DirectiveScanner scanner = new DirectiveScanner(pos, line.strip());
+        String cmd = scanner.until(" ");
+        if (cmd.isEmpty()) {
+            throw scanner.error();
         }
-        if (fields.isEmpty()) {
-            throw new DataDrivenException(pos + ": empty directive");
-        }
+        scanner.skipSpaces();
         List<CmdArg> args = new ArrayList<>();
-        for (String field : fields.subList(1, fields.size())) {
-            int eq = field.indexOf('=');
-            if (eq < 0) {
-                args.add(new CmdArg(field, List.of()));
-                continue;
+        while (!scanner.done()) {
+            String key = scanner.until(" =");
+            if (key.isEmpty()) {
+                throw scanner.error();
             }
-            String val = field.substring(eq + 1);
-            List<String> vals = new ArrayList<>();
-            if (val.length() > 2 && val.charAt(0) == '(' && val.charAt(val.length() - 1) == ')') {
-                for (String v : val.substring(1, val.length() - 1).split(",", -1)) {
-                    vals.add(v.strip());
+            List<String> vals = List.of();
+            if (scanner.skip('=')) {
+                if (scanner.done() || scanner.peek() == ' ') {
+                    vals = List.of("");
+                } else if (scanner.skip('(')) {
+                    vals = scanner.parenthesizedValues();
+                } else {
+                    vals = List.of(scanner.until(" "));
                 }
-            } else {
-                vals.add(val);
             }
-            args.add(new CmdArg(field.substring(0, eq), vals));
+            args.add(new CmdArg(key, vals));
+            scanner.skipSpaces();
         }
-        return new TestData(pos, fields.getFirst(), args, "", "");
+        return new TestData(pos, cmd, args, "", "");
+    }
+
+    /** A cursor over one directive line. */
+    private static final class DirectiveScanner {
+        private final String pos;
+        private final String line;
+        private int at;
+
+        DirectiveScanner(String pos, String line) {
+            this.pos = pos;
+            this.line = line;
+        }
+
+        boolean done() {
+            return at >= line.length();
+        }
+
+        char peek() {
+            return line.charAt(at);
+        }
+
+        boolean skip(char c) {
+            if (!done() && peek() == c) {
+                at++;
+                return true;
+            }
+            return false;
+        }
+
+        void skipSpaces() {
+            while (!done() && Character.isWhitespace(peek())) {
+                at++;
+            }
+        }
+
+        /** The text up to (not including) the first of {@code stops}, or to the end. */
+        String until(String stops) {
+            int start = at;
+            while (!done() && stops.indexOf(peek()) < 0) {
+                at++;
+            }
+            return line.substring(start, at);
+        }
+
+        /** The items of a list whose '(' was consumed, up to and including its ')'. */
+        List<String> parenthesizedValues() {
+            List<String> vals = new ArrayList<>();
+            while (true) {
+                int start = at;
+                while (!done() && peek() != ')' && peek() != ',') {
+                    if (line.charAt(at++) == '(') {
+                        skipBalanced();
+                    }
+                }
+                if (done()) {
+                    throw error();
+                }
+                boolean last = peek() == ')';
+                vals.add(line.substring(start, at));
+                at++;
+                skipSpaces();
+                if (last) {
+                    return vals;
+                }
+            }
+        }
+
+        /** Skips past the ')' matching a '(' just consumed. */
+        private void skipBalanced() {
+            while (!done()) {
+                char c = line.charAt(at++);
+                if (c == ')') {
+                    return;
+                }
+                if (c == '(') {
+                    skipBalanced();
+                }
+            }
+            throw error();
+        }
+
+        DataDrivenException error() {
+            return new DataDrivenException(pos + ": cannot parse directive at column " + (at + 1) + ": " + line);
+        }
     }
 
     private static void run(Path file, Handler handler, boolean rewrite) {
