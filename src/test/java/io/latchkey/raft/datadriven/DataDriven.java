@@ -9,15 +9,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Runs data-driven test files in the format of github.com/cockroachdb/datadriven, as
  * etcd-io/raft uses it:
  *
  * <pre>
- * # comment (also after a directive: everything from '#' on is ignored)
+ * # comment line
  * cmd arg key=val key=(a, b) \
  *     continued-arg
  * input lines
@@ -47,8 +45,6 @@ public final class DataDriven {
     public static final String REWRITE_PROPERTY = "latchkey.rewrite";
 
     private static final String SEPARATOR = "----";
-    private static final Pattern DIRECTIVE_FIELD =
-            Pattern.compile("^ *[-a-zA-Z0-9/_,.]+(|=[-a-zA-Z0-9_@=+/,.]*|=\\([^)]*\\))( |$)");
 
     private DataDriven() {
     }
@@ -83,43 +79,110 @@ public final class DataDriven {
     }
 
     /**
-     * Splits a directive line into the command and its arguments. Values in parentheses are
-     * split at commas and trimmed; "()" and other two-character values stay as they are.
+     * Splits a directive line into the command and its arguments, as datadriven's ParseLine
+     * does: {@code key}, {@code key=val} (up to the next space, quotes included) or
+     * {@code key=(v1, v2)}, whose values are separated by top-level commas, may contain nested
+     * parentheses and lose the spaces that follow a comma.
      */
     public static TestData parseDirective(String pos, String line) {
-        List<String> fields = new ArrayList<>();
-        String rest = line;
-        while (!rest.isEmpty()) {
-            Matcher m = DIRECTIVE_FIELD.matcher(rest);
-            if (!m.find()) {
-                throw new DataDrivenException(pos + ": cannot parse directive at column "
-                        + (line.length() - rest.length() + 1) + ": " + line);
-            }
-            fields.add(rest.substring(0, m.end()).strip());
-            rest = rest.substring(m.end());
+        DirectiveParser p = new DirectiveParser(pos, line.strip());
+        String cmd = p.until(" ");
+        if (cmd.isEmpty()) {
+            throw p.error();
         }
-        if (fields.isEmpty()) {
-            throw new DataDrivenException(pos + ": empty directive");
-        }
+        p.skipSpaces();
         List<CmdArg> args = new ArrayList<>();
-        for (String field : fields.subList(1, fields.size())) {
-            int eq = field.indexOf('=');
-            if (eq < 0) {
-                args.add(new CmdArg(field, List.of()));
-                continue;
+        while (!p.atEnd()) {
+            String key = p.until(" =");
+            if (key.isEmpty()) {
+                throw p.error();
             }
-            String val = field.substring(eq + 1);
             List<String> vals = new ArrayList<>();
-            if (val.length() > 2 && val.charAt(0) == '(' && val.charAt(val.length() - 1) == ')') {
-                for (String v : val.substring(1, val.length() - 1).split(",", -1)) {
-                    vals.add(v.strip());
+            if (p.peek() == '=') {
+                p.skip(1);
+                if (p.atEnd() || p.peek() == ' ') {
+                    vals.add("");
+                } else if (p.peek() != '(') {
+                    vals.add(p.until(" "));
+                } else {
+                    p.skip(1);
+                    boolean done = false;
+                    while (!done) {
+                        int end = p.valueEnd();
+                        done = p.rest.charAt(end) == ')';
+                        vals.add(p.rest.substring(0, end));
+                        p.rest = p.rest.substring(end + 1).strip();
+                    }
                 }
-            } else {
-                vals.add(val);
             }
-            args.add(new CmdArg(field.substring(0, eq), vals));
+            args.add(new CmdArg(key, vals));
+            p.skipSpaces();
         }
-        return new TestData(pos, fields.getFirst(), args, "", "");
+        return new TestData(pos, cmd, args, "", "");
+    }
+
+    /** The state of {@link #parseDirective}: what is left of the line. */
+    private static final class DirectiveParser {
+        private final String pos;
+        private final String line;
+        String rest;
+
+        DirectiveParser(String pos, String line) {
+            this.pos = pos;
+            this.line = line;
+            this.rest = line;
+        }
+
+        boolean atEnd() {
+            return rest.isEmpty();
+        }
+
+        char peek() {
+            return rest.isEmpty() ? 0 : rest.charAt(0);
+        }
+
+        void skip(int n) {
+            rest = rest.substring(n);
+        }
+
+        void skipSpaces() {
+            rest = rest.strip();
+        }
+
+        /** Removes and returns the text up to (not including) any of {@code chars}. */
+        String until(String chars) {
+            int idx = rest.length();
+            for (int i = 0; i < rest.length(); i++) {
+                if (chars.indexOf(rest.charAt(i)) >= 0) {
+                    idx = i;
+                    break;
+                }
+            }
+            String head = rest.substring(0, idx);
+            rest = rest.substring(idx);
+            return head;
+        }
+
+        /** Position of the ',' or ')' ending the current value, skipping nested parentheses. */
+        int valueEnd() {
+            int depth = 0;
+            for (int i = 0; i < rest.length(); i++) {
+                char c = rest.charAt(i);
+                if (c == '(') {
+                    depth++;
+                } else if (c == ')' && depth > 0) {
+                    depth--;
+                } else if (depth == 0 && (c == ',' || c == ')')) {
+                    return i;
+                }
+            }
+            throw error();
+        }
+
+        DataDrivenException error() {
+            return new DataDrivenException(pos + ": cannot parse directive at column "
+                    + (line.length() - rest.length() + 1) + ": " + line);
+        }
     }
 
     private static void run(Path file, Handler handler, boolean rewrite) {
@@ -206,13 +269,8 @@ public final class DataDriven {
                 String pos = name + ":" + (next + 1);
                 String raw = scan();
                 emit(raw);
-                String line = raw;
-                int hash = line.indexOf('#');
-                if (hash >= 0) {
-                    line = line.substring(0, hash);
-                }
-                line = line.stripTrailing();
-                if (line.isEmpty()) {
+                String line = raw.strip();
+                if (line.startsWith("#") || line.isEmpty()) {
                     continue;
                 }
                 while (line.endsWith("\\") && hasLine()) {
@@ -233,13 +291,13 @@ public final class DataDriven {
                     emit(l);
                     input.append(l).append('\n');
                 }
-                String expected = separator ? readExpected(pos) : "";
+                String expected = separator ? readExpected() : "";
                 return new TestData(pos, directive.cmd(), directive.cmdArgs(), input.toString().strip(), expected);
             }
             return null;
         }
 
-        private String readExpected(String pos) {
+        private String readExpected() {
             StringBuilder buf = new StringBuilder();
             if (!hasLine()) {
                 return "";
@@ -252,10 +310,6 @@ public final class DataDriven {
                     if (line.equals(SEPARATOR) && hasLine()) {
                         String line2 = scan();
                         if (line2.equals(SEPARATOR)) {
-                            if (hasLine() && !scan().isEmpty()) {
-                                throw new DataDrivenException(pos
-                                        + ": non-blank line after end of double ---- separator section");
-                            }
                             return buf.toString();
                         }
                         buf.append(line).append('\n');
@@ -284,7 +338,6 @@ public final class DataDriven {
                 rewrite.append(actual);
                 emit(SEPARATOR);
                 emit(SEPARATOR);
-                emit("");
             } else {
                 // actual ends in a newline, so this also writes the blank line ending the block.
                 emit(actual);
