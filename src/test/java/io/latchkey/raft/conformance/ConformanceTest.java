@@ -70,9 +70,10 @@ class ConformanceTest {
 
     /** One test per .txt file of {@code subdir}, in name order, each with a fresh handler. */
     static Stream<DynamicTest> suite(String subdir, Supplier<DataDriven.Handler> handlerPerFile) {
-        Path dir = root().resolve(subdir);
+        Path root = root();
+        Path dir = root.resolve(subdir);
         if (!Files.isDirectory(dir)) {
-            reportMissing(dir);
+            reportMissing(Files.isDirectory(root) ? dir : root);
         }
         Assumptions.assumeTrue(Files.isDirectory(dir), "no conformance data at " + dir);
         return files(dir).stream().map(file -> DynamicTest.dynamicTest(

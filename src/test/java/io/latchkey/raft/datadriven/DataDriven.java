@@ -15,7 +15,7 @@ import java.util.List;
  * etcd-io/raft uses it:
  *
  * <pre>
- * # comment (also after a directive: everything from '#' on is ignored)
+ * # comment line
  * cmd arg key=val key=(a, b) \
  *     continued-arg
  * input lines
@@ -79,122 +79,109 @@ public final class DataDriven {
     }
 
     /**
-     * Splits a directive line into the command and its arguments, as datadriven v1.0.2 does:
-     * a key ends at a space or '='; a value ends at a space, unless it is a parenthesized
-     * list, whose comma-separated items are trimmed and may themselves contain balanced
-     * parentheses. Anything else, quotes included, is taken literally ({@code propose 1 "foo"}
-     * has the value-less keys {@code 1} and {@code "foo"}).
+     * Splits a directive line into the command and its arguments, as datadriven's ParseLine
+     * does: {@code key}, {@code key=val} (up to the next space, quotes included) or
+     * {@code key=(v1, v2)}, whose values are separated by top-level commas, may contain nested
+     * parentheses and lose the spaces that follow a comma.
      */
     public static TestData parseDirective(String pos, String line) {
-        DirectiveScanner scanner = new DirectiveScanner(pos, line.strip());
-        String cmd = scanner.until(" ");
+        DirectiveParser p = new DirectiveParser(pos, line.strip());
+        String cmd = p.until(" ");
         if (cmd.isEmpty()) {
-            throw scanner.error();
+            throw p.error();
         }
-        scanner.skipSpaces();
+        p.skipSpaces();
         List<CmdArg> args = new ArrayList<>();
-        while (!scanner.done()) {
-            String key = scanner.until(" =");
+        while (!p.atEnd()) {
+            String key = p.until(" =");
             if (key.isEmpty()) {
-                throw scanner.error();
+                throw p.error();
             }
-            List<String> vals = List.of();
-            if (scanner.skip('=')) {
-                if (scanner.done() || scanner.peek() == ' ') {
-                    vals = List.of("");
-                } else if (scanner.skip('(')) {
-                    vals = scanner.parenthesizedValues();
+            List<String> vals = new ArrayList<>();
+            if (p.peek() == '=') {
+                p.skip(1);
+                if (p.atEnd() || p.peek() == ' ') {
+                    vals.add("");
+                } else if (p.peek() != '(') {
+                    vals.add(p.until(" "));
                 } else {
-                    vals = List.of(scanner.until(" "));
+                    p.skip(1);
+                    boolean done = false;
+                    while (!done) {
+                        int end = p.valueEnd();
+                        done = p.rest.charAt(end) == ')';
+                        vals.add(p.rest.substring(0, end));
+                        p.rest = p.rest.substring(end + 1).strip();
+                    }
                 }
             }
             args.add(new CmdArg(key, vals));
-            scanner.skipSpaces();
+            p.skipSpaces();
         }
         return new TestData(pos, cmd, args, "", "");
     }
 
-    /** A cursor over one directive line. */
-    private static final class DirectiveScanner {
+    /** The state of {@link #parseDirective}: what is left of the line. */
+    private static final class DirectiveParser {
         private final String pos;
         private final String line;
-        private int at;
+        String rest;
 
-        DirectiveScanner(String pos, String line) {
+        DirectiveParser(String pos, String line) {
             this.pos = pos;
             this.line = line;
+            this.rest = line;
         }
 
-        boolean done() {
-            return at >= line.length();
+        boolean atEnd() {
+            return rest.isEmpty();
         }
 
         char peek() {
-            return line.charAt(at);
+            return rest.isEmpty() ? 0 : rest.charAt(0);
         }
 
-        boolean skip(char c) {
-            if (!done() && peek() == c) {
-                at++;
-                return true;
-            }
-            return false;
+        void skip(int n) {
+            rest = rest.substring(n);
         }
 
         void skipSpaces() {
-            while (!done() && Character.isWhitespace(peek())) {
-                at++;
-            }
+            rest = rest.strip();
         }
 
-        /** The text up to (not including) the first of {@code stops}, or to the end. */
-        String until(String stops) {
-            int start = at;
-            while (!done() && stops.indexOf(peek()) < 0) {
-                at++;
-            }
-            return line.substring(start, at);
-        }
-
-        /** The items of a list whose '(' was consumed, up to and including its ')'. */
-        List<String> parenthesizedValues() {
-            List<String> vals = new ArrayList<>();
-            while (true) {
-                int start = at;
-                while (!done() && peek() != ')' && peek() != ',') {
-                    if (line.charAt(at++) == '(') {
-                        skipBalanced();
-                    }
-                }
-                if (done()) {
-                    throw error();
-                }
-                boolean last = peek() == ')';
-                vals.add(line.substring(start, at));
-                at++;
-                skipSpaces();
-                if (last) {
-                    return vals;
+        /** Removes and returns the text up to (not including) any of {@code chars}. */
+        String until(String chars) {
+            int idx = rest.length();
+            for (int i = 0; i < rest.length(); i++) {
+                if (chars.indexOf(rest.charAt(i)) >= 0) {
+                    idx = i;
+                    break;
                 }
             }
+            String head = rest.substring(0, idx);
+            rest = rest.substring(idx);
+            return head;
         }
 
-        /** Skips past the ')' matching a '(' just consumed. */
-        private void skipBalanced() {
-            while (!done()) {
-                char c = line.charAt(at++);
-                if (c == ')') {
-                    return;
-                }
+        /** Position of the ',' or ')' ending the current value, skipping nested parentheses. */
+        int valueEnd() {
+            int depth = 0;
+            for (int i = 0; i < rest.length(); i++) {
+                char c = rest.charAt(i);
                 if (c == '(') {
-                    skipBalanced();
+                    depth++;
+                } else if (c == ')' && depth > 0) {
+                    depth--;
+                } else if (depth == 0 && (c == ',' || c == ')')) {
+                    return i;
                 }
             }
             throw error();
         }
 
         DataDrivenException error() {
-            return new DataDrivenException(pos + ": cannot parse directive at column " + (at + 1) + ": " + line);
+            return new DataDrivenException(pos + ": cannot parse directive at column "
+                    + (line.length() - rest.length() + 1) + ": " + line);
         }
     }
 
@@ -282,13 +269,8 @@ public final class DataDriven {
                 String pos = name + ":" + (next + 1);
                 String raw = scan();
                 emit(raw);
-                String line = raw;
-                int hash = line.indexOf('#');
-                if (hash >= 0) {
-                    line = line.substring(0, hash);
-                }
-                line = line.stripTrailing();
-                if (line.isEmpty()) {
+                String line = raw.strip();
+                if (line.startsWith("#") || line.isEmpty()) {
                     continue;
                 }
                 while (line.endsWith("\\") && hasLine()) {
@@ -309,13 +291,13 @@ public final class DataDriven {
                     emit(l);
                     input.append(l).append('\n');
                 }
-                String expected = separator ? readExpected(pos) : "";
+                String expected = separator ? readExpected() : "";
                 return new TestData(pos, directive.cmd(), directive.cmdArgs(), input.toString().strip(), expected);
             }
             return null;
         }
 
-        private String readExpected(String pos) {
+        private String readExpected() {
             StringBuilder buf = new StringBuilder();
             if (!hasLine()) {
                 return "";
@@ -328,10 +310,6 @@ public final class DataDriven {
                     if (line.equals(SEPARATOR) && hasLine()) {
                         String line2 = scan();
                         if (line2.equals(SEPARATOR)) {
-                            if (hasLine() && !scan().isEmpty()) {
-                                throw new DataDrivenException(pos
-                                        + ": non-blank line after end of double ---- separator section");
-                            }
                             return buf.toString();
                         }
                         buf.append(line).append('\n');
@@ -360,7 +338,6 @@ public final class DataDriven {
                 rewrite.append(actual);
                 emit(SEPARATOR);
                 emit(SEPARATOR);
-                emit("");
             } else {
                 // actual ends in a newline, so this also writes the blank line ending the block.
                 emit(actual);
