@@ -73,6 +73,10 @@ public final class Replica {
     private long nextReadId = 1;
     private long knownLeader;
     private long term;
+    /** Ticks since this replica (re)started; see {@link #receive}. */
+    private long ticksSinceStart;
+
+    private static final ByteString TRANSFER_CONTEXT = ByteString.copyFromUtf8("CampaignTransfer");
 
     private record PendingRead(long id, CompletableFuture<Long> result, long[] index) {
     }
@@ -106,6 +110,7 @@ public final class Replica {
     }
 
     public void tick() {
+        ticksSinceStart++;
         rawNode.tick();
     }
 
@@ -113,8 +118,19 @@ public final class Replica {
         rawNode.campaign();
     }
 
-    /** A message from a peer; messages the node refuses (e.g. from non-members) are dropped. */
+    /**
+     * A message from a peer; messages the node refuses (e.g. from non-members) are dropped.
+     *
+     * <p>For one election timeout after a start, vote requests are ignored. Before a crash
+     * this replica may have heard from a leader and so promised it a lease (no vote for
+     * another leader within an election timeout); the promise lives only in memory, so it is
+     * kept by waiting it out. A leadership transfer is exempt: the leader asked for it.
+     */
     public void receive(Message message) {
+        boolean voteRequest = message.getType() == MessageType.MsgVote || message.getType() == MessageType.MsgPreVote;
+        if (voteRequest && ticksSinceStart < config.electionTicks() && !message.getContext().equals(TRANSFER_CONTEXT)) {
+            return;
+        }
         try {
             rawNode.step(message);
         } catch (RaftException e) {

@@ -90,6 +90,8 @@ final class Raft {
     int electionElapsed;
     /** Ticks since the last heartbeat; only the leader counts them. */
     int heartbeatElapsed;
+    /** Ticks since this instance started; the clock of the leader lease. */
+    long tickCount;
     final boolean checkQuorum;
     final boolean preVote;
     final int heartbeatTimeout;
@@ -286,7 +288,19 @@ final class Raft {
     }
 
     void bcastHeartbeat() {
-        bcastHeartbeatWithCtx(readOnly.heartbeatCtx());
+        // With check quorum a lease may be used (see ReadOnly), so heartbeats carry the tick.
+        bcastHeartbeatWithCtx(checkQuorum ? readOnly.heartbeatCtxWithLease(tickCount) : readOnly.heartbeatCtx());
+    }
+
+    /**
+     * Whether no other leader can exist now: a quorum acknowledged a heartbeat sent less than
+     * an election timeout ago, less a margin of one tick (tick phase) and a tenth of the
+     * timeout (clocks running at different rates).
+     */
+    boolean leaseValid() {
+        long start = readOnly.leaseStartTick(trk.config().voters(), id, tickCount);
+        long marginTicks = 1 + electionTimeout / 10;
+        return start >= 0 && tickCount < start + electionTimeout - marginTicks;
     }
 
     private void bcastHeartbeatWithCtx(ByteString ctx) {
@@ -375,6 +389,7 @@ final class Raft {
     }
 
     void tick() {
+        tickCount++;
         if (state == StateType.StateLeader) {
             tickHeartbeat();
         } else {
@@ -1354,6 +1369,13 @@ final class Raft {
                 bcastHeartbeat();
             }
             case ReadOnlyLeaseBased -> {
+                if (!leaseValid()) {
+                    // The lease may have run out: confirm leadership the safe way instead.
+                    readOnly.addRequest(raftLog.committed, m);
+                    readOnly.recvAck(id, readOnly.heartbeatCtx());
+                    bcastHeartbeat();
+                    return;
+                }
                 Message.Builder resp = responseToReadIndexReq(m, raftLog.committed);
                 if (resp != null) {
                     send(resp);

@@ -17,6 +17,15 @@ import java.util.Map;
  * (etcd-io/raft {@code read_only.go}). Requests are numbered in arrival order; a heartbeat
  * carries the number of the newest one, and a quorum of acks for number n confirms every
  * request up to n at once.
+ *
+ * <p>It also keeps the leader's lease, which etcd does not track precisely: etcd answers a
+ * lease-based read whenever the node leads, yet a leader cut off just after a quorum check
+ * keeps leading for up to two election timeouts while the others may elect a new leader
+ * after one. Here, with check quorum on, every heartbeat carries the leader's tick count and
+ * the follower echoes it; a follower that received a heartbeat sent at tick t grants no vote
+ * before one election timeout has passed on its own clock (the in-lease check in
+ * {@code Raft.step}). So once a quorum echoed ticks of t or later, no other leader can exist
+ * before t plus an election timeout, less a margin for clock rates and tick phase.
  */
 final class ReadOnly implements AckedIndexer {
     record ReadIndexRequest(Message req, long index) {
@@ -25,6 +34,8 @@ final class ReadOnly implements AckedIndexer {
     final ReadOnlyOption option;
     /** Per voter, the highest request number it acknowledged. */
     private final Map<Long, Long> acks = new HashMap<>();
+    /** Per voter, the latest leader tick echoed in a heartbeat response. */
+    private final Map<Long, Long> leaseAcks = new HashMap<>();
     private final List<ReadIndexRequest> unconfirmedReads = new ArrayList<>();
     /** How many requests have been confirmed since this leader started. */
     private long confirmedReads;
@@ -38,11 +49,34 @@ final class ReadOnly implements AckedIndexer {
         unconfirmedReads.add(new ReadIndexRequest(req, commitIndex));
     }
 
+    /** Records a heartbeat acknowledgement: the read position and, if present, the lease tick. */
     void recvAck(long from, ByteString ctx) {
-        if (!ctx.isEmpty()) {
-            long position = ctx.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).getLong();
+        if (ctx.isEmpty()) {
+            return;
+        }
+        ByteBuffer buffer = ctx.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        long position = buffer.getLong(0);
+        if (position > 0) {
             acks.merge(from, position, Math::max);
         }
+        if (ctx.size() == 2 * Long.BYTES) {
+            leaseAcks.merge(from, buffer.getLong(Long.BYTES), Math::max);
+        }
+    }
+
+    /**
+     * The latest tick t such that a quorum (counting the leader itself at {@code nowTick})
+     * has acknowledged a heartbeat sent at t or later; -1 if no quorum has.
+     */
+    long leaseStartTick(JointConfig voters, long selfId, long nowTick) {
+        long start = voters.committedIndex(voter -> {
+            if (voter == selfId) {
+                return nowTick;
+            }
+            Long tick = leaseAcks.get(voter);
+            return tick == null ? AckedIndexer.NOT_FOUND : tick;
+        });
+        return start == AckedIndexer.NOT_FOUND ? -1 : start;
     }
 
     @Override
@@ -71,5 +105,12 @@ final class ReadOnly implements AckedIndexer {
         }
         long position = confirmedReads + unconfirmedReads.size();
         return ByteString.copyFrom(ByteBuffer.allocate(Long.BYTES).order(ByteOrder.LITTLE_ENDIAN).putLong(0, position));
+    }
+
+    /** The heartbeat context with the lease tick appended (the read position is 0 if none waits). */
+    ByteString heartbeatCtxWithLease(long nowTick) {
+        long position = unconfirmedReads.isEmpty() ? 0 : confirmedReads + unconfirmedReads.size();
+        return ByteString.copyFrom(ByteBuffer.allocate(2 * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN)
+                .putLong(0, position).putLong(Long.BYTES, nowTick));
     }
 }

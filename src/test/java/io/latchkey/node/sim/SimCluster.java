@@ -66,6 +66,8 @@ final class SimCluster {
         final long id;
         final boolean write;
         final long invokedMicros;
+        /** For diagnosis: which node served it and, for reads, in which mode. */
+        String detail = "";
         long completedMicros = -1;
         /** Total returned: the write's position, or the value read. */
         long value = -1;
@@ -310,6 +312,7 @@ final class SimCluster {
         result.whenComplete((value, error) -> {
             if (error == null) {
                 op.completedMicros = nowMicros;
+                op.detail = "node " + node.id;
                 op.value = CounterStateMachine.decode(value);
                 operationsAcknowledged++;
             } else if (attempt < 5 && error instanceof ReplicaException) {
@@ -325,6 +328,7 @@ final class SimCluster {
 
     private void read(SimNode node, ReadOnlyOption mode) {
         Operation op = new Operation(nextOperationId++, false, nowMicros);
+        op.detail = "node " + node.id + " " + mode;
         history.add(op);
         CounterStateMachine stateMachine = node.stateMachine;
         node.replica.readBarrier(mode).whenComplete((index, error) -> {
@@ -465,20 +469,24 @@ final class SimCluster {
                 continue;
             }
             long mustSee = 0;
+            Operation mustSeeWrite = null;
             long mayHaveSeen = 0;
             for (Operation w : history) {
                 if (!w.write) {
                     continue;
                 }
-                if (w.ok() && w.completedMicros < read.invokedMicros) {
-                    mustSee = Math.max(mustSee, w.value);
+                if (w.ok() && w.completedMicros < read.invokedMicros && w.value > mustSee) {
+                    mustSee = w.value;
+                    mustSeeWrite = w;
                 }
                 if (w.invokedMicros <= read.completedMicros) {
                     mayHaveSeen++;
                 }
             }
             if (read.value < mustSee) {
-                throw new SimulationFailure(seed, "stale read " + read.id + ": saw " + read.value + ", a write acknowledged before it was at " + mustSee);
+                throw new SimulationFailure(seed, "stale read " + read.id + " (" + read.detail + ", " + read.invokedMicros
+                        + ".." + read.completedMicros + "us): saw " + read.value + ", write " + mustSeeWrite.id + " ("
+                        + mustSeeWrite.detail + ", acknowledged at " + mustSeeWrite.completedMicros + "us) was at " + mustSee);
             }
             if (read.value > mayHaveSeen) {
                 throw new SimulationFailure(seed, "read " + read.id + " saw " + read.value + " writes but only " + mayHaveSeen + " had begun");
