@@ -2,6 +2,8 @@ package io.latchkey.raft;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.latchkey.raft.confchange.ChangeResult;
+import io.latchkey.raft.confchange.ConfChangeException;
 import io.latchkey.raft.confchange.Changer;
 import io.latchkey.raft.confchange.Restore;
 import io.latchkey.raft.quorum.VoteResult;
@@ -122,7 +124,12 @@ final class Raft {
 
         EntryId lastId = raftLog.lastEntryID();
         ConfState cs = initial.confState() == null ? ConfState.getDefaultInstance() : initial.confState();
-        Changer.Result restored = Restore.restore(new Changer(trk, lastId.index()), cs);
+        ChangeResult restored;
+        try {
+            restored = Restore.restore(new Changer(trk, lastId.index()), cs);
+        } catch (ConfChangeException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
         assertConfStatesEquivalent(cs, switchToConfig(restored.config(), restored.progress()));
 
         HardState hs = initial.hardState();
@@ -1132,7 +1139,7 @@ final class Raft {
                 || cs.getVotersOutgoingList().contains(id);
         if (!found) {
             logger.warning("%x attempted to restore snapshot but it is not in the ConfState %s; should never happen",
-                    id, ConfStates.goString(cs));
+                    id, Describe.describeConfState(cs));
             return false;
         }
 
@@ -1151,11 +1158,11 @@ final class Raft {
 
         // The configuration comes from the snapshot, built on a fresh tracker.
         trk = new ProgressTracker(trk.maxInflight(), trk.maxInflightBytes());
-        Changer.Result restored;
+        ChangeResult restored;
         try {
             restored = Restore.restore(new Changer(trk, raftLog.lastIndex()), cs);
-        } catch (RuntimeException e) {
-            throw new IllegalStateException("unable to restore config " + ConfStates.goString(cs) + ": " + e.getMessage(), e);
+        } catch (ConfChangeException e) {
+            throw new IllegalStateException("unable to restore config " + Describe.describeConfState(cs) + ": " + e.getMessage(), e);
         }
         assertConfStatesEquivalent(cs, switchToConfig(restored.config(), restored.progress()));
 
@@ -1173,13 +1180,19 @@ final class Raft {
 
     ConfState applyConfChange(ConfChangeV2 cc) {
         Changer changer = new Changer(trk, raftLog.lastIndex());
-        Changer.Result result;
-        if (ConfChanges.leaveJoint(cc)) {
-            result = changer.leaveJoint();
-        } else if (ConfChanges.enterJoint(cc) != ConfChanges.JointTransition.NONE) {
-            result = changer.enterJoint(ConfChanges.enterJoint(cc) == ConfChanges.JointTransition.AUTO_LEAVE, cc.getChangesList());
-        } else {
-            result = changer.simple(cc.getChangesList());
+        ChangeResult result;
+        try {
+            if (ConfChanges.leaveJoint(cc)) {
+                result = changer.leaveJoint();
+            } else if (ConfChanges.enterJoint(cc)) {
+                result = changer.enterJoint(ConfChanges.autoLeave(cc), cc.getChangesList());
+            } else {
+                result = changer.simple(cc.getChangesList());
+            }
+        } catch (ConfChangeException e) {
+            // The change was validated when proposed; failing now means the log and the
+            // configuration disagree, which nothing can repair.
+            throw new IllegalStateException(e.getMessage(), e);
         }
         return switchToConfig(result.config(), result.progress());
     }
@@ -1365,9 +1378,10 @@ final class Raft {
     }
 
     private void assertConfStatesEquivalent(ConfState expected, ConfState actual) {
-        String difference = ConfStates.equivalent(expected, actual);
-        if (difference != null) {
-            throw logger.panic("%s", difference);
+        try {
+            ConfStates.equivalent(expected, actual);
+        } catch (IllegalStateException e) {
+            throw logger.panic("%s", e.getMessage());
         }
     }
 }
