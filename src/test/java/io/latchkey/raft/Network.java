@@ -182,6 +182,17 @@ final class Network {
         return r;
     }
 
+    /**
+     * Puts a new node at an existing address (a restarted process), giving it the network's
+     * membership like the nodes placed at construction.
+     */
+    void replace(long id, Raft r) {
+        if (!peers.containsKey(id)) {
+            throw new IllegalArgumentException("no peer at " + id);
+        }
+        peers.put(id, new RaftPeer(adopt(r, id, idsBySize(peers.size()))));
+    }
+
     /** The state machine at {@code id}, which must be a {@link Raft}. */
     Raft raft(long id) {
         StateMachine p = peers.get(id);

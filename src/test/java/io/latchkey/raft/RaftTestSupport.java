@@ -2,6 +2,10 @@ package io.latchkey.raft;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Descriptors.FieldDescriptor;
+import io.latchkey.raft.raftpb.ConfChange;
+import io.latchkey.raft.raftpb.ConfChangeType;
+import io.latchkey.raft.raftpb.ConfChangeV2;
+import io.latchkey.raft.raftpb.ConfChanges;
 import io.latchkey.raft.raftpb.ConfState;
 import io.latchkey.raft.raftpb.Entry;
 import io.latchkey.raft.raftpb.HardState;
@@ -48,6 +52,29 @@ final class RaftTestSupport {
 
     static Raft newTestRaft(long id, int election, int heartbeat, Storage storage) {
         return new Raft(newTestConfig(id, election, heartbeat, storage));
+    }
+
+    /**
+     * A node whose configuration is adjusted before it starts. etcd's tests flip options such
+     * as check quorum or pre-vote on a running node; here they are fixed at construction, so
+     * scenarios set them up front.
+     */
+    static Raft newTestRaft(long id, int election, int heartbeat, Storage storage, Consumer<Config> configure) {
+        Config cfg = newTestConfig(id, election, heartbeat, storage);
+        configure.accept(cfg);
+        return new Raft(cfg);
+    }
+
+    /**
+     * Restarts a node with a changed configuration, as an operator rolling out a new option
+     * would: a fresh node over a storage holding the old node's log and hard state. Its
+     * membership is the old node's voters.
+     */
+    static Raft restart(Raft old, Consumer<Config> configure) {
+        MemoryStorage storage = newTestMemoryStorage(withPeers(old.trk.voterNodes()));
+        storage.append(old.raftLog.allEntries());
+        storage.setHardState(old.hardState());
+        return newTestRaft(old.id, old.electionTimeout, old.heartbeatTimeout, storage, configure);
     }
 
     /**
@@ -180,12 +207,18 @@ final class RaftTestSupport {
      */
     static void advanceMessagesAfterAppend(Raft r) {
         while (!r.msgsAfterAppend.isEmpty()) {
-            List<Message> msgs = r.msgsAfterAppend;
-            r.msgsAfterAppend = new ArrayList<>();
-            stepOrSend(r, msgs);
+            stepOrSend(r, takeMessagesAfterAppend(r));
         }
     }
 
+    /** Takes the post-append messages without delivering them, to deliver them late. */
+    static List<Message> takeMessagesAfterAppend(Raft r) {
+        List<Message> msgs = r.msgsAfterAppend;
+        r.msgsAfterAppend = new ArrayList<>();
+        return msgs;
+    }
+
+    /** Steps the self-addressed messages into the node and queues the others for sending. */
     static void stepOrSend(Raft r, List<Message> msgs) {
         for (Message m : msgs) {
             if (m.getTo() == r.id) {
@@ -223,6 +256,25 @@ final class RaftTestSupport {
         } catch (ProposalDroppedException e) {
             return false;
         }
+    }
+
+    /** Ticks the node {@code n} times. */
+    static void tick(Raft r, int n) {
+        for (int i = 0; i < n; i++) {
+            r.tick();
+        }
+    }
+
+    static ConfChangeV2 addNode(long id) {
+        return ConfChanges.asV2(ConfChange.newBuilder().setType(ConfChangeType.ConfChangeAddNode).setNodeId(id).build());
+    }
+
+    static ConfChangeV2 addLearner(long id) {
+        return ConfChanges.asV2(ConfChange.newBuilder().setType(ConfChangeType.ConfChangeAddLearnerNode).setNodeId(id).build());
+    }
+
+    static ConfChangeV2 removeNode(long id) {
+        return ConfChanges.asV2(ConfChange.newBuilder().setType(ConfChangeType.ConfChangeRemoveNode).setNodeId(id).build());
     }
 
     static Message expectOneMessage(Raft r) {
@@ -269,6 +321,26 @@ final class RaftTestSupport {
     }
 
     // ---------------------------------------------------------------- comparison
+
+    /** A log over a storage holding exactly {@code entries}, to compare other logs against. */
+    static RaftLog logOf(List<Entry> entries) {
+        MemoryStorage storage = newTestMemoryStorage();
+        storage.append(entries);
+        return RaftLog.newLog(storage, TestLoggers.discard());
+    }
+
+    /** A printable summary of a log (etcd's {@code ltoa}) for comparing whole logs. */
+    static String ltoa(RaftLog l) {
+        StringBuilder s = new StringBuilder()
+                .append("lastIndex: ").append(l.lastIndex()).append('\n')
+                .append("applied:  ").append(l.applied).append('\n')
+                .append("applying:  ").append(l.applying).append('\n');
+        List<Entry> entries = l.allEntries();
+        for (int i = 0; i < entries.size(); i++) {
+            s.append('#').append(i).append(": ").append(withoutDefaults(entries.get(i)).toString().replace('\n', ' ')).append('\n');
+        }
+        return s.toString();
+    }
 
     /**
      * The protobuf value with every field that holds its default value cleared, recursively.
