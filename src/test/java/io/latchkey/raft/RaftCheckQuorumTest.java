@@ -5,7 +5,6 @@ import org.junit.jupiter.api.Test;
 
 import java.util.function.Consumer;
 
-import static io.latchkey.raft.RaftTestSupport.PRE_VOTE;
 import static io.latchkey.raft.RaftTestSupport.addNode;
 import static io.latchkey.raft.RaftTestSupport.hup;
 import static io.latchkey.raft.RaftTestSupport.msg;
