@@ -74,6 +74,24 @@ public final class RawNode {
                 .build());
     }
 
+    /**
+     * Proposes several entries at once. They are appended together and sent to the followers
+     * in one append message each, instead of one message per entry: the way to keep many
+     * proposals in flight cheaply.
+     *
+     * @throws ProposalDroppedException if the proposals cannot be accepted now (all of them)
+     */
+    public void propose(List<ByteString> data) {
+        if (data.isEmpty()) {
+            return;
+        }
+        Message.Builder m = Message.newBuilder().setType(MessageType.MsgProp).setFrom(raft.id);
+        for (ByteString d : data) {
+            m.addEntries(Entry.newBuilder().setData(d));
+        }
+        raft.step(m.build());
+    }
+
     /** Proposes a configuration change; it takes effect when applied with {@link #applyConfChange}. */
     public void proposeConfChange(ConfChange cc) {
         raft.step(Raft.confChangeToMsg(cc));
@@ -285,11 +303,14 @@ public final class RawNode {
     /** Whether {@link #ready} would return anything. */
     public boolean hasReady() {
         Raft r = raft;
-        if (!r.softState().equals(prevSoftState)) {
+        // Compared field by field: this runs after every event, so it builds nothing.
+        if (r.lead != prevSoftState.lead() || r.state != prevSoftState.raftState()) {
             return true;
         }
-        HardState hardState = r.hardState();
-        if (!Ready.isEmptyHardState(hardState) && !Ready.isHardStateEqual(hardState, prevHardState)) {
+        long commit = r.raftLog.committed;
+        boolean hardStateEmpty = r.term == 0 && r.vote == 0 && commit == 0;
+        if (!hardStateEmpty && (r.term != prevHardState.getTerm() || r.vote != prevHardState.getVote()
+                || commit != prevHardState.getCommit())) {
             return true;
         }
         if (r.raftLog.hasNextUnstableSnapshot()) {

@@ -35,6 +35,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
@@ -169,20 +170,24 @@ public class RaftCoreBenchmark {
         }
 
         /**
-         * Hands {@code count} proposals to the leader, waiting before each one until fewer
-         * than {@code outstanding} are unapplied. Proposals still in flight at the end carry
-         * over into the next invocation, so the pipeline never drains between invocations.
+         * Hands {@code count} proposals to the leader, never more than {@code outstanding}
+         * unapplied at once. Whatever room the window has is proposed as one batch, the way a
+         * replica proposes what its clients sent since the last Ready. Proposals still in
+         * flight at the end carry over into the next invocation, so the pipeline never drains
+         * between invocations.
          */
         long replicate(int count, int outstanding) {
             RawNode leader = nodes[0];
-            for (int i = 0; i < count; i++) {
-                while (proposed - committed >= outstanding) {
-                    if (!handleReadies()) {
-                        throw new IllegalStateException("cluster stalled with proposals in flight");
-                    }
+            int handed = 0;
+            while (handed < count) {
+                int room = (int) Math.min(outstanding - (proposed - committed), count - handed);
+                if (room > 0) {
+                    leader.propose(Collections.nCopies(room, payload));
+                    proposed += room;
+                    handed += room;
+                } else if (!handleReadies()) {
+                    throw new IllegalStateException("cluster stalled with proposals in flight");
                 }
-                leader.propose(payload);
-                proposed++;
             }
             return committed;
         }

@@ -14,6 +14,9 @@ import java.util.function.LongConsumer;
  * stay confined to the thread driving the Raft node.
  */
 public final class MajorityConfig {
+    /** Voter counts up to which the commit index is found by counting instead of sorting. */
+    private static final int SMALL_CLUSTER_VOTERS_MAX = 7;
+
     private static final long[] NONE = new long[0];
 
     private long[] ids;
@@ -118,15 +121,38 @@ public final class MajorityConfig {
         if (n == 0) {
             return Index.INFINITY;
         }
-        long[] srt = scratch;
+        long[] acked = scratch;
         for (int i = 0; i < n; i++) {
             long idx = l.ackedIndex(ids[i]);
-            srt[i] = idx == AckedIndexer.NOT_FOUND ? 0 : idx;
+            acked[i] = idx == AckedIndexer.NOT_FOUND ? 0 : idx;
+        }
+        int quorum = n / 2 + 1;
+        if (n <= SMALL_CLUSTER_VOTERS_MAX) {
+            // The answer is the largest index that at least a quorum of voters have reached.
+            // For the cluster sizes people run, counting beats sorting and leaves the
+            // scratch array in place.
+            long best = 0;
+            for (int i = 0; i < n; i++) {
+                long candidate = acked[i];
+                if (candidate <= best) {
+                    continue;
+                }
+                int reached = 0;
+                for (int j = 0; j < n; j++) {
+                    if (acked[j] >= candidate) {
+                        reached++;
+                    }
+                }
+                if (reached >= quorum) {
+                    best = candidate;
+                }
+            }
+            return best;
         }
         // Small ranges of a long[] are insertion-sorted in place by the JDK: no allocation.
-        Arrays.sort(srt, 0, n);
-        // Counting from the top, the (n/2+1)-th highest index is acknowledged by a majority.
-        return srt[n - (n / 2 + 1)];
+        Arrays.sort(acked, 0, n);
+        // Counting from the top, the quorum-th highest index is acknowledged by a majority.
+        return acked[n - quorum];
     }
 
     /**
