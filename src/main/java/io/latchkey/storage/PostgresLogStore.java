@@ -60,6 +60,8 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
 
     /** Snapshots up to this size are handed to the core with their data; larger ones are streamed. */
     public static final long SNAPSHOT_INLINE_SIZE_BYTES_MAX = 1L << 20;
+    static final String WRITER = "writer";
+    static final String READER = "reader";
     private static final long RETRY_BACKOFF_NANOS_MIN = TimeUnit.MILLISECONDS.toNanos(20);
     private static final long RETRY_BACKOFF_NANOS_MAX = TimeUnit.MILLISECONDS.toNanos(500);
 
@@ -92,14 +94,14 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
         this.embeddedServer = embeddedServer;
         this.window = new LogWindow(config.windowEntriesMax(), config.windowSizeBytesMax(), 1);
         try {
-            writer = connect();
+            writer = connect(WRITER);
             requireDurableServer(writer);
             SchemaMigrator.migrate(writer, config.schema());
             NodeIdentity stored = LogTables.claimIdentity(writer, identity);
             if (!stored.equals(identity)) {
                 throw new IdentityMismatchException(config.schema(), stored, identity);
             }
-            reader = connect();
+            reader = connect(READER);
             reader.setAutoCommit(false);
             reader.setReadOnly(true);
             reload();
@@ -557,7 +559,7 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
             for (int attempt = 0; ; attempt++) {
                 try {
                     if (reader == null) {
-                        reader = connect();
+                        reader = connect(READER);
                         reader.setAutoCommit(false);
                         reader.setReadOnly(true);
                     }
@@ -581,7 +583,7 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
 
     private Connection writer() throws SQLException {
         if (writer == null) {
-            writer = connect();
+            writer = connect(WRITER);
         }
         return writer;
     }
@@ -622,11 +624,16 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
         return false;
     }
 
-    private Connection connect() throws SQLException {
+    /** The application name tells operators (and fault tests) which node and role a session serves. */
+    static String applicationName(String role, String schema) {
+        return "latchkey-" + role + " " + schema;
+    }
+
+    private Connection connect(String role) throws SQLException {
         Properties properties = new Properties();
         properties.putAll(config.connectionProperties());
         properties.setProperty("currentSchema", config.schema());
-        properties.setProperty("ApplicationName", "latchkey-storage");
+        properties.setProperty("ApplicationName", applicationName(role, config.schema()));
         properties.putIfAbsent("tcpKeepAlive", "true");
         Connection connection = DriverManager.getConnection(jdbcUrl, properties);
         try (Statement statement = connection.createStatement()) {
