@@ -1,0 +1,338 @@
+package io.latchkey.storage;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.latchkey.raft.raftpb.ConfState;
+import io.latchkey.raft.raftpb.Entry;
+import io.latchkey.raft.raftpb.HardState;
+import io.latchkey.raft.raftpb.SnapshotMetadata;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The SQL of the storage tables (see {@code db/migration/V1__raft_log.sql}). Connections come
+ * with the node's schema as their search path. Each method is one unit of work; the caller
+ * decides about transactions and retries.
+ */
+final class LogTables {
+    /** Snapshot data is stored in rows of this size: memory per row read or written stays bounded. */
+    static final int SNAPSHOT_CHUNK_SIZE_BYTES = 256 << 10;
+
+    /**
+     * Entries, the discarding of the old tail and the hard state in ONE statement, so that a
+     * Ready without a snapshot is a single round trip and, in autocommit mode, a single
+     * transaction with a single WAL flush. The upsert covers the written run and the delete
+     * everything after it: the two touch disjoint rows, so they can run in one statement.
+     */
+    private static final String WRITE_ENTRIES_CTE =
+            "w AS (INSERT INTO log_entry(idx, term, entry) "
+                    + "SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::bytea[]) "
+                    + "ON CONFLICT (idx) DO UPDATE SET term = EXCLUDED.term, entry = EXCLUDED.entry), "
+                    + "d AS (DELETE FROM log_entry WHERE idx > ?)";
+    private static final String WRITE_HARD_STATE_CTE =
+            "h AS (INSERT INTO hard_state(term, vote, commit_index) VALUES (?, ?, ?) "
+                    + "ON CONFLICT (singleton) DO UPDATE SET term = EXCLUDED.term, vote = EXCLUDED.vote, "
+                    + "commit_index = EXCLUDED.commit_index)";
+    private static final String WRITE_ENTRIES_AND_HARD_STATE =
+            "WITH " + WRITE_ENTRIES_CTE + ", " + WRITE_HARD_STATE_CTE + " SELECT 1";
+    private static final String WRITE_ENTRIES = "WITH " + WRITE_ENTRIES_CTE + " SELECT 1";
+    private static final String WRITE_HARD_STATE = "WITH " + WRITE_HARD_STATE_CTE + " SELECT 1";
+
+    private static final String SET_ORIGIN =
+            "INSERT INTO log_origin(idx, term) VALUES (?, ?) "
+                    + "ON CONFLICT (singleton) DO UPDATE SET idx = EXCLUDED.idx, term = EXCLUDED.term";
+
+    private LogTables() {
+    }
+
+    /** Durable state as read back at start (or after a lost connection). */
+    record Recovered(HardState hardState, long originIndex, long originTerm, long lastIndex,
+                     StoredSnapshot snapshot, List<Entry> tail) {
+    }
+
+    /** The latest snapshot: its metadata and where its data is. */
+    record StoredSnapshot(SnapshotMetadata metadata, long dataSizeBytes, int chunkCount) {
+        static final StoredSnapshot NONE = new StoredSnapshot(
+                SnapshotMetadata.newBuilder().setConfState(ConfState.getDefaultInstance()).build(), 0, 0);
+
+        long index() {
+            return metadata.getIndex();
+        }
+    }
+
+    /** Runs {@code plan}'s entry and hard state part as one statement. */
+    static void writeEntriesAndHardState(Connection connection, WritePlan plan) throws SQLException {
+        boolean withEntries = !plan.entries.isEmpty();
+        boolean withHardState = plan.hardState != null;
+        if (!withEntries && !withHardState) {
+            return;
+        }
+        String sql = withEntries
+                ? (withHardState ? WRITE_ENTRIES_AND_HARD_STATE : WRITE_ENTRIES)
+                : WRITE_HARD_STATE;
+        try (PreparedStatement statement = connection.prepareStatement(sql)) {
+            int p = 1;
+            if (withEntries) {
+                int n = plan.entries.size();
+                Long[] indexes = new Long[n];
+                Long[] terms = new Long[n];
+                byte[][] encoded = new byte[n][];
+                for (int i = 0; i < n; i++) {
+                    Entry entry = plan.entries.get(i);
+                    indexes[i] = entry.getIndex();
+                    terms[i] = entry.getTerm();
+                    encoded[i] = entry.toByteArray();
+                }
+                Array indexArray = connection.createArrayOf("int8", indexes);
+                Array termArray = connection.createArrayOf("int8", terms);
+                Array entryArray = connection.createArrayOf("bytea", encoded);
+                statement.setArray(p++, indexArray);
+                statement.setArray(p++, termArray);
+                statement.setArray(p++, entryArray);
+                statement.setLong(p++, plan.lastIndex);
+            }
+            if (withHardState) {
+                statement.setLong(p++, plan.hardState.getTerm());
+                statement.setLong(p++, plan.hardState.getVote());
+                statement.setLong(p, plan.hardState.getCommit());
+            }
+            statement.execute();
+        }
+    }
+
+    /** Replaces the whole log by the snapshot's origin (MemoryStorage.ApplySnapshot). */
+    static void replaceLogWithOrigin(Connection connection, long index, long term) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            statement.executeUpdate("DELETE FROM log_entry");
+        }
+        setOrigin(connection, index, term);
+    }
+
+    /** Discards entries at or below {@code index}, keeping its term as the origin. */
+    static void compact(Connection connection, long index, long term) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "WITH d AS (DELETE FROM log_entry WHERE idx <= ?) " + SET_ORIGIN)) {
+            statement.setLong(1, index);
+            statement.setLong(2, index);
+            statement.setLong(3, term);
+            statement.executeUpdate();
+        }
+    }
+
+    private static void setOrigin(Connection connection, long index, long term) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(SET_ORIGIN)) {
+            statement.setLong(1, index);
+            statement.setLong(2, term);
+            statement.executeUpdate();
+        }
+    }
+
+    /**
+     * Replaces the stored snapshot: its data is copied from {@code data} chunk by chunk, so
+     * at most one chunk is in memory however large the snapshot is.
+     */
+    static StoredSnapshot replaceSnapshot(Connection connection, SnapshotMetadata metadata, InputStream data)
+            throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            statement.executeUpdate("DELETE FROM snapshot_chunk");
+        }
+        long sizeBytes = 0;
+        int chunks = 0;
+        try (PreparedStatement insert = connection.prepareStatement(
+                "INSERT INTO snapshot_chunk(snapshot_idx, seq, data) VALUES (?, ?, ?)")) {
+            while (true) {
+                byte[] chunk = data.readNBytes(SNAPSHOT_CHUNK_SIZE_BYTES);
+                if (chunk.length == 0) {
+                    break;
+                }
+                insert.setLong(1, metadata.getIndex());
+                insert.setInt(2, chunks);
+                insert.setBytes(3, chunk);
+                insert.executeUpdate();
+                sizeBytes += chunk.length;
+                chunks++;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading the snapshot data to store failed", e);
+        }
+        try (PreparedStatement upsert = connection.prepareStatement(
+                "INSERT INTO snapshot(idx, term, conf_state, data_size_bytes, chunk_count) VALUES (?, ?, ?, ?, ?) "
+                        + "ON CONFLICT (singleton) DO UPDATE SET idx = EXCLUDED.idx, term = EXCLUDED.term, "
+                        + "conf_state = EXCLUDED.conf_state, data_size_bytes = EXCLUDED.data_size_bytes, "
+                        + "chunk_count = EXCLUDED.chunk_count")) {
+            upsert.setLong(1, metadata.getIndex());
+            upsert.setLong(2, metadata.getTerm());
+            upsert.setBytes(3, metadata.getConfState().toByteArray());
+            upsert.setLong(4, sizeBytes);
+            upsert.setInt(5, chunks);
+            upsert.executeUpdate();
+        }
+        return new StoredSnapshot(metadata, sizeBytes, chunks);
+    }
+
+    /** One chunk of the snapshot at {@code snapshotIndex}, or null if that snapshot was replaced. */
+    static byte[] readSnapshotChunk(Connection connection, long snapshotIndex, int seq) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT data FROM snapshot_chunk WHERE snapshot_idx = ? AND seq = ?")) {
+            statement.setLong(1, snapshotIndex);
+            statement.setInt(2, seq);
+            try (ResultSet rs = statement.executeQuery()) {
+                return rs.next() ? rs.getBytes(1) : null;
+            }
+        }
+    }
+
+    /** The whole data of a small snapshot, for handing it to the core inline. */
+    static ByteString readSnapshotData(Connection connection, StoredSnapshot snapshot) throws SQLException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(Math.toIntExact(snapshot.dataSizeBytes()));
+        for (int seq = 0; seq < snapshot.chunkCount(); seq++) {
+            byte[] chunk = readSnapshotChunk(connection, snapshot.index(), seq);
+            if (chunk == null) {
+                throw new SQLException("snapshot " + snapshot.index() + " lacks chunk " + seq);
+            }
+            out.writeBytes(chunk);
+        }
+        return ByteString.copyFrom(out.toByteArray());
+    }
+
+    /** Terms of one entry, or -1 if it is not stored. */
+    static long readTerm(Connection connection, long index) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement("SELECT term FROM log_entry WHERE idx = ?")) {
+            statement.setLong(1, index);
+            try (ResultSet rs = statement.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : -1;
+            }
+        }
+    }
+
+    /**
+     * Entries from {@code lo} (inclusive) to {@code hi} (exclusive) while {@code budget}
+     * admits them, stopping at the first missing index. Rows are fetched in pages, so a
+     * small budget reads little.
+     */
+    static List<Entry> readEntries(Connection connection, long lo, long hi, SizeBudget budget) throws SQLException {
+        List<Entry> result = new ArrayList<>();
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT entry FROM log_entry WHERE idx >= ? AND idx < ? ORDER BY idx")) {
+            statement.setFetchSize(256);
+            statement.setLong(1, lo);
+            statement.setLong(2, hi);
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    Entry entry = parseEntry(rs.getBytes(1));
+                    if (entry.getIndex() != lo + result.size() || !budget.admit(entry)) {
+                        break;
+                    }
+                    result.add(entry);
+                }
+            }
+        }
+        return result;
+    }
+
+    /** Stores {@code identity} on first use; returns what is stored. */
+    static NodeIdentity claimIdentity(Connection connection, NodeIdentity identity) throws SQLException {
+        try (PreparedStatement insert = connection.prepareStatement(
+                "INSERT INTO node_identity(node_id, cluster_id) VALUES (?, ?) ON CONFLICT (singleton) DO NOTHING")) {
+            insert.setLong(1, identity.nodeId());
+            insert.setLong(2, identity.clusterId());
+            insert.executeUpdate();
+        }
+        try (Statement statement = connection.createStatement();
+             ResultSet rs = statement.executeQuery("SELECT node_id, cluster_id FROM node_identity")) {
+            rs.next();
+            return new NodeIdentity(rs.getLong(1), rs.getLong(2));
+        }
+    }
+
+    /**
+     * Reads the durable state in one consistent snapshot of the database: hard state, origin,
+     * snapshot metadata, and the last {@code tailEntriesMax} entries.
+     */
+    static Recovered load(Connection connection, int tailEntriesMax) throws SQLException {
+        boolean autoCommit = connection.getAutoCommit();
+        connection.setAutoCommit(false);
+        connection.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+        try (Statement statement = connection.createStatement()) {
+            HardState hardState = HardState.getDefaultInstance();
+            try (ResultSet rs = statement.executeQuery("SELECT term, vote, commit_index FROM hard_state")) {
+                if (rs.next()) {
+                    hardState = HardState.newBuilder().setTerm(rs.getLong(1)).setVote(rs.getLong(2))
+                            .setCommit(rs.getLong(3)).build();
+                }
+            }
+            long originIndex = 0;
+            long originTerm = 0;
+            try (ResultSet rs = statement.executeQuery("SELECT idx, term FROM log_origin")) {
+                if (rs.next()) {
+                    originIndex = rs.getLong(1);
+                    originTerm = rs.getLong(2);
+                }
+            }
+            StoredSnapshot snapshot = StoredSnapshot.NONE;
+            try (ResultSet rs = statement.executeQuery(
+                    "SELECT idx, term, conf_state, data_size_bytes, chunk_count FROM snapshot")) {
+                if (rs.next()) {
+                    SnapshotMetadata metadata = SnapshotMetadata.newBuilder().setIndex(rs.getLong(1))
+                            .setTerm(rs.getLong(2)).setConfState(ConfState.parseFrom(rs.getBytes(3))).build();
+                    snapshot = new StoredSnapshot(metadata, rs.getLong(4), rs.getInt(5));
+                }
+            }
+            long lastIndex = originIndex;
+            try (ResultSet rs = statement.executeQuery("SELECT count(*), min(idx), max(idx) FROM log_entry")) {
+                rs.next();
+                long count = rs.getLong(1);
+                if (count > 0) {
+                    long min = rs.getLong(2);
+                    long max = rs.getLong(3);
+                    // Every write keeps the log contiguous after its origin; anything else is damage.
+                    if (min != originIndex + 1 || max - min + 1 != count) {
+                        throw new SQLException(String.format("log is not contiguous after origin %d: "
+                                + "%d entries in [%d, %d]", originIndex, count, min, max), "XX001");
+                    }
+                    lastIndex = max;
+                }
+            }
+            List<Entry> tail = readEntries(connection, Math.max(originIndex + 1, lastIndex + 1 - tailEntriesMax),
+                    lastIndex + 1, new SizeBudget(Long.MAX_VALUE));
+            connection.commit();
+            return new Recovered(hardState, originIndex, originTerm, lastIndex, snapshot, tail);
+        } catch (InvalidProtocolBufferException e) {
+            connection.rollback();
+            throw new SQLException("stored conf state does not parse", "XX001", e);
+        } catch (SQLException | RuntimeException e) {
+            rollbackQuietly(connection);
+            throw e;
+        } finally {
+            connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+            connection.setAutoCommit(autoCommit);
+        }
+    }
+
+    static Entry parseEntry(byte[] encoded) throws SQLException {
+        try {
+            return Entry.parseFrom(encoded);
+        } catch (InvalidProtocolBufferException e) {
+            throw new SQLException("stored entry does not parse", "XX001", e);
+        }
+    }
+
+    static void rollbackQuietly(Connection connection) {
+        try {
+            connection.rollback();
+        } catch (SQLException suppressed) {
+            // The connection is gone: the server rolls the transaction back by itself.
+        }
+    }
+}

@@ -1,0 +1,260 @@
+package io.latchkey.storage;
+
+import com.google.protobuf.ByteString;
+import io.latchkey.raft.raftpb.ConfState;
+import io.latchkey.raft.raftpb.Entry;
+import io.latchkey.raft.raftpb.HardState;
+import io.latchkey.raft.raftpb.Snapshot;
+import io.latchkey.raft.raftpb.SnapshotMetadata;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ServerSocket;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** What the PostgreSQL store adds to MemoryStorage's contract: durability, restart, identity, big snapshots. */
+@Tag("storage")
+class PostgresLogStoreTest {
+    private static final NodeIdentity NODE_1 = new NodeIdentity(1, 0xc1);
+    private static final ConfState VOTERS_123 = ConfState.newBuilder().addVoters(1).addVoters(2).addVoters(3).build();
+
+    static List<Entry> entries(long firstIndex, long term, int count) {
+        List<Entry> result = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            long index = firstIndex + i;
+            result.add(Entry.newBuilder().setIndex(index).setTerm(term)
+                    .setData(ByteString.copyFromUtf8("entry " + index + "@" + term)).build());
+        }
+        return result;
+    }
+
+    static HardState hardState(long term, long vote, long commit) {
+        return HardState.newBuilder().setTerm(term).setVote(vote).setCommit(commit).build();
+    }
+
+    @Test
+    void restartedNode_rebuildsSnapshotHardStateEntriesAndConfState() {
+        StorageConfig config = TestPostgres.freshConfig();
+        Snapshot snapshot = Snapshot.newBuilder().setData(ByteString.copyFromUtf8("state at 10"))
+                .setMetadata(SnapshotMetadata.newBuilder().setIndex(10).setTerm(2).setConfState(VOTERS_123)).build();
+        try (PostgresLogStore store = PostgresLogStore.open(config, NODE_1)) {
+            store.persist(hardState(2, 1, 10), entries(11, 2, 5), snapshot);
+            store.persist(hardState(3, 1, 13), entries(14, 3, 3), null);
+        }
+        try (PostgresLogStore store = PostgresLogStore.open(config, NODE_1)) {
+            assertThat(store.initialState().hardState()).isEqualTo(hardState(3, 1, 13));
+            assertThat(store.initialState().confState()).isEqualTo(VOTERS_123);
+            assertThat(store.snapshot()).isEqualTo(snapshot);
+            assertThat(store.firstIndex()).isEqualTo(11);
+            assertThat(store.lastIndex()).isEqualTo(16);
+            List<Entry> expected = new ArrayList<>(entries(11, 2, 3));
+            expected.addAll(entries(14, 3, 3));
+            assertThat(store.entries(11, 17, Long.MAX_VALUE)).isEqualTo(expected);
+            assertThat(store.term(10)).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void nodeStartedUnderAnotherIdentity_isRefusedWithTheStoredOne() {
+        StorageConfig config = TestPostgres.freshConfig();
+        PostgresLogStore.open(config, NODE_1).close();
+        assertThatThrownBy(() -> PostgresLogStore.open(config, new NodeIdentity(2, 0xc1)))
+                .isInstanceOf(IdentityMismatchException.class)
+                .hasMessageContaining("belongs to node 1 of cluster c1")
+                .hasMessageContaining("starts as node 2 of cluster c1");
+        assertThatThrownBy(() -> PostgresLogStore.open(config, new NodeIdentity(1, 0xc2)))
+                .isInstanceOf(IdentityMismatchException.class);
+    }
+
+    @Test
+    void writingAtAnIndex_discardsEveryPersistedEntryFromThereOn() throws Exception {
+        StorageConfig config = TestPostgres.freshConfig();
+        try (PostgresLogStore store = PostgresLogStore.open(config, NODE_1)) {
+            store.persist(null, entries(1, 1, 100), null);
+            store.persist(hardState(2, 2, 10), entries(50, 2, 3), null);
+            assertThat(store.lastIndex()).isEqualTo(52);
+        }
+        assertThat(TestPostgres.count(config.schema(), "SELECT count(*) FROM log_entry")).isEqualTo(52);
+        assertThat(TestPostgres.count(config.schema(), "SELECT count(*) FROM log_entry WHERE idx >= 50 AND term <> 2"))
+                .isZero();
+    }
+
+    @Test
+    void compaction_deletesTheRowsBelowTheIndexAndKeepsItsTerm() throws Exception {
+        StorageConfig config = TestPostgres.freshConfig();
+        try (PostgresLogStore store = PostgresLogStore.open(config, NODE_1)) {
+            store.persist(null, entries(1, 1, 20), null);
+            store.persist(null, entries(21, 2, 20), null);
+            store.compact(30);
+            assertThat(store.term(30)).isEqualTo(2);
+        }
+        assertThat(TestPostgres.count(config.schema(), "SELECT min(idx) FROM log_entry")).isEqualTo(31);
+        try (PostgresLogStore store = PostgresLogStore.open(config, NODE_1)) {
+            assertThat(store.firstIndex()).isEqualTo(31);
+            assertThat(store.term(30)).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void groupCommit_hasTheEffectOfPersistingEachReadyInOrder() {
+        List<WriteBatch> readies = List.of(
+                WriteBatch.of(hardState(1, 1, 0), entries(1, 1, 10)),
+                WriteBatch.of(null, entries(11, 1, 10)),
+                WriteBatch.of(hardState(2, 2, 5), entries(8, 2, 4)),
+                WriteBatch.of(hardState(2, 2, 9), entries(12, 2, 2)));
+        try (PostgresLogStore grouped = PostgresLogStore.open(TestPostgres.freshConfig(), NODE_1);
+             PostgresLogStore oneByOne = PostgresLogStore.open(TestPostgres.freshConfig(), NODE_1)) {
+            grouped.persistAll(readies);
+            for (WriteBatch ready : readies) {
+                oneByOne.persistAll(List.of(ready));
+            }
+            assertThat(grouped.lastIndex()).isEqualTo(13).isEqualTo(oneByOne.lastIndex());
+            assertThat(grouped.hardState()).isEqualTo(oneByOne.hardState());
+            assertThat(grouped.entries(1, 14, Long.MAX_VALUE)).isEqualTo(oneByOne.entries(1, 14, Long.MAX_VALUE));
+        }
+    }
+
+    @Test
+    void entriesOutsideTheWindow_areReadFromPostgresInSizeLimitedPages() {
+        StorageConfig config = TestPostgres.freshConfig().withWindow(10, 1 << 20);
+        try (PostgresLogStore store = PostgresLogStore.open(config, NODE_1)) {
+            for (int i = 0; i < 10; i++) {
+                store.persist(null, entries(1 + 100L * i, 1, 100), null);
+            }
+            List<Entry> all = store.entries(1, 1001, Long.MAX_VALUE);
+            assertThat(all).hasSize(1000);
+            assertThat(all.get(999)).isEqualTo(entries(1000, 1, 1).get(0));
+            long twoEntries = all.get(0).getSerializedSize() + all.get(1).getSerializedSize();
+            assertThat(store.entries(1, 1001, twoEntries)).hasSize(2);
+            assertThat(store.entries(985, 1001, Long.MAX_VALUE)).isEqualTo(all.subList(984, 1000));
+            assertThat(store.term(500)).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void largeSnapshot_isStoredAndStreamedInChunksAndNotHandedToTheCoreInline() throws Exception {
+        long sizeBytes = 5L * (1 << 20) + 123;
+        StorageConfig config = TestPostgres.freshConfig();
+        byte[] written;
+        try (PostgresLogStore store = PostgresLogStore.open(config, NODE_1)) {
+            store.persist(null, entries(1, 1, 5), null);
+            PseudoRandomStream data = new PseudoRandomStream(42, sizeBytes);
+            store.applySnapshot(SnapshotMetadata.newBuilder().setIndex(100).setTerm(3).setConfState(VOTERS_123).build(),
+                    data);
+            written = data.digest();
+            assertThat(store.snapshot().getData()).isEmpty();
+            assertThat(store.snapshot().getMetadata().getIndex()).isEqualTo(100);
+            assertThat(store.snapshotDataSizeBytes()).isEqualTo(sizeBytes);
+            assertThat(store.firstIndex()).isEqualTo(101);
+            assertThat(store.lastIndex()).isEqualTo(100);
+        }
+        assertThat(TestPostgres.count(config.schema(), "SELECT count(*) FROM snapshot_chunk"))
+                .isEqualTo((sizeBytes + LogTables.SNAPSHOT_CHUNK_SIZE_BYTES - 1) / LogTables.SNAPSHOT_CHUNK_SIZE_BYTES);
+        try (PostgresLogStore store = PostgresLogStore.open(config, NODE_1);
+             InputStream in = store.openSnapshotData()) {
+            assertThat(digest(in)).isEqualTo(written);
+        }
+    }
+
+    @Test
+    void locallyCreatedSnapshot_keepsTheLogUntilCompacted() throws Exception {
+        try (PostgresLogStore store = PostgresLogStore.open(TestPostgres.freshConfig(), NODE_1)) {
+            store.persist(null, entries(1, 1, 5), null);
+            store.persist(null, entries(6, 2, 5), null);
+            store.createSnapshot(7, VOTERS_123, InputStream.nullInputStream());
+            assertThat(store.snapshot().getMetadata())
+                    .isEqualTo(SnapshotMetadata.newBuilder().setIndex(7).setTerm(2).setConfState(VOTERS_123).build());
+            assertThat(store.firstIndex()).isEqualTo(1);
+            store.compact(7);
+            assertThat(store.firstIndex()).isEqualTo(8);
+            assertThatThrownBy(() -> store.createSnapshot(7, VOTERS_123, InputStream.nullInputStream()))
+                    .isSameAs(io.latchkey.raft.SnapOutOfDateException.INSTANCE);
+        }
+    }
+
+    @Test
+    void databaseDownAtStart_failsOnceWithAClearMessage() throws IOException {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        StorageConfig config = StorageConfig.external("jdbc:postgresql://localhost:" + closedPort + "/latchkey?password=secret",
+                "node_1", Map.of("connectTimeout", "2"));
+        assertThatThrownBy(() -> PostgresLogStore.open(config, NODE_1))
+                .isInstanceOf(StorageUnavailableException.class)
+                .hasMessageContaining("PostgreSQL at jdbc:postgresql://localhost:" + closedPort + "/latchkey ")
+                .hasMessageContaining("not ready")
+                .hasMessageNotContaining("secret");
+    }
+
+    @Test
+    void migrations_areRecordedOnceAndReopeningDoesNotRerunThem() throws Exception {
+        StorageConfig config = TestPostgres.freshConfig();
+        PostgresLogStore.open(config, NODE_1).close();
+        PostgresLogStore.open(config, NODE_1).close();
+        assertThat(TestPostgres.count(config.schema(), "SELECT count(*) FROM schema_version"))
+                .isEqualTo(SchemaMigrator.MIGRATIONS.size());
+    }
+
+    static byte[] digest(InputStream in) throws IOException {
+        MessageDigest digest = sha256();
+        byte[] buffer = new byte[64 << 10];
+        for (int n; (n = in.read(buffer)) > 0; ) {
+            digest.update(buffer, 0, n);
+        }
+        return digest.digest();
+    }
+
+    static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Deterministic bytes of a given length, produced as read: a big snapshot without a big array. */
+    static final class PseudoRandomStream extends InputStream {
+        private final java.util.Random random;
+        private final MessageDigest digest = sha256();
+        private long remaining;
+
+        PseudoRandomStream(long seed, long sizeBytes) {
+            this.random = new java.util.Random(seed);
+            this.remaining = sizeBytes;
+        }
+
+        @Override
+        public int read() {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) {
+            if (remaining == 0) {
+                return -1;
+            }
+            int count = (int) Math.min(length, remaining);
+            byte[] bytes = new byte[count];
+            random.nextBytes(bytes);
+            System.arraycopy(bytes, 0, buffer, offset, count);
+            digest.update(bytes);
+            remaining -= count;
+            return count;
+        }
+
+        byte[] digest() {
+            return digest.digest();
+        }
+    }
+}
