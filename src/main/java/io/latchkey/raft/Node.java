@@ -31,6 +31,8 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class Node implements AutoCloseable {
     /** Ticks that may queue up before the application loop falls behind and ticks are dropped. */
     private static final int PENDING_TICKS_MAX = 128;
+    /** The loop never blocks on the application, so it answers hand-overs within this or is broken. */
+    private static final Duration LOOP_ANSWER_TIMEOUT = Duration.ofMinutes(1);
 
     private final RawNode rawNode;
     private final Raft raft;
@@ -44,10 +46,12 @@ public final class Node implements AutoCloseable {
     private final ArrayDeque<Work> mailbox = new ArrayDeque<>();
     private final ArrayDeque<Proposal> proposals = new ArrayDeque<>();
     private int pendingTicks;
-    private Ready pendingReady;
-    private boolean awaitingAdvance;
-    private boolean advanceRequested;
+    /** Whether the loop last saw a Ready the application may take. */
+    private boolean readyAvailable;
     private boolean stopped;
+
+    /** Confined to the loop thread: a Ready was handed out and not yet advanced. */
+    private boolean awaitingAdvance;
 
     private record Proposal(Message message, CompletableFuture<Void> result) {
     }
@@ -104,7 +108,10 @@ public final class Node implements AutoCloseable {
 
     /** Makes this node campaign. */
     public void campaign(Duration timeout) throws TimeoutException {
-        step(Message.newBuilder().setType(MessageType.MsgHup).build(), timeout);
+        call(() -> {
+            rawNode.campaign();
+            return null;
+        }, timeout);
     }
 
     /**
@@ -151,42 +158,68 @@ public final class Node implements AutoCloseable {
 
     /**
      * Takes the next Ready, waiting up to {@code timeout}; null if none came. Handle it and
-     * call {@link #advance} before the next one is produced.
+     * call {@link #advance} before the next one is produced. The Ready is put together when
+     * it is taken, so it holds everything that happened until then.
      *
      * @throws NodeStoppedException if the node is stopped
      */
     public Ready ready(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        lock.lock();
-        try {
-            while (pendingReady == null) {
-                if (stopped) {
-                    throw NodeStoppedException.INSTANCE;
+        while (true) {
+            lock.lock();
+            try {
+                while (!readyAvailable) {
+                    if (stopped) {
+                        throw NodeStoppedException.INSTANCE;
+                    }
+                    long remaining = deadline - System.nanoTime();
+                    if (remaining <= 0) {
+                        return null;
+                    }
+                    readyChanged.awaitNanos(remaining);
                 }
-                long remaining = deadline - System.nanoTime();
-                if (remaining <= 0) {
-                    return null;
-                }
-                readyChanged.awaitNanos(remaining);
+                readyAvailable = false;
+            } finally {
+                lock.unlock();
             }
-            Ready rd = pendingReady;
-            pendingReady = null;
-            awaitingAdvance = !asyncStorageWrites;
-            workArrived.signal();
-            return rd;
-        } finally {
-            lock.unlock();
+            Ready rd;
+            try {
+                // Once asked, the loop hands the Ready over promptly; giving up on the answer
+                // would lose a Ready the node already counts as handed out.
+                rd = call(this::takeReady, LOOP_ANSWER_TIMEOUT);
+            } catch (TimeoutException e) {
+                throw new IllegalStateException("the node loop did not hand over a Ready", e);
+            }
+            if (rd != null) {
+                return rd;
+            }
         }
     }
 
-    /** Tells the node the last Ready is handled (not used with async storage writes). */
+    /** On the loop: the Ready, if one is due and the previous one was advanced. */
+    private Ready takeReady() {
+        if (awaitingAdvance || !rawNode.hasReady()) {
+            return null;
+        }
+        awaitingAdvance = !asyncStorageWrites;
+        return rawNode.ready();
+    }
+
+    /**
+     * Tells the node the last Ready is handled (not used with async storage writes). Returns
+     * once the node has taken note, so that whatever the caller does next comes after it.
+     */
     public void advance() {
-        lock.lock();
         try {
-            advanceRequested = true;
-            workArrived.signal();
-        } finally {
-            lock.unlock();
+            call(() -> {
+                if (awaitingAdvance) {
+                    awaitingAdvance = false;
+                    rawNode.advance(null);
+                }
+                return null;
+            }, LOOP_ANSWER_TIMEOUT);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("the node loop did not take the advance", e);
         }
     }
 
@@ -219,6 +252,14 @@ public final class Node implements AutoCloseable {
     public void readIndex(ByteString rctx, Duration timeout) throws TimeoutException {
         call(() -> {
             rawNode.readIndex(rctx);
+            return null;
+        }, timeout);
+    }
+
+    /** Requests a read index with the read mode chosen for this request; see {@link RawNode#readIndex(ByteString, ReadOnlyOption)}. */
+    public void readIndex(ByteString rctx, ReadOnlyOption mode, Duration timeout) throws TimeoutException {
+        call(() -> {
+            rawNode.readIndex(rctx, mode);
             return null;
         }, timeout);
     }
@@ -318,17 +359,17 @@ public final class Node implements AutoCloseable {
     private void run() {
         long lead = Raft.NONE;
         while (true) {
-            Work work = null;
-            Proposal proposal = null;
+            List<Work> work;
+            List<Proposal> taken = List.of();
             int ticks;
-            boolean advance;
             lock.lock();
             try {
-                if (pendingReady == null && !awaitingAdvance && rawNode.hasReady()) {
-                    pendingReady = rawNode.ready();
+                boolean available = !awaitingAdvance && rawNode.hasReady();
+                if (available != readyAvailable) {
+                    readyAvailable = available;
                     readyChanged.signalAll();
                 }
-                while (!stopped && mailbox.isEmpty() && pendingTicks == 0 && !advanceRequested
+                while (!stopped && mailbox.isEmpty() && pendingTicks == 0
                         && (proposals.isEmpty() || lead == Raft.NONE)) {
                     workArrived.awaitUninterruptibly();
                 }
@@ -336,25 +377,23 @@ public final class Node implements AutoCloseable {
                     failPending();
                     return;
                 }
-                work = mailbox.poll();
+                work = List.copyOf(mailbox);
+                mailbox.clear();
+                // Proposals wait while no leader is known, as in etcd.
                 if (lead != Raft.NONE) {
-                    proposal = proposals.poll();
+                    taken = List.copyOf(proposals);
+                    proposals.clear();
                 }
                 ticks = pendingTicks;
                 pendingTicks = 0;
-                advance = advanceRequested && awaitingAdvance;
-                advanceRequested = false;
-                if (advance) {
-                    awaitingAdvance = false;
-                }
             } finally {
                 lock.unlock();
             }
 
-            if (work != null) {
-                work.run().run();
+            for (Work w : work) {
+                w.run().run();
             }
-            if (proposal != null) {
+            for (Proposal proposal : taken) {
                 try {
                     raft.step(proposal.message());
                     proposal.result().complete(null);
@@ -364,9 +403,6 @@ public final class Node implements AutoCloseable {
             }
             for (int i = 0; i < ticks; i++) {
                 rawNode.tick();
-            }
-            if (advance) {
-                rawNode.advance(null);
             }
             lead = logLeaderChange(lead);
         }

@@ -441,16 +441,18 @@ public final class RawNode {
         List<Entry> entries = new ArrayList<>(peers.size());
         for (int i = 0; i < peers.size(); i++) {
             Peer peer = peers.get(i);
-            ConfChange cc = ConfChange.newBuilder()
+            ConfChange.Builder cc = ConfChange.newBuilder()
                     .setType(ConfChangeType.ConfChangeAddNode)
-                    .setNodeId(peer.id())
-                    .setContext(peer.context())
-                    .build();
+                    .setNodeId(peer.id());
+            // An absent context stays absent, so the entry's bytes are exactly etcd's.
+            if (!peer.context().isEmpty()) {
+                cc.setContext(peer.context());
+            }
             entries.add(Entry.newBuilder()
                     .setType(EntryType.EntryConfChange)
                     .setTerm(1)
                     .setIndex(i + 1)
-                    .setData(cc.toByteString())
+                    .setData(cc.build().toByteString())
                     .build());
         }
         raft.raftLog.append(entries);
