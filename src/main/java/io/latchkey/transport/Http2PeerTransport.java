@@ -1,0 +1,192 @@
+package io.latchkey.transport;
+
+import io.latchkey.node.PeerTransport;
+import io.latchkey.raft.raftpb.Message;
+import io.latchkey.raft.raftpb.MessageType;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * {@link PeerTransport} over HTTP/2: one {@link PeerSender} (queue, connection, virtual thread)
+ * per peer, and a {@link PeerEndpoint} for what peers send us.
+ *
+ * <p>Usage: {@code setPeer} for every other member, serve {@link #endpoint()} on the peer
+ * listener (a {@link PeerServer}, or the MP named socket "raft"), then {@code start(listener)}.
+ * Peer URLs are the listener's base, e.g. {@code http://node-2.latchkey-headless:7080}
+ * ({@code https://} when TLS is configured).
+ */
+public final class Http2PeerTransport implements PeerTransport {
+    /** How long close() waits for each sender thread after aborting its connection. */
+    private static final Duration SENDER_STOP_TIMEOUT = Duration.ofSeconds(5);
+
+    private static final Listener NOT_STARTED = new Listener() {
+        @Override
+        public void received(Message message) {
+        }
+
+        @Override
+        public void unreachable(long peerId) {
+        }
+
+        @Override
+        public void snapshotSent(long peerId, boolean delivered) {
+        }
+    };
+
+    private final PeerTransportConfig config;
+    private final SnapshotStreams snapshots;
+    private final System.Logger logger;
+    private final PeerEndpoint endpoint;
+    private final Map<Long, PeerSender> senders = new ConcurrentHashMap<>();
+    private final LongAdder droppedMessages = new LongAdder();
+    private final Object membership = new Object();
+    private volatile Listener listener = NOT_STARTED;
+    private volatile boolean closed;
+
+    public Http2PeerTransport(PeerTransportConfig config, SnapshotStreams snapshots) {
+        this(config, snapshots, System.getLogger(Http2PeerTransport.class.getName()));
+    }
+
+    public Http2PeerTransport(PeerTransportConfig config, SnapshotStreams snapshots, System.Logger logger) {
+        this.config = config;
+        this.snapshots = snapshots;
+        this.logger = logger;
+        this.endpoint = new PeerEndpoint(config, snapshots);
+    }
+
+    /** The receiving side, to register under {@link PeerHeaders#ROUTE_PREFIX} on the peer listener. */
+    public PeerEndpoint endpoint() {
+        return endpoint;
+    }
+
+    /** Messages dropped so far: queue overflow, unknown peer, oversized, or failed requests. */
+    public long droppedMessages() {
+        return droppedMessages.sum();
+    }
+
+    @Override
+    public void start(Listener listener) {
+        this.listener = listener;
+        endpoint.attach(listener);
+    }
+
+    @Override
+    public void send(List<Message> messages) {
+        List<Long> unreachable = null;
+        for (Message message : messages) {
+            if (enqueue(message)) {
+                continue;
+            }
+            droppedMessages.increment();
+            long to = message.getTo();
+            if (message.getType() == MessageType.MsgSnap) {
+                listener.snapshotSent(to, false);
+            }
+            if (unreachable == null) {
+                unreachable = new ArrayList<>(2);
+            }
+            if (!unreachable.contains(to)) {
+                unreachable.add(to);
+            }
+        }
+        if (unreachable != null) {
+            // One report per peer per call, however many of its messages were dropped.
+            for (long peerId : unreachable) {
+                listener.unreachable(peerId);
+            }
+        }
+    }
+
+    private boolean enqueue(Message message) {
+        PeerSender sender = senders.get(message.getTo());
+        // The receiver would refuse an oversized message; dropping it here saves the round trip.
+        return sender != null && message.getSerializedSize() <= config.messageBytesMax() && sender.offer(message);
+    }
+
+    /**
+     * @throws IllegalArgumentException if {@code peerUrl} is not an absolute http(s) URL, or its
+     *                                  scheme does not match whether TLS is configured
+     */
+    @Override
+    public void setPeer(long id, String peerUrl) {
+        URI url = peerUri(peerUrl);
+        synchronized (membership) {
+            if (closed) {
+                return;
+            }
+            PeerSender old = senders.get(id);
+            if (old != null && old.url().equals(url)) {
+                return;
+            }
+            PeerSender fresh = new PeerSender(id, url, config, snapshots, () -> listener, droppedMessages, logger);
+            fresh.start();
+            senders.put(id, fresh);
+            if (old != null) {
+                stopAll(List.of(old));
+            }
+        }
+    }
+
+    @Override
+    public void removePeer(long id) {
+        synchronized (membership) {
+            PeerSender sender = senders.remove(id);
+            if (sender != null) {
+                stopAll(List.of(sender));
+            }
+        }
+    }
+
+    /** Stops every sender and aborts requests in flight; the peer listener is closed by its owner. */
+    @Override
+    public void close() {
+        synchronized (membership) {
+            closed = true;
+            List<PeerSender> all = new ArrayList<>(senders.values());
+            senders.clear();
+            stopAll(all);
+        }
+    }
+
+    private void stopAll(List<PeerSender> stopping) {
+        for (PeerSender sender : stopping) {
+            for (Message lost : sender.stop()) {
+                droppedMessages.increment();
+                if (lost.getType() == MessageType.MsgSnap) {
+                    listener.snapshotSent(lost.getTo(), false);
+                }
+            }
+        }
+        for (PeerSender sender : stopping) {
+            try {
+                if (!sender.awaitStopped(SENDER_STOP_TIMEOUT)) {
+                    logger.log(System.Logger.Level.WARNING, "peer sender to {0} did not stop within {1}",
+                            sender.url(), SENDER_STOP_TIMEOUT);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private URI peerUri(String peerUrl) {
+        URI url;
+        try {
+            url = URI.create(peerUrl);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("peer URL is malformed: " + peerUrl, e);
+        }
+        String expected = config.tls() != null ? "https" : "http";
+        if (!expected.equals(url.getScheme()) || url.getHost() == null) {
+            throw new IllegalArgumentException("peer URL must be an absolute " + expected + " URL: " + peerUrl);
+        }
+        return url;
+    }
+}

@@ -1,0 +1,214 @@
+package io.latchkey.transport;
+
+import com.google.protobuf.CodedInputStream;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import io.latchkey.node.PeerTransport;
+import io.latchkey.raft.raftpb.Message;
+import io.latchkey.raft.raftpb.MessageType;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Receiving side of the peer protocol, a Helidon {@link HttpService} to register under
+ * {@link PeerHeaders#ROUTE_PREFIX} on the peer listener:
+ * <ul>
+ *   <li>{@code POST /raft/messages}: body = length-delimited {@code Message}s, delivered in order;</li>
+ *   <li>{@code POST /raft/snapshot}: body = one length-delimited {@code MsgSnap} whose snapshot data
+ *       is empty, then the snapshot bytes framed by {@link SnapshotChunks}.</li>
+ * </ul>
+ * Every request must authenticate (client certificate under mutual TLS; the shared secret in
+ * {@link PeerHeaders#PEER_SECRET} when one is configured) and carry our cluster id; otherwise it
+ * is refused without reading the body and counted in {@link #refusedRequests()}. A message
+ * addressed to another node stops the request with 421 and counts in {@link #rejectedMessages()}:
+ * the sender's address book is wrong and should hear about it.
+ *
+ * <p>Answers: 204 done, 400 malformed body or a message over {@code messageBytesMax}, 401 not
+ * authenticated, 403 other cluster, 421 wrong node, 500 snapshot not stored (including one over
+ * {@code snapshotBytesMax}), 503 replica not started yet.
+ */
+public final class PeerEndpoint implements HttpService {
+    private final PeerTransportConfig config;
+    private final SnapshotStreams snapshots;
+    private final byte[] secretDigest;
+    private final LongAdder refusedRequests = new LongAdder();
+    private final LongAdder rejectedMessages = new LongAdder();
+    private final LongAdder deliveredBatches = new LongAdder();
+    private volatile PeerTransport.Listener listener;
+
+    public PeerEndpoint(PeerTransportConfig config, SnapshotStreams snapshots) {
+        this.config = config;
+        this.snapshots = snapshots;
+        this.secretDigest = config.usesSharedSecret() ? sha256(config.sharedSecret()) : null;
+    }
+
+    /** Starts delivering; before this, requests get 503 so that senders back off and retry. */
+    void attach(PeerTransport.Listener listener) {
+        this.listener = listener;
+    }
+
+    /** Requests refused for missing or wrong credentials or a foreign cluster id (for metrics). */
+    public long refusedRequests() {
+        return refusedRequests.sum();
+    }
+
+    /** Messages refused because their {@code to} is not this node (for metrics). */
+    public long rejectedMessages() {
+        return rejectedMessages.sum();
+    }
+
+    /** Message batches fully delivered to the replica (for metrics and the benchmark). */
+    public long deliveredBatches() {
+        return deliveredBatches.sum();
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.post(PeerHeaders.MESSAGES_PATH, this::messages)
+                .post(PeerHeaders.SNAPSHOT_PATH, this::snapshot);
+    }
+
+    private void messages(ServerRequest request, ServerResponse response) throws IOException {
+        PeerTransport.Listener target = admit(request, response);
+        if (target == null) {
+            return;
+        }
+        InputStream body = request.content().inputStream();
+        while (true) {
+            Message message;
+            try {
+                message = readDelimited(body);
+            } catch (IOException e) {
+                response.status(Status.BAD_REQUEST_400).send(e.getMessage());
+                return;
+            }
+            if (message == null) {
+                break;
+            }
+            if (!addressedHere(message, response)) {
+                return;
+            }
+            target.received(message);
+        }
+        deliveredBatches.increment();
+        response.status(Status.NO_CONTENT_204).send();
+    }
+
+    private void snapshot(ServerRequest request, ServerResponse response) throws IOException {
+        PeerTransport.Listener target = admit(request, response);
+        if (target == null) {
+            return;
+        }
+        InputStream body = request.content().inputStream();
+        Message header;
+        try {
+            header = readDelimited(body);
+        } catch (IOException e) {
+            response.status(Status.BAD_REQUEST_400).send(e.getMessage());
+            return;
+        }
+        if (header == null || header.getType() != MessageType.MsgSnap) {
+            response.status(Status.BAD_REQUEST_400).send("snapshot request must start with a MsgSnap");
+            return;
+        }
+        if (!addressedHere(header, response)) {
+            return;
+        }
+        SnapshotChunks.Reader data = new SnapshotChunks.Reader(body, config.messageBytesMax(), config.snapshotBytesMax());
+        Message stored;
+        try {
+            stored = snapshots.receive(header, data);
+        } catch (IOException e) {
+            response.status(Status.INTERNAL_SERVER_ERROR_500).send("snapshot not stored: " + e.getMessage());
+            return;
+        }
+        // A store that returned early would hand Raft a snapshot it never fully received.
+        if (data.read() >= 0 || !data.ended()) {
+            response.status(Status.INTERNAL_SERVER_ERROR_500).send("snapshot store stopped before the end");
+            return;
+        }
+        target.received(stored);
+        response.status(Status.NO_CONTENT_204).send();
+    }
+
+    /** Returns the listener to deliver to, or null after answering a request that must not proceed. */
+    private PeerTransport.Listener admit(ServerRequest request, ServerResponse response) {
+        if (!authenticated(request)) {
+            refusedRequests.increment();
+            response.status(Status.UNAUTHORIZED_401).send();
+            return null;
+        }
+        String cluster = request.headers().first(PeerHeaders.CLUSTER_ID).orElse("");
+        if (!cluster.equals(config.clusterId())) {
+            refusedRequests.increment();
+            response.status(Status.FORBIDDEN_403).send("cluster id mismatch");
+            return null;
+        }
+        PeerTransport.Listener target = listener;
+        if (target == null) {
+            response.status(Status.SERVICE_UNAVAILABLE_503).send("replica not started");
+        }
+        return target;
+    }
+
+    private boolean authenticated(ServerRequest request) {
+        if (config.tls() != null) {
+            boolean certified = request.isSecure() && request.remotePeer().tlsCertificates()
+                    .map(certificates -> certificates.length > 0).orElse(false);
+            if (!certified) {
+                return false;
+            }
+        }
+        if (secretDigest == null) {
+            return true;
+        }
+        // Comparing digests keeps the check constant-time whatever length the caller sends.
+        return request.headers().first(PeerHeaders.PEER_SECRET)
+                .map(offered -> MessageDigest.isEqual(secretDigest, sha256(offered)))
+                .orElse(false);
+    }
+
+    private boolean addressedHere(Message message, ServerResponse response) {
+        if (message.getTo() == config.localNodeId()) {
+            return true;
+        }
+        rejectedMessages.increment();
+        response.status(Status.MISDIRECTED_REQUEST_421)
+                .send("message for %x reached %x".formatted(message.getTo(), config.localNodeId()));
+        return false;
+    }
+
+    /** Reads one length-delimited message, or null at a clean end of the body. */
+    private Message readDelimited(InputStream in) throws IOException {
+        int first = in.read();
+        if (first < 0) {
+            return null;
+        }
+        int size = CodedInputStream.readRawVarint32(first, in);
+        // Checked before parsing so that a bogus length cannot make us buffer gigabytes.
+        if (size < 0 || size > config.messageBytesMax()) {
+            throw new IOException("message of " + size + " bytes, limit " + config.messageBytesMax());
+        }
+        byte[] bytes = in.readNBytes(size);
+        if (bytes.length < size) {
+            throw new IOException("body ended inside a message");
+        }
+        return Message.parseFrom(bytes);
+    }
+
+    private static byte[] sha256(String text) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK ships SHA-256", e);
+        }
+    }
+}

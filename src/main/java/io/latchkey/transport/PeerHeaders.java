@@ -1,0 +1,26 @@
+package io.latchkey.transport;
+
+import io.helidon.http.HeaderName;
+import io.helidon.http.HeaderNames;
+
+/** HTTP header names and paths of the peer protocol, shared by sender and endpoint. */
+public final class PeerHeaders {
+    /** Cluster the sender belongs to; a request for another cluster is refused. */
+    public static final HeaderName CLUSTER_ID = HeaderNames.create("Latchkey-Cluster-Id");
+    /** Shared cluster secret; required when the listener does not use mutual TLS. */
+    public static final HeaderName PEER_SECRET = HeaderNames.create("Latchkey-Peer-Secret");
+    /** Sender node id in hex; for diagnostics only, the messages carry {@code from}. */
+    public static final HeaderName FROM = HeaderNames.create("Latchkey-From");
+
+    /** Route prefix the endpoint is registered under. */
+    public static final String ROUTE_PREFIX = "/raft";
+    /** Relative path of message batches. */
+    public static final String MESSAGES_PATH = "/messages";
+    /** Relative path of snapshot transfers. */
+    public static final String SNAPSHOT_PATH = "/snapshot";
+    /** Body type of both routes: length-delimited protobuf (plus chunks for snapshots). */
+    public static final String CONTENT_TYPE = "application/x-protobuf";
+
+    private PeerHeaders() {
+    }
+}

@@ -1,0 +1,29 @@
+package io.latchkey.transport;
+
+import io.helidon.common.configurable.Resource;
+import io.helidon.common.tls.Tls;
+import io.helidon.common.tls.TlsClientAuth;
+import io.helidon.common.tls.TlsConfig;
+
+/** Helidon TLS settings for both ends of a peer connection, from the configured PEM files. */
+final class PeerTls {
+    private PeerTls() {
+    }
+
+    /** Listener side: present our certificate and require one signed by the cluster CA. */
+    static Tls server(PeerTransportConfig.TlsFiles files) {
+        return common(files).clientAuth(TlsClientAuth.REQUIRED).build();
+    }
+
+    /** Sender side: present our certificate and verify the peer's (including its host name). */
+    static Tls client(PeerTransportConfig.TlsFiles files) {
+        return common(files).build();
+    }
+
+    private static TlsConfig.Builder common(PeerTransportConfig.TlsFiles files) {
+        return Tls.builder()
+                .privateKey(keys -> keys.pem(pem -> pem.key(Resource.create(files.privateKeyPem()))))
+                .privateKeyCertChain(keys -> keys.pem(pem -> pem.certChain(Resource.create(files.certChainPem()))))
+                .trust(keys -> keys.pem(pem -> pem.certificates(Resource.create(files.trustedCaPem()))));
+    }
+}

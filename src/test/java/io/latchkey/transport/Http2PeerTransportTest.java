@@ -1,0 +1,234 @@
+package io.latchkey.transport;
+
+import io.helidon.http.Status;
+import io.helidon.webclient.http2.Http2Client;
+import io.helidon.webclient.http2.Http2ClientResponse;
+import io.latchkey.raft.raftpb.Message;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+@Tag("transport")
+class Http2PeerTransportTest {
+    private static final Duration DEADLINE = Duration.ofSeconds(10);
+
+    @TempDir
+    Path dir;
+
+    private final List<AutoCloseable> cleanup = new ArrayList<>();
+
+    @AfterEach
+    void closeEverything() throws Exception {
+        for (AutoCloseable resource : cleanup.reversed()) {
+            resource.close();
+        }
+    }
+
+    private TestNode node(PeerTransportConfig config) throws IOException {
+        TestNode node = TestNode.start(config, dir.resolve("node-" + config.localNodeId()));
+        cleanup.add(node);
+        return node;
+    }
+
+    @Test
+    void manyMessages_arriveComplete_andInSendOrderPerPeer() throws Exception {
+        int perPeer = 5_000;
+        TestNode leader = node(TestNode.config(1).withQueueLimits(2 * perPeer, 64L << 20));
+        TestNode second = node(TestNode.config(2));
+        TestNode third = node(TestNode.config(3));
+        leader.transport.setPeer(2, second.url());
+        leader.transport.setPeer(3, third.url());
+
+        // Small send calls mixing both peers, as a Ready loop would issue them.
+        for (int index = 0; index < perPeer; index += 10) {
+            List<Message> ready = new ArrayList<>();
+            for (int i = index; i < index + 10; i++) {
+                ready.add(TestNode.append(1, 2, i));
+                ready.add(TestNode.append(1, 3, i));
+            }
+            leader.transport.send(ready);
+        }
+
+        for (TestNode follower : List.of(second, third)) {
+            List<Message> got = Await.next(follower.listener.received, perPeer, DEADLINE);
+            assertThat(got).extracting(Message::getIndex)
+                    .containsExactlyElementsOf(java.util.stream.LongStream.range(0, perPeer).boxed().toList());
+            assertThat(got).allSatisfy(m -> assertThat(m.getTo()).isEqualTo(follower.config.localNodeId()));
+        }
+        assertThat(leader.listener.unreachable).isEmpty();
+        assertThat(leader.transport.droppedMessages()).isZero();
+    }
+
+    @Test
+    void senderWithWrongSecret_isRefusedAndCounted_andNothingIsDelivered() throws Exception {
+        TestNode follower = node(TestNode.config(2));
+        PeerTransportConfig impostor = PeerTransportConfig.defaults(1, TestNode.CLUSTER, "not-the-secret-0123456789")
+                .withListen("127.0.0.1", 0).withReconnectBackoff(10, 100);
+        TestNode leader = node(impostor);
+        leader.transport.setPeer(2, follower.url());
+
+        leader.transport.send(List.of(TestNode.append(1, 2, 7)));
+
+        assertThat(Await.next(leader.listener.unreachable, DEADLINE)).isEqualTo(2L);
+        assertThat(follower.transport.endpoint().refusedRequests()).isEqualTo(1);
+        assertThat(follower.listener.received).isEmpty();
+    }
+
+    @Test
+    void requestWithoutSecretOrFromAnotherCluster_isRefusedAndCounted() throws Exception {
+        TestNode follower = node(TestNode.config(2));
+        byte[] body = PeerSender.encode(List.of(TestNode.append(1, 2, 7)));
+        Http2Client raw = Http2Client.builder().baseUri(follower.url())
+                .shareConnectionCache(false)
+                .protocolConfig(protocol -> protocol.priorKnowledge(true)).build();
+        try {
+            try (Http2ClientResponse response = raw.post("/raft/messages")
+                    .header(PeerHeaders.CLUSTER_ID, TestNode.CLUSTER).submit(body)) {
+                assertThat(response.status()).isEqualTo(Status.UNAUTHORIZED_401);
+            }
+            try (Http2ClientResponse response = raw.post("/raft/messages")
+                    .header(PeerHeaders.CLUSTER_ID, "other-cluster")
+                    .header(PeerHeaders.PEER_SECRET, TestNode.SECRET).submit(body)) {
+                assertThat(response.status()).isEqualTo(Status.FORBIDDEN_403);
+            }
+            try (Http2ClientResponse response = raw.post("/raft/snapshot")
+                    .header(PeerHeaders.CLUSTER_ID, TestNode.CLUSTER).submit(body)) {
+                assertThat(response.status()).isEqualTo(Status.UNAUTHORIZED_401);
+            }
+        } finally {
+            raw.closeResource();
+        }
+        assertThat(follower.transport.endpoint().refusedRequests()).isEqualTo(3);
+        assertThat(follower.listener.received).isEmpty();
+    }
+
+    @Test
+    void messageForAnotherNode_isRejected_andTheSenderHearsUnreachable() throws Exception {
+        TestNode follower = node(TestNode.config(2));
+        TestNode leader = node(TestNode.config(1));
+        // A wrong address book: peer 3 mapped onto node 2's listener.
+        leader.transport.setPeer(3, follower.url());
+
+        leader.transport.send(List.of(TestNode.append(1, 3, 7)));
+
+        assertThat(Await.next(leader.listener.unreachable, DEADLINE)).isEqualTo(3L);
+        assertThat(follower.transport.endpoint().rejectedMessages()).isEqualTo(1);
+        assertThat(follower.listener.received).isEmpty();
+    }
+
+    @Test
+    void deadAndSilentPeers_neitherDelayAHealthyPeer_andOverflowReportsThemUnreachable() throws Exception {
+        // Requests to the silent peer wait 30 s for an answer: if the healthy peer shared its fate,
+        // the 10 s deadline below would fail.
+        PeerTransportConfig leaderConfig = TestNode.config(1)
+                .withQueueLimits(8, 16L << 20)
+                .withTimeouts(1_000, 30_000, 30_000);
+        TestNode leader = node(leaderConfig);
+        TestNode healthy = node(TestNode.config(2));
+        int closedPort = freePort();
+        SilentServer silent = new SilentServer();
+        cleanup.add(silent);
+
+        leader.transport.setPeer(2, healthy.url());
+        leader.transport.setPeer(3, "http://127.0.0.1:" + closedPort);
+        leader.transport.setPeer(4, "http://127.0.0.1:" + silent.port());
+
+        long started = System.nanoTime();
+        for (int index = 0; index < 200; index++) {
+            leader.transport.send(List.of(
+                    TestNode.append(1, 3, index), TestNode.append(1, 4, index), TestNode.append(1, 2, index)));
+            assertThat(Await.next(healthy.listener.received, DEADLINE).getIndex()).isEqualTo(index);
+        }
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(DEADLINE);
+
+        List<Long> unreachable = new ArrayList<>(leader.listener.unreachable);
+        assertThat(unreachable).contains(3L, 4L).doesNotContain(2L);
+        assertThat(silent.accepted()).isPositive();
+
+        // Closing must abort the request still waiting on the silent peer, not wait 30 s for it.
+        long closing = System.nanoTime();
+        leader.transport.close();
+        assertThat(Duration.ofNanos(System.nanoTime() - closing)).isLessThan(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void peerThatRestarts_isReachedAgain() throws Exception {
+        TestNode leader = node(TestNode.config(1));
+        TestNode follower = node(TestNode.config(2));
+        leader.transport.setPeer(2, follower.url());
+        leader.transport.send(List.of(TestNode.append(1, 2, 1)));
+        assertThat(Await.next(follower.listener.received, DEADLINE).getIndex()).isEqualTo(1);
+
+        follower.stopListener();
+        leader.transport.send(List.of(TestNode.append(1, 2, 2)));
+        assertThat(Await.next(leader.listener.unreachable, DEADLINE)).isEqualTo(2L);
+
+        follower.restartListener();
+        // Like Raft's heartbeats: keep sending until one gets through the new connection.
+        long index = 3;
+        long end = System.nanoTime() + DEADLINE.toNanos();
+        Message arrived = null;
+        while (arrived == null && System.nanoTime() < end) {
+            leader.transport.send(List.of(TestNode.append(1, 2, index++)));
+            arrived = follower.listener.received.poll(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+        assertThat(arrived).as("a message after the restart").isNotNull();
+        assertThat(arrived.getIndex()).isGreaterThanOrEqualTo(3);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /** Accepts connections and never reads or answers: a peer whose process hangs. */
+    private static final class SilentServer implements AutoCloseable {
+        private final ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        private final List<Socket> held = new CopyOnWriteArrayList<>();
+        private final Thread acceptor = Thread.ofVirtual().start(this::acceptForever);
+
+        SilentServer() throws IOException {
+        }
+
+        int port() {
+            return socket.getLocalPort();
+        }
+
+        int accepted() {
+            return held.size();
+        }
+
+        private void acceptForever() {
+            try {
+                while (true) {
+                    held.add(socket.accept());
+                }
+            } catch (IOException closed) {
+                // close() ends the loop.
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            socket.close();
+            for (Socket connection : held) {
+                connection.close();
+            }
+            acceptor.join();
+        }
+    }
+}

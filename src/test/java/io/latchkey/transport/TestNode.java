@@ -1,0 +1,75 @@
+package io.latchkey.transport;
+
+import com.google.protobuf.ByteString;
+import io.latchkey.raft.raftpb.Entry;
+import io.latchkey.raft.raftpb.Message;
+import io.latchkey.raft.raftpb.MessageType;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** One replica's transport, its own peer listener on 127.0.0.1, and a recording listener. */
+final class TestNode implements AutoCloseable {
+    static final String CLUSTER = "test-cluster";
+    static final String SECRET = "test-secret-0123456789abcdef";
+
+    final PeerTransportConfig config;
+    final FileSnapshotStreams snapshots;
+    final Http2PeerTransport transport;
+    final RecordingListener listener = new RecordingListener();
+    private PeerServer server;
+    private int port;
+
+    private TestNode(PeerTransportConfig config, Path snapshotDir) throws IOException {
+        this.config = config;
+        this.snapshots = new FileSnapshotStreams(snapshotDir);
+        this.transport = new Http2PeerTransport(config, snapshots);
+        this.server = PeerServer.start(config, transport.endpoint());
+        this.port = server.port();
+        transport.start(listener);
+    }
+
+    /** Quick timeouts and backoff so that failure scenarios finish in well under a second. */
+    static PeerTransportConfig config(long id) {
+        return PeerTransportConfig.defaults(id, CLUSTER, SECRET)
+                .withListen("127.0.0.1", 0)
+                .withTimeouts(1_000, 2_000, 30_000)
+                .withReconnectBackoff(10, 100);
+    }
+
+    static TestNode start(PeerTransportConfig config, Path snapshotDir) throws IOException {
+        return new TestNode(config, snapshotDir);
+    }
+
+    String url() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    void stopListener() {
+        server.close();
+        server = null;
+    }
+
+    /** Listens again on the same port, as a restarted replica would. */
+    void restartListener() {
+        server = PeerServer.start(config.withListen("127.0.0.1", port), transport.endpoint());
+    }
+
+    @Override
+    public void close() {
+        transport.close();
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    /** A MsgApp shaped like the replication traffic: one entry with a 64-byte payload. */
+    static Message append(long from, long to, long index) {
+        return Message.newBuilder()
+                .setType(MessageType.MsgApp).setFrom(from).setTo(to).setTerm(1)
+                .setLogTerm(1).setIndex(index).setCommit(index)
+                .addEntries(Entry.newBuilder().setTerm(1).setIndex(index + 1)
+                        .setData(ByteString.copyFrom(new byte[64])))
+                .build();
+    }
+}
