@@ -33,8 +33,10 @@ final class PeerSender {
     private final System.Logger logger;
     private final PeerQueue queue;
     private final Backoff backoff;
-    private final Http2Client client;
     private final Thread thread;
+    // Replaced by the sender thread after a failure; read by stop() from another thread.
+    private volatile Http2Client client;
+    private volatile boolean stopped;
 
     PeerSender(long peerId, URI url, PeerTransportConfig config, SnapshotStreams snapshots,
                Supplier<PeerTransport.Listener> listener, LongAdder droppedMessages, System.Logger logger) {
@@ -69,14 +71,10 @@ final class PeerSender {
      * Call {@link #awaitStopped} afterwards.
      */
     List<Message> stop() {
+        stopped = true;
         List<Message> left = queue.close();
-        try {
-            // Closing the connection unblocks a request waiting on a peer that never answers.
-            client.closeResource();
-        } catch (RuntimeException e) {
-            // The goodbye frame could not be written: the connection is already gone, as wanted.
-            logger.log(System.Logger.Level.DEBUG, "closing connection to peer {0}: {1}", hex(peerId), e.toString());
-        }
+        // Closing the connection unblocks a request waiting on a peer that never answers.
+        closeQuietly(client);
         thread.interrupt();
         return left;
     }
@@ -97,7 +95,10 @@ final class PeerSender {
                 batch.clear();
                 if (delivered) {
                     backoff.reset();
-                } else if (!queue.pause(backoff.nextDelayMillis())) {
+                    continue;
+                }
+                reconnect();
+                if (!queue.pause(backoff.nextDelayMillis())) {
                     return;
                 }
             }
@@ -150,6 +151,30 @@ final class PeerSender {
         return delivered;
     }
 
+    /**
+     * Starts over on a new connection after any failure. A connection that failed once is not
+     * trusted again: the peer may have restarted behind it, and in our benchmark a Helidon 4.4.0
+     * client connection whose send window ran dry ("Flow control update wait time-out") never
+     * got it back, failing every later request.
+     */
+    private void reconnect() {
+        Http2Client failed = client;
+        client = newClient(url, config);
+        closeQuietly(failed);
+        if (stopped) {
+            closeQuietly(client);
+        }
+    }
+
+    private void closeQuietly(Http2Client connection) {
+        try {
+            connection.closeResource();
+        } catch (RuntimeException e) {
+            // The goodbye frame could not be written: the connection is already gone, as wanted.
+            logger.log(System.Logger.Level.DEBUG, "closing connection to peer {0}: {1}", hex(peerId), e.toString());
+        }
+    }
+
     /** The request body: each message as varint length + bytes, as writeDelimitedTo writes it. */
     static byte[] encode(List<Message> batch) {
         int total = 0;
@@ -184,7 +209,10 @@ final class PeerSender {
                 .readTimeout(Duration.ofMillis(config.requestTimeoutMillis()))
                 // Without it Nagle and delayed ACKs hold small Raft messages for ~40 ms each.
                 .socketOptions(socket -> socket.tcpNoDelay(true))
-                .protocolConfig(protocol -> protocol.priorKnowledge(true))
+                // Helidon waits 15 s by default for a window update; a stalled connection is
+                // replaced sooner instead (see reconnect()).
+                .protocolConfig(protocol -> protocol.priorKnowledge(true)
+                        .flowControlBlockTimeout(Duration.ofMillis(config.flowControlStallMillisMax())))
                 .addHeader(HeaderNames.CONTENT_TYPE, PeerHeaders.CONTENT_TYPE)
                 .addHeader(PeerHeaders.CLUSTER_ID, config.clusterId())
                 .addHeader(PeerHeaders.FROM, hex(config.localNodeId()));

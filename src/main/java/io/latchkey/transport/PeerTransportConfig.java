@@ -25,6 +25,8 @@ import java.util.Objects;
  * @param requestTimeoutMillis     wait for the answer to a message batch before the peer counts as down
  * @param snapshotTimeoutMillis    wait for the answer after a snapshot was fully streamed (the
  *                                 receiver stores it first)
+ * @param flowControlStallMillisMax wait for the peer to reopen an exhausted HTTP/2 send window
+ *                                 before the request fails and the connection is replaced
  * @param reconnectBackoffMillisMin first pause after a failed request
  * @param reconnectBackoffMillisMax pause ceiling; each further failure doubles the pause
  */
@@ -44,6 +46,7 @@ public record PeerTransportConfig(
         long connectTimeoutMillis,
         long requestTimeoutMillis,
         long snapshotTimeoutMillis,
+        long flowControlStallMillisMax,
         long reconnectBackoffMillisMin,
         long reconnectBackoffMillisMax) {
 
@@ -67,21 +70,21 @@ public record PeerTransportConfig(
     public PeerTransportConfig {
         validate(localNodeId, clusterId, listenHost, listenPort, sharedSecret, tls, queueMessagesMax,
                 queueBytesMax, batchBytesMax, messageBytesMax, snapshotChunkBytes, snapshotBytesMax,
-                connectTimeoutMillis, requestTimeoutMillis, snapshotTimeoutMillis,
+                connectTimeoutMillis, requestTimeoutMillis, snapshotTimeoutMillis, flowControlStallMillisMax,
                 reconnectBackoffMillisMin, reconnectBackoffMillisMax);
     }
 
     /**
      * Defaults sized for a LAN cluster: 4096 messages / 64 MiB per peer, 1 MiB batches, 8 MiB
-     * messages, 64 KiB snapshot chunks, 2 s connect, 5 s request, 60 s snapshot answer,
-     * backoff 50 ms doubling to 2 s, listening on 0.0.0.0:7080 in cleartext with the secret.
+     * messages, 64 KiB snapshot chunks, 2 s connect, 5 s request, 60 s snapshot answer, 1 s
+     * flow-control stall (about one election timeout), backoff 50 ms doubling to 2 s, listening on 0.0.0.0:7080 in cleartext with the secret.
      */
     public static PeerTransportConfig defaults(long localNodeId, String clusterId, String sharedSecret) {
         return new PeerTransportConfig(localNodeId, clusterId, "0.0.0.0", LISTEN_PORT_DEFAULT,
                 sharedSecret, null,
                 4096, 64L << 20, 1 << 20, 8 << 20,
                 64 << 10, 64L << 30,
-                2_000, 5_000, 60_000,
+                2_000, 5_000, 60_000, 1_000,
                 50, 2_000);
     }
 
@@ -89,35 +92,35 @@ public record PeerTransportConfig(
         return new PeerTransportConfig(localNodeId, clusterId, host, port, sharedSecret, tls,
                 queueMessagesMax, queueBytesMax, batchBytesMax, messageBytesMax, snapshotChunkBytes,
                 snapshotBytesMax, connectTimeoutMillis, requestTimeoutMillis, snapshotTimeoutMillis,
-                reconnectBackoffMillisMin, reconnectBackoffMillisMax);
+                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax);
     }
 
     public PeerTransportConfig withTls(TlsFiles files) {
         return new PeerTransportConfig(localNodeId, clusterId, listenHost, listenPort, sharedSecret, files,
                 queueMessagesMax, queueBytesMax, batchBytesMax, messageBytesMax, snapshotChunkBytes,
                 snapshotBytesMax, connectTimeoutMillis, requestTimeoutMillis, snapshotTimeoutMillis,
-                reconnectBackoffMillisMin, reconnectBackoffMillisMax);
+                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax);
     }
 
     public PeerTransportConfig withQueueLimits(int messagesMax, long bytesMax) {
         return new PeerTransportConfig(localNodeId, clusterId, listenHost, listenPort, sharedSecret, tls,
                 messagesMax, bytesMax, batchBytesMax, messageBytesMax, snapshotChunkBytes,
                 snapshotBytesMax, connectTimeoutMillis, requestTimeoutMillis, snapshotTimeoutMillis,
-                reconnectBackoffMillisMin, reconnectBackoffMillisMax);
+                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax);
     }
 
     public PeerTransportConfig withTimeouts(long connectMillis, long requestMillis, long snapshotMillis) {
         return new PeerTransportConfig(localNodeId, clusterId, listenHost, listenPort, sharedSecret, tls,
                 queueMessagesMax, queueBytesMax, batchBytesMax, messageBytesMax, snapshotChunkBytes,
                 snapshotBytesMax, connectMillis, requestMillis, snapshotMillis,
-                reconnectBackoffMillisMin, reconnectBackoffMillisMax);
+                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax);
     }
 
     public PeerTransportConfig withReconnectBackoff(long millisMin, long millisMax) {
         return new PeerTransportConfig(localNodeId, clusterId, listenHost, listenPort, sharedSecret, tls,
                 queueMessagesMax, queueBytesMax, batchBytesMax, messageBytesMax, snapshotChunkBytes,
                 snapshotBytesMax, connectTimeoutMillis, requestTimeoutMillis, snapshotTimeoutMillis,
-                millisMin, millisMax);
+                flowControlStallMillisMax, millisMin, millisMax);
     }
 
     /** True when peers authenticate by the secret header rather than (or besides) mutual TLS. */
@@ -135,15 +138,17 @@ public record PeerTransportConfig(
                 .formatted(queueMessagesMax, queueBytesMax, batchBytesMax, messageBytesMax)
                 + "snapshotChunkBytes=%d, snapshotBytesMax=%d, connectTimeoutMillis=%d, requestTimeoutMillis=%d, "
                 .formatted(snapshotChunkBytes, snapshotBytesMax, connectTimeoutMillis, requestTimeoutMillis)
-                + "snapshotTimeoutMillis=%d, reconnectBackoffMillisMin=%d, reconnectBackoffMillisMax=%d]"
-                .formatted(snapshotTimeoutMillis, reconnectBackoffMillisMin, reconnectBackoffMillisMax);
+                + "snapshotTimeoutMillis=%d, flowControlStallMillisMax=%d, reconnectBackoffMillisMin=%d, "
+                .formatted(snapshotTimeoutMillis, flowControlStallMillisMax, reconnectBackoffMillisMin)
+                + "reconnectBackoffMillisMax=%d]".formatted(reconnectBackoffMillisMax);
     }
 
     private static void validate(long localNodeId, String clusterId, String listenHost, int listenPort,
                                  String sharedSecret, TlsFiles tls, int queueMessagesMax, long queueBytesMax,
                                  int batchBytesMax, int messageBytesMax, int snapshotChunkBytes,
                                  long snapshotBytesMax, long connectTimeoutMillis, long requestTimeoutMillis,
-                                 long snapshotTimeoutMillis, long backoffMillisMin, long backoffMillisMax) {
+                                 long snapshotTimeoutMillis, long flowControlStallMillisMax,
+                                 long backoffMillisMin, long backoffMillisMax) {
         require(localNodeId != 0, "local node id must not be 0 (Raft's None)");
         require(clusterId != null && !clusterId.isBlank(), "cluster id must not be blank");
         require(listenHost != null && !listenHost.isBlank(), "listen host must not be blank");
@@ -163,6 +168,7 @@ public record PeerTransportConfig(
         require(connectTimeoutMillis > 0, "connect timeout must be positive");
         require(requestTimeoutMillis > 0, "request timeout must be positive");
         require(snapshotTimeoutMillis > 0, "snapshot timeout must be positive");
+        require(flowControlStallMillisMax > 0, "flow control stall max must be positive");
         require(backoffMillisMin > 0, "reconnect backoff min must be positive");
         require(backoffMillisMax >= backoffMillisMin, "reconnect backoff max must not be below min");
     }
