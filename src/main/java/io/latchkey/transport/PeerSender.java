@@ -116,7 +116,7 @@ final class PeerSender {
             logger.log(System.Logger.Level.WARNING, "peer {0} refused {1} messages: {2}",
                     hex(peerId), batch.size(), response.status());
         } catch (RuntimeException e) {
-            logger.log(System.Logger.Level.DEBUG, "peer {0} unreachable: {1}", hex(peerId), e.toString());
+            logger.log(System.Logger.Level.DEBUG, "peer {0} unreachable: {1}", hex(peerId), describe(e));
         }
         droppedMessages.add(batch.size());
         listener.get().unreachable(peerId);
@@ -141,7 +141,7 @@ final class PeerSender {
                         hex(peerId), msgSnap.getSnapshot().getMetadata().getIndex(), response.status());
             }
         } catch (IOException | RuntimeException e) {
-            logger.log(System.Logger.Level.WARNING, "snapshot to peer {0} failed: {1}", hex(peerId), e.toString());
+            logger.log(System.Logger.Level.WARNING, "snapshot to peer {0} failed: {1}", hex(peerId), describe(e));
         }
         if (!delivered) {
             droppedMessages.increment();
@@ -223,6 +223,15 @@ final class PeerSender {
             builder.tls(PeerTls.client(config.tls()));
         }
         return builder.build();
+    }
+
+    /** The failure with its causes on one line: Helidon wraps the telling one (TLS, socket) deep. */
+    private static String describe(Throwable failure) {
+        StringBuilder text = new StringBuilder(failure.toString());
+        for (Throwable cause = failure.getCause(); cause != null && cause != cause.getCause(); cause = cause.getCause()) {
+            text.append(" <- ").append(cause);
+        }
+        return text.toString();
     }
 
     private static String hex(long id) {

@@ -10,9 +10,14 @@ final class PeerTls {
     private PeerTls() {
     }
 
-    /** Listener side: present our certificate and require one signed by the cluster CA. */
+    /**
+     * Listener side: present our certificate and verify any client certificate against the
+     * cluster CA. The handshake lets a client without a certificate through (OPTIONAL) so that
+     * {@link PeerEndpoint} refuses it with 401 and counts it, like a request without the secret;
+     * a certificate that does not verify still fails the handshake.
+     */
     static Tls server(PeerTransportConfig.TlsFiles files) {
-        return common(files).clientAuth(TlsClientAuth.REQUIRED).build();
+        return common(files).clientAuth(TlsClientAuth.OPTIONAL).build();
     }
 
     /** Sender side: present our certificate and verify the peer's (including its host name). */

@@ -80,8 +80,14 @@ public record PeerTransportConfig(
      * flow-control stall (about one election timeout), backoff 50 ms doubling to 2 s, listening on 0.0.0.0:7080 in cleartext with the secret.
      */
     public static PeerTransportConfig defaults(long localNodeId, String clusterId, String sharedSecret) {
+        return defaults(localNodeId, clusterId, sharedSecret, null);
+    }
+
+    /** The same defaults with mutual TLS; {@code sharedSecret} may then be null (certificates alone). */
+    public static PeerTransportConfig defaults(long localNodeId, String clusterId, String sharedSecret,
+                                               TlsFiles tls) {
         return new PeerTransportConfig(localNodeId, clusterId, "0.0.0.0", LISTEN_PORT_DEFAULT,
-                sharedSecret, null,
+                sharedSecret, tls,
                 4096, 64L << 20, 1 << 20, 8 << 20,
                 64 << 10, 64L << 30,
                 2_000, 5_000, 60_000, 1_000,

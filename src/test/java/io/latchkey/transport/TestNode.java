@@ -42,7 +42,7 @@ final class TestNode implements AutoCloseable {
     }
 
     String url() {
-        return "http://127.0.0.1:" + port;
+        return (config.tls() != null ? "https" : "http") + "://127.0.0.1:" + port;
     }
 
     void stopListener() {
