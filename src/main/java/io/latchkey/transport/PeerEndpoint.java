@@ -34,6 +34,16 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Answers: 204 done, 400 malformed body or a message over {@code messageBytesMax}, 401 not
  * authenticated, 403 other cluster, 421 wrong node, 500 snapshot not stored (including one over
  * {@code snapshotBytesMax}), 503 replica not started yet.
+ *
+ * <p>Hosting it under Helidon MP (the CDI producer is not part of this package): the instance
+ * must be {@link Http2PeerTransport#endpoint()} of the transport handed to the replica, since
+ * {@code start(listener)} attaches the listener to it. A small {@code @ApplicationScoped}
+ * {@code HttpService} bean annotated {@code @RoutingName(value = "raft", required = true)} and
+ * {@code @RoutingPath("/raft")} can delegate {@code routing(rules)} to it. The named socket needs
+ * {@code server.sockets.N.name=raft}, {@code port=7080}, {@code connection-options.tcp-no-delay=true}
+ * and {@code helidon-webserver-http2} on the classpath (h2c with prior knowledge then works). With
+ * mutual TLS, configure the socket's {@code tls} with the same PEM files and
+ * {@code client-auth: OPTIONAL}: this endpoint refuses (and counts) requests without a certificate.
  */
 public final class PeerEndpoint implements HttpService {
     private final PeerTransportConfig config;

@@ -119,7 +119,10 @@ final class PeerSender {
             logger.log(System.Logger.Level.DEBUG, "peer {0} unreachable: {1}", hex(peerId), describe(e));
         }
         droppedMessages.add(batch.size());
-        listener.get().unreachable(peerId);
+        // A request aborted by stop() says nothing about the peer.
+        if (!stopped) {
+            listener.get().unreachable(peerId);
+        }
         return false;
     }
 
@@ -145,7 +148,9 @@ final class PeerSender {
         }
         if (!delivered) {
             droppedMessages.increment();
-            listener.get().unreachable(peerId);
+            if (!stopped) {
+                listener.get().unreachable(peerId);
+            }
         }
         listener.get().snapshotSent(peerId, delivered);
         return delivered;

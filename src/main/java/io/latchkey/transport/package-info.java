@@ -18,6 +18,7 @@
  * opens the stored bytes on the sender and stores them on the receiver, and the wire carries
  * them in bounded chunks ({@link io.latchkey.transport.SnapshotChunks}).
  *
- * <p>This is the only package besides the other adapters that imports Helidon.
+ * <p>Helidon is imported here (an adapter); {@code io.latchkey.node} only sees the
+ * {@link io.latchkey.node.PeerTransport} port.
  */
 package io.latchkey.transport;
