@@ -1,6 +1,7 @@
 package io.latchkey.storage;
 
 import com.google.protobuf.ByteString;
+import io.latchkey.raft.RaftPanicException;
 import io.latchkey.raft.CompactedException;
 import io.latchkey.raft.SnapOutOfDateException;
 import io.latchkey.raft.Storage;
@@ -164,7 +165,7 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
                 throw CompactedException.INSTANCE;
             }
             if (hi > lastIndex + 1) {
-                throw new IllegalStateException(String.format(
+                throw new RaftPanicException(String.format(
                         "entries' hi(%d) is out of bound lastindex(%d)", hi, lastIndex));
             }
             if (lastIndex == originIndex) {
@@ -325,7 +326,7 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
                 throw SnapOutOfDateException.INSTANCE;
             }
             if (index > lastIndex) {
-                throw new IllegalStateException(String.format(
+                throw new RaftPanicException(String.format(
                         "snapshot %d is out of bound lastindex(%d)", index, lastIndex));
             }
         }
@@ -349,7 +350,7 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
                     throw CompactedException.INSTANCE;
                 }
                 if (compactIndex > lastIndex) {
-                    throw new IllegalStateException(String.format(
+                    throw new RaftPanicException(String.format(
                             "compact %d is out of bound lastindex(%d)", compactIndex, lastIndex));
                 }
             }

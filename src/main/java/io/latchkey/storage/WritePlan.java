@@ -1,5 +1,6 @@
 package io.latchkey.storage;
 
+import io.latchkey.raft.RaftPanicException;
 import io.latchkey.raft.SnapOutOfDateException;
 import io.latchkey.raft.raftpb.Entry;
 import io.latchkey.raft.raftpb.HardState;
@@ -78,7 +79,7 @@ final class WritePlan {
                     first = originIndex + 1;
                 }
                 if (first > lastIndex + 1) {
-                    throw new IllegalStateException(String.format(
+                    throw new RaftPanicException(String.format(
                             "missing log entry [last: %d, append at: %d]", lastIndex, first));
                 }
                 if (!run.isEmpty() && first >= run.get(0).getIndex()) {

@@ -47,6 +47,9 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class PeerEndpoint implements HttpService {
     private final PeerTransportConfig config;
+    /** How much of a refused request's body is read before answering. */
+    private static final long REFUSED_BODY_BYTES_MAX = 64 * 1024;
+
     private final SnapshotStreams snapshots;
     private final byte[] secretDigest;
     private final LongAdder refusedRequests = new LongAdder();
@@ -149,16 +152,37 @@ public final class PeerEndpoint implements HttpService {
         response.status(Status.NO_CONTENT_204).send();
     }
 
+    /**
+     * Reads and drops up to {@link #REFUSED_BODY_BYTES_MAX} of a refused request's body. Helidon's
+     * HTTP/2 server sometimes leaves the response to a stream whose body was never read
+     * undelivered (the client times out); reading a small body first avoids that, while a
+     * refused peer still cannot make us read much.
+     */
+    private static void discardSmallBody(ServerRequest request) {
+        try (InputStream body = request.content().inputStream()) {
+            long skipped = 0;
+            byte[] buffer = new byte[8192];
+            int n;
+            while (skipped < REFUSED_BODY_BYTES_MAX && (n = body.read(buffer)) > 0) {
+                skipped += n;
+            }
+        } catch (IOException | RuntimeException e) {
+            // The answer goes out regardless; the body is of no interest.
+        }
+    }
+
     /** Returns the listener to deliver to, or null after answering a request that must not proceed. */
     private PeerTransport.Listener admit(ServerRequest request, ServerResponse response) {
         if (!authenticated(request)) {
             refusedRequests.increment();
+            discardSmallBody(request);
             response.status(Status.UNAUTHORIZED_401).send();
             return null;
         }
         String cluster = request.headers().first(PeerHeaders.CLUSTER_ID).orElse("");
         if (!cluster.equals(config.clusterId())) {
             refusedRequests.increment();
+            discardSmallBody(request);
             response.status(Status.FORBIDDEN_403).send("cluster id mismatch");
             return null;
         }
