@@ -144,7 +144,7 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
         try {
             return EmbeddedPostgresServer.start(config.dataDir());
         } catch (NoClassDefFoundError e) {
-            throw new StorageUnavailableException("this build carries no embedded PostgreSQL (built with -Pimage): "
+            throw new StorageUnavailableException("this build carries no embedded PostgreSQL (built with -Pcontainer): "
                     + "set latchkey.storage.jdbc-url", e);
         }
     }

@@ -1,0 +1,59 @@
+package io.latchkey.api;
+
+import io.latchkey.node.ReplicaException;
+import io.latchkey.server.Membership;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
+import jakarta.ws.rs.ext.ExceptionMapper;
+import jakarta.ws.rs.ext.Provider;
+
+import java.net.URI;
+
+/**
+ * Turns every failure into a problem+json answer that says what to do next: a 503 with
+ * {@code Retry-After} when there is no leader, a 307 to the leader for leader-only requests,
+ * and the request field for bad input.
+ */
+@Provider
+public class ProblemMapper implements ExceptionMapper<Throwable> {
+    @Context
+    private UriInfo uriInfo;
+
+    @Override
+    public Response toResponse(Throwable error) {
+        Throwable e = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                ? error.getCause() : error;
+        if (e instanceof ProblemException p) {
+            return Problem.response(p.status(), p.title(), p.getMessage(), p.field());
+        }
+        if (e instanceof Membership.NotLeaderException n) {
+            if (n.leaderClientUrl() == null) {
+                return withRetryAfter(Problem.response(503, "No leader", n.getMessage(), null));
+            }
+            return Response.fromResponse(Problem.response(307, "Not the leader", n.getMessage(), null))
+                    .location(URI.create(n.leaderClientUrl() + "/" + uriInfo.getPath().replaceFirst("^/", "")))
+                    .build();
+        }
+        if (e instanceof Membership.MembershipException m) {
+            return Problem.response(m.status(), "Membership change refused", m.getMessage(), null);
+        }
+        if (e instanceof ReplicaException r) {
+            return switch (r.reason()) {
+                case NO_LEADER, DROPPED -> withRetryAfter(Problem.response(503, "Unavailable", r.getMessage(), null));
+                case TIMEOUT, LEADER_CHANGED -> withRetryAfter(Problem.response(504, "Outcome unknown", r.getMessage(), null));
+                case STOPPED -> withRetryAfter(Problem.response(503, "Stopping", r.getMessage(), null));
+            };
+        }
+        if (e instanceof WebApplicationException w) {
+            int status = w.getResponse().getStatus();
+            return Problem.response(status, w.getResponse().getStatusInfo().getReasonPhrase(), w.getMessage(), null);
+        }
+        return Problem.response(500, "Internal error", e.toString(), null);
+    }
+
+    private static Response withRetryAfter(Response response) {
+        return Response.fromResponse(response).header("Retry-After", "1").build();
+    }
+}

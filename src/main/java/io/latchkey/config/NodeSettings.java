@@ -1,0 +1,153 @@
+package io.latchkey.config;
+
+import org.eclipse.microprofile.config.Config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Everything a node needs to start, read from MicroProfile Config ({@code latchkey.*} keys;
+ * each can also be set as a system property or an environment variable by MP rules, e.g.
+ * {@code LATCHKEY_CLUSTER_PEERS}) and checked once at start: a bad value stops the node
+ * with a message naming the key.
+ *
+ * @param nodeId   0 when not configured (a single node picks one at first start)
+ * @param clusterId 0 when not configured; a node joining a running cluster needs it
+ * @param peerUrl  how other members reach this node's peer listener
+ * @param clientUrl how clients reach this node's API
+ */
+public record NodeSettings(
+        Path dataDir,
+        long nodeId,
+        long clusterId,
+        String host,
+        int clientPort,
+        int peerPort,
+        String peerUrl,
+        String clientUrl,
+        String peers,
+        String peerSecret,
+        Optional<KubernetesSettings> kubernetes,
+        String jdbcUrl,
+        String storageSchema,
+        String storageUser,
+        String storagePassword,
+        Duration tickInterval,
+        int electionTicks,
+        int heartbeatTicks,
+        long snapshotEntries) {
+
+    /** Where a pod of a StatefulSet finds its siblings. */
+    public record KubernetesSettings(String podName, String namespace, String serviceName, int replicas, String clusterDomain) {
+    }
+
+    public static final int TICK_MILLIS_MIN = 10;
+    public static final int TICK_MILLIS_MAX = 10_000;
+
+    public static NodeSettings from(Config config) {
+        Path dataDir = Path.of(string(config, "latchkey.data-dir", "data"));
+        long nodeId = parseId("latchkey.node-id", string(config, "latchkey.node-id", ""));
+        long clusterId = parseId("latchkey.cluster.id", string(config, "latchkey.cluster.id", ""));
+        String host = string(config, "server.host", "127.0.0.1");
+        int clientPort = port(config, "server.port", 8080);
+        int peerPort = port(config, "latchkey.peer-port", 7080);
+        String advertised = "0.0.0.0".equals(host) ? "127.0.0.1" : host;
+
+        Optional<KubernetesSettings> kubernetes = Optional.empty();
+        String podName = string(config, "latchkey.k8s.pod-name", "");
+        if (!podName.isEmpty()) {
+            kubernetes = Optional.of(new KubernetesSettings(podName,
+                    required(config, "latchkey.k8s.namespace"),
+                    required(config, "latchkey.k8s.service-name"),
+                    positive(config, "latchkey.k8s.replicas", 3),
+                    string(config, "latchkey.k8s.cluster-domain", "cluster.local")));
+            KubernetesSettings k = kubernetes.get();
+            advertised = podName + "." + k.serviceName() + "." + k.namespace() + ".svc." + k.clusterDomain();
+        }
+        String peerUrl = string(config, "latchkey.peer-url", "http://" + advertised + ":" + peerPort);
+        String clientUrl = string(config, "latchkey.client-url", "http://" + advertised + ":" + clientPort);
+
+        String schema = string(config, "latchkey.storage.schema", "latchkey");
+        if (!schema.matches("[a-z_][a-z0-9_]{0,62}")) {
+            throw new IllegalArgumentException("latchkey.storage.schema '" + schema
+                    + "' must be a lower-case SQL identifier ([a-z_][a-z0-9_]*, at most 63 characters)");
+        }
+        int tickMillis = positive(config, "latchkey.raft.tick-interval-millis", 100);
+        if (tickMillis < TICK_MILLIS_MIN || tickMillis > TICK_MILLIS_MAX) {
+            throw new IllegalArgumentException("latchkey.raft.tick-interval-millis must be between "
+                    + TICK_MILLIS_MIN + " and " + TICK_MILLIS_MAX);
+        }
+        int electionTicks = positive(config, "latchkey.raft.election-ticks", 10);
+        int heartbeatTicks = positive(config, "latchkey.raft.heartbeat-ticks", 1);
+        if (electionTicks <= heartbeatTicks) {
+            throw new IllegalArgumentException("latchkey.raft.election-ticks must be greater than latchkey.raft.heartbeat-ticks");
+        }
+        return new NodeSettings(dataDir, nodeId, clusterId, host, clientPort, peerPort, peerUrl, clientUrl,
+                string(config, "latchkey.cluster.peers", ""),
+                string(config, "latchkey.peer.secret", ""),
+                kubernetes,
+                string(config, "latchkey.storage.jdbc-url", ""),
+                schema,
+                string(config, "latchkey.storage.user", ""),
+                string(config, "latchkey.storage.password", ""),
+                Duration.ofMillis(tickMillis), electionTicks, heartbeatTicks,
+                positive(config, "latchkey.raft.snapshot-entries", 10_000));
+    }
+
+    private static String string(Config config, String key, String fallback) {
+        return config.getOptionalValue(key, String.class).map(String::strip).orElse(fallback);
+    }
+
+    private static String required(Config config, String key) {
+        String value = string(config, key, "");
+        if (value.isEmpty()) {
+            throw new IllegalArgumentException(key + " must be set in StatefulSet mode (latchkey.k8s.pod-name is set)");
+        }
+        return value;
+    }
+
+    private static int port(Config config, String key, int fallback) {
+        int value = integer(config, key, fallback);
+        if (value < 0 || value > 65_535) {
+            throw new IllegalArgumentException(key + " must be a port number (0-65535), got " + value);
+        }
+        return value;
+    }
+
+    private static int positive(Config config, String key, int fallback) {
+        int value = integer(config, key, fallback);
+        if (value <= 0) {
+            throw new IllegalArgumentException(key + " must be positive, got " + value);
+        }
+        return value;
+    }
+
+    private static int integer(Config config, String key, int fallback) {
+        String text = string(config, key, "");
+        if (text.isEmpty()) {
+            return fallback;
+        }
+        try {
+            return Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " must be a whole number, got '" + text + "'");
+        }
+    }
+
+    private static long parseId(String key, String text) {
+        if (text.isEmpty()) {
+            return 0;
+        }
+        long id;
+        try {
+            id = Long.parseUnsignedLong(text, 16);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " must be a hexadecimal id, got '" + text + "'");
+        }
+        if (id == 0) {
+            throw new IllegalArgumentException(key + " 0 is reserved");
+        }
+        return id;
+    }
+}

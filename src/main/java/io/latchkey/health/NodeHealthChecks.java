@@ -1,0 +1,90 @@
+package io.latchkey.health;
+
+import io.latchkey.server.LatchkeyService;
+import io.latchkey.server.ReplicaHost;
+import io.latchkey.raft.Status;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Inject;
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
+import org.eclipse.microprofile.health.Liveness;
+import org.eclipse.microprofile.health.Readiness;
+import org.eclipse.microprofile.health.Startup;
+
+import java.time.Duration;
+
+/**
+ * MicroProfile health of the node. Started: the node came up. Live: its loop runs (a node that
+ * could not start or whose loop stopped after a storage failure must be restarted). Ready: it
+ * knows a leader and has applied what it knows to be committed, so it can serve requests.
+ * Liveness never depends on quorum: a cluster without a leader must not be restarted pod by pod.
+ */
+@ApplicationScoped
+public class NodeHealthChecks {
+    /** How many committed entries a ready node may still have to apply. */
+    static final long READY_APPLY_LAG_ENTRIES_MAX = 1_000;
+
+    private final LatchkeyService service;
+
+    @Inject
+    public NodeHealthChecks(LatchkeyService service) {
+        this.service = service;
+    }
+
+    @Produces
+    @Startup
+    HealthCheck started() {
+        return () -> {
+            HealthCheckResponseBuilder b = HealthCheckResponse.named("latchkey-started");
+            ReplicaHost host = service.host();
+            return host == null ? b.down().withData("reason", String.valueOf(service.startFailure())).build() : b.up().build();
+        };
+    }
+
+    @Produces
+    @Liveness
+    HealthCheck live() {
+        return () -> {
+            HealthCheckResponseBuilder b = HealthCheckResponse.named("latchkey-loop");
+            ReplicaHost host = service.host();
+            if (host == null) {
+                return b.down().withData("reason", String.valueOf(service.startFailure())).build();
+            }
+            Throwable failure = host.loop().failure();
+            return failure == null ? b.up().build() : b.down().withData("reason", failure.toString()).build();
+        };
+    }
+
+    @Produces
+    @Readiness
+    HealthCheck ready() {
+        return () -> {
+            HealthCheckResponseBuilder b = HealthCheckResponse.named("latchkey-ready");
+            ReplicaHost host = service.host();
+            if (host == null) {
+                return b.down().withData("reason", String.valueOf(service.startFailure())).build();
+            }
+            if (host.loop().failure() != null) {
+                return b.down().withData("reason", "loop stopped: " + host.loop().failure()).build();
+            }
+            try {
+                long applied = host.loop().query(r -> r.appliedIndex(), Duration.ofSeconds(2)).get();
+                Status status = host.loop().status(Duration.ofSeconds(2)).get();
+                long leader = status.basic().softState().lead();
+                long commit = status.basic().hardState().getCommit();
+                b.withData("leader", Long.toHexString(leader)).withData("commitIndex", commit).withData("appliedIndex", applied);
+                if (leader == 0) {
+                    return b.down().withData("reason", "no leader known").build();
+                }
+                if (commit - applied > READY_APPLY_LAG_ENTRIES_MAX) {
+                    return b.down().withData("reason", "catching up").build();
+                }
+                return b.up().build();
+            } catch (Exception e) {
+                return b.down().withData("reason", "storage or loop not answering: " + e).build();
+            }
+        };
+    }
+}

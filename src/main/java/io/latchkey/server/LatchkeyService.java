@@ -1,0 +1,69 @@
+package io.latchkey.server;
+
+import io.latchkey.config.NodeSettings;
+import io.latchkey.node.StateMachine;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.context.Initialized;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import org.eclipse.microprofile.config.Config;
+
+import java.lang.System.Logger.Level;
+
+/**
+ * The node inside the Helidon MP container: starts the {@link ReplicaHost} before the
+ * listeners open and stops it with the container. A node that cannot start (a database that
+ * is down, a bad setting) keeps serving health endpoints that say why, instead of retrying in
+ * a loop of stack traces; its liveness check fails so that the orchestrator restarts it.
+ */
+@ApplicationScoped
+public class LatchkeyService {
+    private static final System.Logger LOG = System.getLogger(LatchkeyService.class.getName());
+
+    private final Config config;
+    private final StateMachine stateMachine;
+    private ReplicaHost host;
+    private String startFailure;
+
+    @Inject
+    public LatchkeyService(Config config, StateMachine stateMachine) {
+        this.config = config;
+        this.stateMachine = stateMachine;
+    }
+
+    /** Runs before the web server starts (it starts later in the same phase). */
+    void onStartup(@Observes @Initialized(ApplicationScoped.class) Object ignored) {
+        host();
+    }
+
+    /** The running node, or null if it could not start; see {@link #startFailure()}. */
+    public synchronized ReplicaHost host() {
+        if (host == null && startFailure == null) {
+            try {
+                NodeSettings settings = NodeSettings.from(config);
+                host = ReplicaHost.start(settings, stateMachine);
+                LOG.log(Level.INFO, "node {0} of cluster {1} started; peers on port {2}",
+                        Long.toHexString(host.identity().nodeId()), Long.toHexString(host.identity().clusterId()),
+                        String.valueOf(settings.peerPort()));
+            } catch (RuntimeException e) {
+                startFailure = e.getMessage() == null ? e.toString() : e.getMessage();
+                LOG.log(Level.ERROR, "the node did not start: " + startFailure);
+            }
+        }
+        return host;
+    }
+
+    /** Why the node did not start, or null. */
+    public synchronized String startFailure() {
+        return startFailure;
+    }
+
+    @PreDestroy
+    synchronized void stop() {
+        if (host != null) {
+            host.close();
+            host = null;
+        }
+    }
+}

@@ -1,0 +1,264 @@
+package io.latchkey.server;
+
+import io.latchkey.config.ClusterLayout;
+import io.latchkey.config.NodeSettings;
+import io.latchkey.node.CrashPoints;
+import io.latchkey.node.Replica;
+import io.latchkey.node.ReplicaConfig;
+import io.latchkey.node.ReplicaLoop;
+import io.latchkey.node.StateMachine;
+import io.latchkey.node.proto.Member;
+import io.latchkey.raft.DefaultLogger;
+import io.latchkey.raft.Ready;
+import io.latchkey.storage.NodeIdentity;
+import io.latchkey.storage.PostgresLogStore;
+import io.latchkey.storage.PostgresReplicaLogStore;
+import io.latchkey.storage.StorageConfig;
+import io.latchkey.transport.Http2PeerTransport;
+import io.latchkey.transport.PeerEndpoint;
+import io.latchkey.transport.PeerTransportConfig;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.SplittableRandom;
+
+/**
+ * One running node: its durable log, its peer transport and its replica loop, put together
+ * from {@link NodeSettings}. It decides, on first start only, whether this node bootstraps a
+ * new cluster or joins an existing one, and records the decision (node and cluster id) in the
+ * data directory, so a node never comes back under another identity.
+ */
+public final class ReplicaHost implements AutoCloseable {
+    static final String IDENTITY_FILE = "node.identity";
+
+    private final NodeSettings settings;
+    private final NodeIdentity identity;
+    private final PostgresLogStore store;
+    private final Http2PeerTransport transport;
+    private final ReplicaLoop loop;
+
+    private ReplicaHost(NodeSettings settings, NodeIdentity identity, PostgresLogStore store,
+                        Http2PeerTransport transport, ReplicaLoop loop) {
+        this.settings = settings;
+        this.identity = identity;
+        this.store = store;
+        this.transport = transport;
+        this.loop = loop;
+    }
+
+    /**
+     * Opens storage, decides identity, bootstraps if this is the first start of an initial
+     * member, and starts the loop.
+     *
+     * @throws IllegalArgumentException naming the setting that makes starting impossible
+     */
+    public static ReplicaHost start(NodeSettings settings, StateMachine stateMachine) {
+        createDirectories(settings.dataDir());
+        Path identityFile = settings.dataDir().resolve(IDENTITY_FILE);
+        boolean firstStart = !Files.exists(identityFile);
+        StartPlan plan = firstStart ? StartPlan.decide(settings) : StartPlan.restart(readIdentity(identityFile));
+        NodeIdentity identity = plan.identity();
+
+        PostgresLogStore store = PostgresLogStore.open(storageConfig(settings), identity);
+        try {
+            boolean storageEmpty = store.lastIndex() == 0 && Ready.isEmptySnap(store.snapshot())
+                    && Ready.isEmptyHardState(store.hardState());
+            String secret = peerSecret(settings, plan);
+            PeerTransportConfig transportConfig = PeerTransportConfig.defaults(identity.nodeId(),
+                    Long.toHexString(identity.clusterId()), secret).withListen(settings.host(), settings.peerPort());
+            Http2PeerTransport transport = new Http2PeerTransport(transportConfig, new StoreSnapshotStreams(store));
+            ReplicaConfig replicaConfig = new ReplicaConfig(identity.nodeId(), identity.clusterId(),
+                    settings.electionTicks(), settings.heartbeatTicks(), 1024 * 1024, 256, 64L * 1024 * 1024,
+                    settings.snapshotEntries(), Math.max(1, settings.snapshotEntries() / 2), 100_000,
+                    new SplittableRandom());
+            Replica replica = new Replica(replicaConfig, new PostgresReplicaLogStore(store), transport, stateMachine,
+                    DefaultLogger.stderr(), CrashPoints.NONE);
+            if (storageEmpty && !plan.bootstrapMembers().isEmpty()) {
+                replica.bootstrap(plan.bootstrapMembers());
+            }
+            if (firstStart) {
+                writeIdentity(identityFile, identity);
+            }
+            ReplicaLoop loop = new ReplicaLoop(replica, transport, settings.tickInterval());
+            loop.start();
+            return new ReplicaHost(settings, identity, store, transport, loop);
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    public ReplicaLoop loop() {
+        return loop;
+    }
+
+    public NodeIdentity identity() {
+        return identity;
+    }
+
+    public NodeSettings settings() {
+        return settings;
+    }
+
+    /** The peer listener's routes, for the server's named socket. */
+    public PeerEndpoint peerEndpoint() {
+        return transport.endpoint();
+    }
+
+    @Override
+    public void close() {
+        loop.close();
+        store.close();
+    }
+
+    /** Who this node is on its first start, and which members (if any) it bootstraps with. */
+    record StartPlan(NodeIdentity identity, List<Member> bootstrapMembers, boolean hasPeers) {
+        static StartPlan restart(NodeIdentity identity) {
+            return new StartPlan(identity, List.of(), true);
+        }
+
+        static StartPlan decide(NodeSettings s) {
+            long configuredClusterId = s.clusterId();
+            if (s.kubernetes().isPresent()) {
+                NodeSettings.KubernetesSettings k = s.kubernetes().get();
+                ClusterLayout.StatefulSet layout = ClusterLayout.statefulSet(k.podName(), k.serviceName(), k.namespace(),
+                        k.clusterDomain(), k.replicas(), s.peerPort(), s.peerUrl().startsWith("https"));
+                if (s.nodeId() != 0) {
+                    // The membership API gave this pod an id: it joins the running cluster.
+                    return join(s, layout.clusterId());
+                }
+                if (!layout.initialMember()) {
+                    throw new IllegalArgumentException("pod " + k.podName() + " is not one of the first " + k.replicas()
+                            + " replicas and has no data: add it through the membership API (POST /v1/cluster/members)"
+                            + " and start it with latchkey.node-id set to the id it returns");
+                }
+                long id = layout.members().get(layout.ordinal()).id();
+                return new StartPlan(new NodeIdentity(id, layout.clusterId()), members(layout.members(), s, id), true);
+            }
+            if (!s.peers().isEmpty()) {
+                List<ClusterLayout.InitialMember> initial = ClusterLayout.parsePeers(s.peers());
+                if (s.nodeId() == 0) {
+                    throw new IllegalArgumentException("latchkey.node-id must name this node's id when latchkey.cluster.peers is set");
+                }
+                ClusterLayout.Static layout = new ClusterLayout.Static(s.nodeId(), initial);
+                long clusterId = ClusterLayout.clusterIdOf(layout.members());
+                return new StartPlan(new NodeIdentity(s.nodeId(), clusterId), members(layout.members(), s, s.nodeId()), true);
+            }
+            if (s.nodeId() != 0 && configuredClusterId != 0) {
+                return join(s, configuredClusterId);
+            }
+            long id = s.nodeId() != 0 ? s.nodeId() : randomId();
+            ClusterLayout.InitialMember self = new ClusterLayout.InitialMember(id, "node-" + Long.toHexString(id), s.peerUrl());
+            long clusterId = configuredClusterId != 0 ? configuredClusterId : randomId();
+            return new StartPlan(new NodeIdentity(id, clusterId), members(List.of(self), s, id), false);
+        }
+
+        private static StartPlan join(NodeSettings s, long layoutClusterId) {
+            long clusterId = s.clusterId() != 0 ? s.clusterId() : layoutClusterId;
+            if (clusterId == 0) {
+                throw new IllegalArgumentException("latchkey.cluster.id must be set for a node that joins a cluster");
+            }
+            return new StartPlan(new NodeIdentity(s.nodeId(), clusterId), List.of(), true);
+        }
+
+        /** The member records of the initial members; this node's carries its client URL too. */
+        private static List<Member> members(List<ClusterLayout.InitialMember> initial, NodeSettings s, long selfId) {
+            return initial.stream().map(m -> Member.newBuilder()
+                    .setId(m.id())
+                    .setName(m.name())
+                    .setPeerUrl(m.peerUrl())
+                    .setClientUrl(m.id() == selfId ? s.clientUrl() : clientUrlOf(m.peerUrl(), s))
+                    .build()).toList();
+        }
+
+        /** Initial members expose their API on the same host as their peer listener, on the client port. */
+        private static String clientUrlOf(String peerUrl, NodeSettings s) {
+            int colon = peerUrl.lastIndexOf(':');
+            return peerUrl.substring(0, colon) + ":" + s.clientPort();
+        }
+    }
+
+    private static String peerSecret(NodeSettings settings, StartPlan plan) {
+        if (!settings.peerSecret().isEmpty()) {
+            if (settings.peerSecret().length() < PeerTransportConfig.SHARED_SECRET_LENGTH_MIN) {
+                throw new IllegalArgumentException("latchkey.peer.secret must have at least "
+                        + PeerTransportConfig.SHARED_SECRET_LENGTH_MIN + " characters");
+            }
+            return settings.peerSecret();
+        }
+        if (plan.hasPeers()) {
+            throw new IllegalArgumentException("latchkey.peer.secret must be set (at least "
+                    + PeerTransportConfig.SHARED_SECRET_LENGTH_MIN + " characters, the same on every member) when the node has peers");
+        }
+        // A single node has no peers to talk to yet: a secret nobody knows refuses everyone.
+        byte[] random = new byte[24];
+        new SecureRandom().nextBytes(random);
+        return HexFormat.of().formatHex(random);
+    }
+
+    private static StorageConfig storageConfig(NodeSettings settings) {
+        if (settings.jdbcUrl().isEmpty()) {
+            return StorageConfig.embedded(settings.dataDir(), settings.storageSchema());
+        }
+        Map<String, String> properties = new HashMap<>();
+        if (!settings.storageUser().isEmpty()) {
+            properties.put("user", settings.storageUser());
+        }
+        if (!settings.storagePassword().isEmpty()) {
+            properties.put("password", settings.storagePassword());
+        }
+        return StorageConfig.external(settings.jdbcUrl(), settings.storageSchema(), properties);
+    }
+
+    private static long randomId() {
+        long id;
+        SecureRandom random = new SecureRandom();
+        do {
+            id = random.nextLong() & Long.MAX_VALUE;
+        } while (id == 0);
+        return id;
+    }
+
+    private static void createDirectories(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("latchkey.data-dir " + dir + " cannot be created", e);
+        }
+    }
+
+    private static NodeIdentity readIdentity(Path file) {
+        Properties p = new Properties();
+        try (var in = Files.newInputStream(file)) {
+            p.load(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+        return new NodeIdentity(Long.parseUnsignedLong(p.getProperty("node-id"), 16),
+                Long.parseUnsignedLong(p.getProperty("cluster-id"), 16));
+    }
+
+    private static void writeIdentity(Path file, NodeIdentity identity) {
+        String text = "# Written on first start; this data belongs to this node of this cluster.\n"
+                + "node-id=" + Long.toHexString(identity.nodeId()) + "\n"
+                + "cluster-id=" + Long.toHexString(identity.clusterId()) + "\n";
+        try {
+            Path tmp = file.resolveSibling(IDENTITY_FILE + ".tmp");
+            Files.writeString(tmp, text);
+            try (var channel = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+                channel.force(true);
+            }
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+}

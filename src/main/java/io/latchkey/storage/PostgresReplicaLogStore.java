@@ -1,0 +1,57 @@
+package io.latchkey.storage;
+
+import com.google.protobuf.ByteString;
+import io.latchkey.node.LogStore;
+import io.latchkey.raft.Ready;
+import io.latchkey.raft.Storage;
+import io.latchkey.raft.raftpb.ConfState;
+import io.latchkey.raft.raftpb.Entry;
+import io.latchkey.raft.raftpb.HardState;
+import io.latchkey.raft.raftpb.Snapshot;
+
+import java.util.List;
+
+/**
+ * The replica's durable log on PostgreSQL: the replica speaks in Ready terms (empty instances
+ * for "nothing"), the store in nullable ones.
+ */
+public final class PostgresReplicaLogStore implements LogStore {
+    private final PostgresLogStore store;
+
+    public PostgresReplicaLogStore(PostgresLogStore store) {
+        this.store = store;
+    }
+
+    public PostgresLogStore store() {
+        return store;
+    }
+
+    @Override
+    public Storage storage() {
+        return store;
+    }
+
+    @Override
+    public void persist(HardState hardState, List<Entry> entries, Snapshot snapshot) {
+        if (Ready.isEmptyHardState(hardState) && entries.isEmpty() && Ready.isEmptySnap(snapshot)) {
+            return;
+        }
+        store.persist(Ready.isEmptyHardState(hardState) ? null : hardState, entries,
+                Ready.isEmptySnap(snapshot) ? null : snapshot);
+    }
+
+    @Override
+    public void saveSnapshot(long index, ConfState confState, ByteString data) {
+        store.createSnapshot(index, confState, data.newInput());
+    }
+
+    @Override
+    public void compact(long index) {
+        store.compact(index);
+    }
+
+    @Override
+    public void close() {
+        store.close();
+    }
+}
