@@ -494,6 +494,20 @@ final class SimCluster {
         }
     }
 
+    /**
+     * What the run produced, for checking that a seed replays exactly: the same seed must give
+     * the same fingerprint.
+     */
+    String fingerprint() {
+        StringBuilder out = new StringBuilder();
+        out.append("crashes=").append(crashes).append(" acknowledged=").append(operationsAcknowledged)
+                .append(" delivered=").append(network.delivered).append(" dropped=").append(network.dropped);
+        for (Operation op : history) {
+            out.append(' ').append(op.id).append(op.write ? 'w' : 'r').append(op.value).append('@').append(op.completedMicros);
+        }
+        return out.toString();
+    }
+
     /** Which faults the nemesis may inject. */
     record Faults(boolean partitions, boolean crashes, boolean diskFaults, double dropProbability, double duplicateProbability) {
         static Faults all() {

@@ -38,4 +38,13 @@ class SimulationTest {
         assertThat(seeds).isPositive();
         assertThat(acknowledged).as("the workload made progress").isPositive();
     }
+
+    @Test
+    void aSeedReplaysExactly() {
+        SimCluster first = new SimCluster(42, 5);
+        first.run(SIMULATED_MICROS / 3, SimCluster.Faults.all());
+        SimCluster second = new SimCluster(42, 5);
+        second.run(SIMULATED_MICROS / 3, SimCluster.Faults.all());
+        assertThat(second.fingerprint()).isEqualTo(first.fingerprint());
+    }
 }

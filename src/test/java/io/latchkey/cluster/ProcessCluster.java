@@ -1,0 +1,225 @@
+package io.latchkey.cluster;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A cluster of real Latchkey processes on 127.0.0.1 for tests: each node is its own JVM
+ * (started from the test classpath with {@code io.helidon.Main}), with its own embedded
+ * PostgreSQL and data directory, talking HTTP/2 to its peers. Nodes can be killed with
+ * SIGKILL and restarted on the same data.
+ */
+final class ProcessCluster implements AutoCloseable {
+    static final String SECRET = "process-cluster-test-secret";
+    private static final Pattern LEADER = Pattern.compile("\"leaderId\":\"([0-9a-f]+)\"");
+
+    final Path root;
+    final List<NodeProcess> nodes = new ArrayList<>();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    /** One member: fixed ports and data directory, and the process while it runs. */
+    final class NodeProcess {
+        final int index;
+        final long id;
+        final int clientPort;
+        final int peerPort;
+        final Path dataDir;
+        final Path log;
+        Process process;
+
+        NodeProcess(int index, int clientPort, int peerPort) {
+            this.index = index;
+            this.id = index;
+            this.clientPort = clientPort;
+            this.peerPort = peerPort;
+            this.dataDir = root.resolve("node-" + index);
+            this.log = root.resolve("node-" + index + ".log");
+        }
+
+        String clientUrl() {
+            return "http://127.0.0.1:" + clientPort;
+        }
+
+        String peerUrl() {
+            return "http://127.0.0.1:" + peerPort;
+        }
+
+        boolean alive() {
+            return process != null && process.isAlive();
+        }
+
+        void start(List<String> extraProperties) throws IOException {
+            List<String> command = new ArrayList<>(List.of(
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Xmx256m",
+                    "-Dserver.host=127.0.0.1",
+                    "-Dserver.port=" + clientPort,
+                    "-Dlatchkey.peer-port=" + peerPort,
+                    "-Dlatchkey.data-dir=" + dataDir,
+                    "-Dlatchkey.peer.secret=" + SECRET,
+                    "-Dlatchkey.raft.tick-interval-millis=50"));
+            command.addAll(extraProperties);
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.helidon.Main"));
+            Files.createDirectories(dataDir);
+            process = new ProcessBuilder(command)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                    .start();
+        }
+
+        /** SIGKILL: no shutdown hook runs, nothing is flushed that was not already durable. */
+        void kill() throws InterruptedException {
+            if (process != null) {
+                process.destroyForcibly();
+                process.waitFor(30, TimeUnit.SECONDS);
+            }
+        }
+
+        /** The JSON of GET /v1/cluster, or null if the node does not answer. */
+        String cluster() {
+            return get("/v1/cluster");
+        }
+
+        String get(String path) {
+            try {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(clientUrl() + path))
+                        .timeout(Duration.ofSeconds(3)).GET().build(), HttpResponse.BodyHandlers.ofString());
+                return r.statusCode() == 200 ? r.body() : null;
+            } catch (IOException e) {
+                return null;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+        }
+
+        /** The leader this node knows of, or 0. */
+        long leader() {
+            String json = cluster();
+            if (json == null) {
+                return 0;
+            }
+            Matcher m = LEADER.matcher(json);
+            return m.find() ? Long.parseUnsignedLong(m.group(1), 16) : 0;
+        }
+    }
+
+    ProcessCluster(Path root, int size) throws IOException {
+        this.root = root;
+        for (int i = 1; i <= size; i++) {
+            nodes.add(new NodeProcess(i, freePort(), freePort()));
+        }
+    }
+
+    /** Starts every node as an initial member of a static cluster. */
+    void startAll() throws IOException {
+        for (NodeProcess n : nodes) {
+            startStatic(n);
+        }
+    }
+
+    void startStatic(NodeProcess n) throws IOException {
+        StringBuilder peers = new StringBuilder();
+        for (NodeProcess p : nodes) {
+            peers.append(peers.isEmpty() ? "" : ",").append(Long.toHexString(p.id)).append('=').append(p.peerUrl());
+        }
+        n.start(List.of("-Dlatchkey.node-id=" + Long.toHexString(n.id), "-Dlatchkey.cluster.peers=" + peers));
+    }
+
+    /** Waits until every live node agrees on one leader; returns it. */
+    NodeProcess awaitLeader(Duration timeout) {
+        long[] leader = {0};
+        await(timeout, "one leader known by every live node", () -> {
+            long agreed = 0;
+            for (NodeProcess n : nodes) {
+                if (!n.alive()) {
+                    continue;
+                }
+                long l = n.leader();
+                if (l == 0 || (agreed != 0 && l != agreed)) {
+                    return false;
+                }
+                agreed = l;
+            }
+            leader[0] = agreed;
+            return agreed != 0 && nodes.stream().anyMatch(n -> n.alive() && n.id == leader[0]);
+        });
+        return nodes.stream().filter(n -> n.id == leader[0]).findFirst().orElseThrow();
+    }
+
+    /** Waits on a condition with a deadline; fails with the description and the node logs' tails. */
+    void await(Duration timeout, String what, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() - deadline < 0) {
+            if (condition.getAsBoolean()) {
+                return;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
+        }
+        throw new AssertionError("timed out after " + timeout + " waiting for " + what + "\n" + logTails());
+    }
+
+    String logTails() {
+        StringBuilder out = new StringBuilder();
+        for (NodeProcess n : nodes) {
+            try {
+                List<String> lines = Files.exists(n.log) ? Files.readAllLines(n.log) : List.of();
+                out.append("--- node ").append(n.index).append(" log tail ---\n");
+                lines.subList(Math.max(0, lines.size() - 15), lines.size()).forEach(l -> out.append(l).append('\n'));
+            } catch (IOException e) {
+                out.append("(unreadable log of node ").append(n.index).append(")\n");
+            }
+        }
+        return out.toString();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        for (NodeProcess n : nodes) {
+            if (n.process != null && n.process.isAlive()) {
+                n.process.destroy();
+            }
+        }
+        for (NodeProcess n : nodes) {
+            if (n.process != null && !n.process.waitFor(30, TimeUnit.SECONDS)) {
+                n.kill();
+            }
+            stopOrphanedPostgres(n);
+        }
+    }
+
+    /**
+     * A node killed with SIGKILL leaves its embedded PostgreSQL running (a restart takes it
+     * over); at the end of a test nobody will, so stop it.
+     */
+    private static void stopOrphanedPostgres(NodeProcess n) {
+        Path pidFile = n.dataDir.resolve("postgres").resolve("postmaster.pid");
+        try {
+            if (Files.exists(pidFile)) {
+                long pid = Long.parseLong(Files.readAllLines(pidFile).getFirst().strip());
+                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
+            }
+        } catch (IOException | RuntimeException e) {
+            // Best effort: the directory is about to be deleted anyway.
+        }
+    }
+}
