@@ -61,6 +61,7 @@ public final class Replica {
 
     private final Map<Long, Member> members = new TreeMap<>();
     private final Map<Long, CompletableFuture<ByteString>> pendingProposals = new HashMap<>();
+    private final List<ByteString> proposalBatch = new ArrayList<>();
     private final Map<Long, PendingRead> pendingReads = new HashMap<>();
     private final List<PendingRead> readsWaitingForApply = new ArrayList<>();
     /** Results of idempotent requests in apply order; evicted oldest first, the same on every replica. */
@@ -167,14 +168,38 @@ public final class Replica {
             result.completeExceptionally(ReplicaException.noLeader());
             return result;
         }
-        try {
-            rawNode.propose(command.toByteString());
-        } catch (ProposalDroppedException e) {
-            result.completeExceptionally(ReplicaException.dropped());
-            return result;
-        }
+        // Proposals made between two Readies go to raft together (see flushProposals): one
+        // append message per follower for the lot instead of one per proposal.
+        proposalBatch.add(command.toByteString());
         pendingProposals.put(proposalId, result);
         return result;
+    }
+
+    /** Hands the proposals batched since the last call to raft as one proposal message. */
+    private void flushProposals() {
+        if (proposalBatch.isEmpty()) {
+            return;
+        }
+        List<ByteString> batch = List.copyOf(proposalBatch);
+        proposalBatch.clear();
+        try {
+            rawNode.propose(batch);
+        } catch (ProposalDroppedException e) {
+            for (ByteString data : batch) {
+                CompletableFuture<ByteString> waiting = pendingProposals.remove(proposalIdOf(data));
+                if (waiting != null) {
+                    waiting.completeExceptionally(ReplicaException.dropped());
+                }
+            }
+        }
+    }
+
+    private static long proposalIdOf(ByteString commandBytes) {
+        try {
+            return Command.parseFrom(commandBytes).getProposalId();
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("a batched command does not decode", e);
+        }
     }
 
     /**
@@ -240,12 +265,17 @@ public final class Replica {
         return Map.copyOf(members);
     }
 
+    /** Whether {@link #processReady} has work: batched proposals or a Ready of the node. */
     public boolean hasReady() {
-        return rawNode.hasReady();
+        return !proposalBatch.isEmpty() || rawNode.hasReady();
     }
 
     /** Handles one Ready in the documented order; see the class comment. */
     public void processReady() {
+        flushProposals();
+        if (!rawNode.hasReady()) {
+            return;
+        }
         Ready rd = rawNode.ready();
         if (rd.softState() != null) {
             onSoftState(rd.softState());
@@ -305,6 +335,7 @@ public final class Replica {
             // fate is unknown here. Callers retry with their idempotency key.
             failAll(pendingProposals.values(), ReplicaException.leaderChanged());
             pendingProposals.clear();
+            proposalBatch.clear();
             // Read requests are only answered by the leader that received them.
             for (PendingRead read : pendingReads.values()) {
                 read.result().completeExceptionally(ReplicaException.leaderChanged());
@@ -501,6 +532,7 @@ public final class Replica {
 
     /** Fails every waiting caller; the replica is being stopped. */
     void failPending(ReplicaException reason) {
+        proposalBatch.clear();
         failAll(pendingProposals.values(), reason);
         pendingProposals.clear();
         for (PendingRead read : pendingReads.values()) {
