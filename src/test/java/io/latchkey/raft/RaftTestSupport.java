@@ -15,6 +15,7 @@ import io.latchkey.raft.raftpb.Snapshot;
 import io.latchkey.raft.raftpb.SnapshotMetadata;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -281,6 +282,51 @@ final class RaftTestSupport {
         List<Message> msgs = readMessages(r);
         assertThat(msgs).as("expect one message").hasSize(1);
         return msgs.get(0);
+    }
+
+    /**
+     * The messages ordered by recipient, then type, then sender (etcd's {@code messageSlice}), so
+     * that a broadcast can be compared against a fixed list.
+     */
+    static List<Message> sortedByRecipient(List<Message> msgs) {
+        return msgs.stream()
+                .sorted(Comparator.comparingLong(Message::getTo)
+                        .thenComparingInt(m -> m.getType().getNumber())
+                        .thenComparingLong(Message::getFrom))
+                .toList();
+    }
+
+    /** The answer of a follower that accepted every entry of the append {@code m}. */
+    static Message acceptAndReply(Message m) {
+        if (m.getType() != MessageType.MsgApp) {
+            throw new IllegalArgumentException("not an append: " + m.getType());
+        }
+        return msg(m.getTo(), m.getFrom(), MessageType.MsgAppResp)
+                .setTerm(m.getTerm())
+                .setIndex(m.getIndex() + m.getEntriesCount())
+                .build();
+    }
+
+    /**
+     * Has every follower of a fresh leader acknowledge its election entry, then makes that entry
+     * durable in {@code s} and applied, so that a scenario starts from a clean committed log.
+     * The appends that only carry the new commit index to the followers are discarded.
+     */
+    static void commitNoopEntry(Raft r, MemoryStorage s) {
+        if (r.state != StateType.StateLeader) {
+            throw new IllegalStateException("only a leader has an election entry to commit");
+        }
+        r.bcastAppend();
+        for (Message m : readMessages(r)) {
+            if (m.getType() != MessageType.MsgApp || m.getEntriesCount() != 1 || !m.getEntries(0).getData().isEmpty()) {
+                throw new IllegalStateException("not the append of the election entry: " + m);
+            }
+            r.step(acceptAndReply(m));
+        }
+        readMessages(r);
+        s.append(r.raftLog.nextUnstableEnts());
+        r.raftLog.appliedTo(r.raftLog.committed, 0);
+        r.raftLog.stableTo(r.raftLog.lastEntryID());
     }
 
     // ---------------------------------------------------------------- messages and entries
