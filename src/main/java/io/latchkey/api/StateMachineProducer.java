@@ -1,0 +1,23 @@
+package io.latchkey.api;
+
+import io.latchkey.node.StateMachine;
+import io.latchkey.state.LatchkeyStateMachine;
+import io.latchkey.state.StateConfig;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Produces;
+
+/** The one state machine of this node, for the replica and for the REST resources that read it. */
+@ApplicationScoped
+public class StateMachineProducer {
+    private final LatchkeyStateMachine stateMachine = new LatchkeyStateMachine(StateConfig.DEFAULT);
+
+    @Produces
+    LatchkeyStateMachine latchkeyStateMachine() {
+        return stateMachine;
+    }
+
+    @Produces
+    StateMachine stateMachine() {
+        return stateMachine;
+    }
+}
