@@ -70,11 +70,11 @@ trap 'rm -rf "$out"; [ -z "${fake_pid:-}" ] || kill "$fake_pid" 2>/dev/null || t
 custom=(-f scripts/check-k8s/values-custom.yaml)
 manual=(-f scripts/check-k8s/values-manual.yaml)
 expect_success "helm lint --strict (default values)" "$HELM" lint --strict "$CHART"
-expect_success "helm lint --strict (5 replicas, external PostgreSQL, TLS, policies)" "$HELM" lint --strict "$CHART" "${custom[@]}"
+expect_success "helm lint --strict (5 replicas, external PostgreSQL, peer secret value, policies)" "$HELM" lint --strict "$CHART" "${custom[@]}"
 expect_success "helm lint --strict (1 replica, manual membership)" "$HELM" lint --strict "$CHART" "${manual[@]}"
 expect_success "helm template (default values)" \
   sh -c "'$HELM' template latchkey '$CHART' --namespace latchkey > '$out/helm-default.yaml'"
-expect_success "helm template (5 replicas, external PostgreSQL, TLS, policies)" \
+expect_success "helm template (5 replicas, external PostgreSQL, peer secret value, policies)" \
   sh -c "'$HELM' template coord '$CHART' --namespace coord -f scripts/check-k8s/values-custom.yaml > '$out/helm-custom.yaml'"
 expect_success "helm template (1 replica, manual membership)" \
   sh -c "'$HELM' template latchkey '$CHART' --namespace latchkey -f scripts/check-k8s/values-manual.yaml > '$out/helm-manual.yaml'"
@@ -85,22 +85,28 @@ expect_failure "schema rejects a string replica count" "replicas" "$HELM" templa
 expect_failure "schema rejects an unknown value (replicaCount)" "replicaCount" "$HELM" template x "$CHART" --set replicaCount=3
 expect_failure "schema requires a JDBC URL for external PostgreSQL" "jdbcUrl" \
   "$HELM" template x "$CHART" --set postgresql.mode=external --set postgresql.external.existingSecret=db
-expect_failure "schema requires a Secret for TLS" "existingSecret" "$HELM" template x "$CHART" --set peer.tls.enabled=true
+expect_failure "schema rejects a peer secret shorter than the node accepts" "/peer/secret" \
+  "$HELM" template x "$CHART" --set peer.secret=short
 
 expect_success "kubectl kustomize k8s" sh -c "'$KUBECTL' kustomize k8s > '$out/k8s.yaml'"
 # k8s/ carries a copy of the chart's script (kustomize cannot read files outside its directory).
 expect_success "k8s/membership.sh is the chart's files/membership.sh" cmp "$CHART/files/membership.sh" k8s/membership.sh
 expect_success "membership.sh is valid POSIX sh" sh -n "$CHART/files/membership.sh"
 
-# membership.sh against a stand-in for the membership API (scripts/check-k8s/fake-membership-api.mjs).
+# membership.sh against a stand-in for the membership API (scripts/check-k8s/fake-membership-api.mjs):
+# the leader answers on FAKE_PORT, a follower (which redirects changes to the leader) on FAKE_PORT+1.
 FAKE_PORT=18089
-members_json() {  # members_json COUNT [LEARNER_ORDINAL]: ids are ordinal+1, the leader is id 1
+CLUSTER_ID=c1a55e7
+members_json() {  # members_json COUNT [LEARNER_ORDINAL] [LEADER_ID]: ids are ordinal+1 in hex
   node -e '
-    const [count, learner] = process.argv.slice(1).map(Number);
-    const member = (i) => ({ id: i + 1, learner: i === learner,
+    const [count, learner, leader, port, clusterId] = process.argv.slice(1);
+    const leaderId = leader || "1";
+    const member = (i) => ({ id: (i + 1).toString(16), name: `latchkey-${i}`,
       peerUrl: `http://latchkey-${i}.latchkey-headless.test.svc.invalid:7080`,
-      clientUrl: `http://127.0.0.1:'"$FAKE_PORT"'` });
-    console.log(JSON.stringify({ leader: 1, members: [...Array(count).keys()].map(member) }));' "$@"
+      clientUrl: `http://127.0.0.1:${i === 0 ? port : Number(port) + 1}`,
+      role: i === Number(learner) ? "learner" : "voter" });
+    console.log(JSON.stringify({ clusterId, leaderId, members: [...Array(Number(count)).keys()].map(member) }));' \
+    "$1" "${2:-}" "${3:-}" "$FAKE_PORT" "$CLUSTER_ID"
 }
 start_fake() {
   echo "$1" >"$out/state.json"
@@ -111,56 +117,83 @@ start_fake() {
 }
 stop_fake() { kill "$fake_pid" && wait "$fake_pid" 2>/dev/null || true; }
 membership() {  # membership POD COMMAND [VAR=VALUE...]
-  local pod=$1 command=$2
+  local pod=$1 command=$2 run=""
   shift 2
-  env -i PATH="$PATH" MEMBERSHIP_STATEFULSET=latchkey MEMBERSHIP_CLIENT_SERVICE=127.0.0.1 \
-    MEMBERSHIP_PEER_SCHEME=http LATCHKEY_K8S_SERVICE_NAME=latchkey-headless LATCHKEY_K8S_NAMESPACE=test \
+  # Run in the background, the function is a subshell: exec the script there, so that $! is the
+  # script itself and killing it leaves no loop behind.
+  [ "$BASH_SUBSHELL" = 0 ] || run=exec
+  $run env -i PATH="$PATH" MEMBERSHIP_STATEFULSET=latchkey MEMBERSHIP_CLIENT_SERVICE=127.0.0.1 \
+    LATCHKEY_K8S_SERVICE_NAME=latchkey-headless LATCHKEY_K8S_NAMESPACE=test \
     LATCHKEY_K8S_CLUSTER_DOMAIN=invalid SERVER_PORT=$FAKE_PORT LATCHKEY_PEER_PORT=7080 \
     LATCHKEY_K8S_POD_NAME="$pod" LATCHKEY_K8S_REPLICAS=3 LATCHKEY_DATA_DIR="$out/data" \
-    MEMBERSHIP_TIMEOUT_SECONDS=20 MEMBERSHIP_PROMOTE_INTERVAL_SECONDS=1 "$@" \
+    MEMBERSHIP_NODE_ENV="$out/node.env" MEMBERSHIP_TIMEOUT_SECONDS=20 MEMBERSHIP_PROMOTE_INTERVAL_SECONDS=1 "$@" \
     sh "$CHART/files/membership.sh" "$command" >"$out/last.out" 2>&1
 }
-# expect_membership NAME EXPECTED_RC EXPECTED_LOG: the API calls, one per line, in order.
+# The LATCHKEY_* variables that the node's container gets from node.env, sourced as it does.
+node_env() {
+  [ -f "$out/node.env" ] || { echo "(no node.env)"; return; }
+  env -i sh -c 'set -a && . "$1" && env' sh "$out/node.env" | { grep '^LATCHKEY_' || true; } | sort | paste -sd' ' -
+}
+# expect_membership NAME EXPECTED_RC EXPECTED_LOG [EXPECTED_NODE_ENV]: the API calls, one per line,
+# in order, and (for join) what the node is started with.
 expect_membership() {
-  local name=$1 rc=$2 expected=$3 actual
+  local name=$1 rc=$2 expected=$3 actual env_actual=""
   actual=$(paste -sd' ' "$out/state.json.log")
-  if [ "$membership_rc" = "$rc" ] && [ "$actual" = "$expected" ]; then
+  [ -z "${4+set}" ] || env_actual=$(node_env)
+  if [ "$membership_rc" = "$rc" ] && [ "$actual" = "$expected" ] && [ "$env_actual" = "${4:-}" ]; then
     pass "membership.sh: $name"
   else
-    echo "exit $membership_rc (want $rc), calls '$actual' (want '$expected')" >>"$out/last.out"
+    echo "exit $membership_rc (want $rc), calls '$actual' (want '$expected'), node env '$env_actual' (want '${4:-}')" >>"$out/last.out"
     fail "membership.sh: $name" "$out/last.out"
   fi
 }
-run_membership() { membership_rc=0; membership "$@" || membership_rc=$?; }
+run_membership() { membership_rc=0; rm -f "$out/node.env"; membership "$@" || membership_rc=$?; }
+identity() { printf 'node-id=%s\ncluster-id=%s\n' "$1" "$2" >"$out/data/node.identity"; }
 mkdir -p "$out/data"
+joined="LATCHKEY_CLUSTER_ID=$CLUSTER_ID LATCHKEY_NODE_ID=100"
 
 start_fake "$(members_json 3)"; run_membership latchkey-3 join; stop_fake
-expect_membership "join adds a new pod as a learner before it starts" 0 \
-  "add 100 http://latchkey-3.latchkey-headless.test.svc.invalid:7080"
+expect_membership "join adds a new pod as a learner and passes its id to the node" 0 \
+  "add 100 http://latchkey-3.latchkey-headless.test.svc.invalid:7080" "$joined"
 start_fake "$(members_json 3)"; run_membership latchkey-1 join; stop_fake
 expect_membership "join replaces the voter of a pod with an empty volume under a new id" 0 \
-  "remove 2 add 100 http://latchkey-1.latchkey-headless.test.svc.invalid:7080"
-touch "$out/data/state"
+  "remove 2 add 100 http://latchkey-1.latchkey-headless.test.svc.invalid:7080" "$joined"
+start_fake "$(members_json 4 3)"; run_membership latchkey-3 join; stop_fake
+expect_membership "join takes over the learner an earlier attempt added" 0 "" \
+  "LATCHKEY_CLUSTER_ID=$CLUSTER_ID LATCHKEY_NODE_ID=4"
+start_fake "$(members_json 3 '' 2)"; run_membership latchkey-3 join; stop_fake
+expect_membership "join follows the redirect of a member that is no longer the leader" 0 \
+  "redirect add 100 http://latchkey-3.latchkey-headless.test.svc.invalid:7080" "$joined"
+identity 2 "$CLUSTER_ID"
 start_fake "$(members_json 3)"; run_membership latchkey-1 join; stop_fake
-expect_membership "join leaves a restarting member alone" 0 ""
-rm "$out/data/state"
+expect_membership "join leaves a restarting member alone" 0 "" ""
+identity 9 "$CLUSTER_ID"
+start_fake "$(members_json 3)"; run_membership latchkey-1 join; stop_fake
+expect_membership "join refuses the volume of a removed member" 1 "" "(no node.env)"
+identity 2 0ther
+start_fake "$(members_json 3)"; run_membership latchkey-1 join; stop_fake
+expect_membership "join refuses the volume of another cluster" 1 "" "(no node.env)"
+rm "$out/data/node.identity"
 : >"$out/state.json.log"
 run_membership latchkey-0 join
-expect_membership "join lets an initial member bootstrap when no cluster answers" 0 ""
+expect_membership "join lets an initial member bootstrap when no cluster answers" 0 "" ""
 run_membership latchkey-3 join
-expect_membership "join never bootstraps a member beyond the initial count" 1 ""
+expect_membership "join never bootstraps a member beyond the initial count" 1 "" "(no node.env)"
 start_fake "$(members_json 5)"; run_membership latchkey-0 scale-down MEMBERSHIP_TARGET_REPLICAS=3; stop_fake
 expect_membership "scale-down removes the highest ordinals first, one at a time" 0 "remove 5 remove 4"
 start_fake "$(members_json 3 | sed 's/^{/{"unready":true,/')"
 run_membership latchkey-0 scale-down MEMBERSHIP_TARGET_REPLICAS=2; stop_fake
 expect_membership "scale-down refuses to remove a voter without a ready majority left" 1 ""
+start_fake "$(members_json 5 | sed 's/^{/{"refuseRemovals":true,/')"
+run_membership latchkey-0 scale-down MEMBERSHIP_TARGET_REPLICAS=3; stop_fake
+expect_membership "scale-down stops when the leader refuses a removal" 1 "refused remove 5"
 start_fake "$(members_json 4 3)"
 membership latchkey-3 promote-loop &
 agent_pid=$!
-for _ in $(seq 50); do grep -q promote "$out/state.json.log" && break; sleep 0.1; done
+for _ in $(seq 50); do grep -q '^promote' "$out/state.json.log" && break; sleep 0.1; done
 kill "$agent_pid" && wait "$agent_pid" 2>/dev/null || true
 membership_rc=0; stop_fake
-expect_membership "promote-loop promotes the learner once the leader accepts" 0 "promote 4"
+expect_membership "promote-loop retries until the leader accepts the learner" 0 "refused promote 4 promote 4"
 
 node scripts/check-k8s/check.mjs "$VALIDATOR" \
   "helm-default=$out/helm-default.yaml" "helm-custom=$out/helm-custom.yaml" \

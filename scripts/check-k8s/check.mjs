@@ -10,47 +10,46 @@ const modules = join(validatorDir, 'node_modules');
 const { parseAllDocuments } = await import(pathToFileURL(join(modules, 'yaml/dist/index.js')));
 
 // The configuration contract: the keys the manifests may set (as MicroProfile Config env vars)
-// and the ports they must agree with. The service's microprofile-config.properties, once it
-// exists, adds its keys and overrides the default ports.
-const CONTRACT_KEYS = [
-  'server.host', 'server.port', 'latchkey.peer-port', 'latchkey.data-dir', 'latchkey.node-id',
-  'latchkey.cluster.peers', 'latchkey.k8s.pod-name', 'latchkey.k8s.namespace',
-  'latchkey.k8s.service-name', 'latchkey.k8s.replicas', 'latchkey.k8s.cluster-domain',
-  'latchkey.peer.secret', 'latchkey.peer.tls.cert', 'latchkey.peer.tls.key', 'latchkey.peer.tls.ca',
-  'latchkey.storage.jdbc-url', 'latchkey.storage.schema', 'latchkey.storage.user',
-  'latchkey.storage.password',
-];
+// and the ports they must agree with. NodeSettings reads every key the node has, with its
+// default; microprofile-config.properties sets the server's own keys and overrides defaults.
+const SETTINGS = 'src/main/java/io/latchkey/config/NodeSettings.java';
 const PROPERTIES = 'src/main/resources/META-INF/microprofile-config.properties';
-const config = new Map([['server.port', '8080'], ['latchkey.peer-port', '7080']]);
-for (const key of CONTRACT_KEYS) if (!config.has(key)) config.set(key, undefined);
-let configSource = 'the contract list in scripts/check-k8s/check.mjs';
-if (existsSync(PROPERTIES)) {
-  configSource += ` and ${PROPERTIES}`;
-  for (const line of readFileSync(PROPERTIES, 'utf8').split('\n')) {
-    const match = line.match(/^\s*([^#!\s][^=:\s]*)\s*[=:]\s*(.*?)\s*$/);
-    if (match) config.set(match[1], match[2]);
-  }
+const config = new Map();
+for (const [, key, fallback] of readFileSync(SETTINGS, 'utf8').matchAll(/\(config, "([^"]+)"(?:, "?([^")]*)"?)?\)/g)) {
+  config.set(key, fallback);
 }
+for (const line of readFileSync(PROPERTIES, 'utf8').split('\n')) {
+  const match = line.match(/^\s*([^#!\s][^=:\s]*)\s*[=:]\s*(.*?)\s*$/);
+  if (match) config.set(match[1], match[2]);
+}
+const configSource = `${SETTINGS} and ${PROPERTIES}`;
 const envName = (key) => key.replace(/[^A-Za-z0-9]/g, '_').toUpperCase();
 const knownEnv = new Map([...config.keys()].map((key) => [envName(key), key]));
 const clientPort = Number(config.get('server.port'));
 const peerPort = Number(config.get('latchkey.peer-port'));
 // Required in every container of the StatefulSet mode, whatever the values.
+// The JDBC URL because the image leaves out the embedded PostgreSQL (-Pcontainer); the peer
+// secret because a node with peers refuses to start without one.
 const REQUIRED_ENV = ['SERVER_HOST', 'SERVER_PORT', 'LATCHKEY_PEER_PORT', 'LATCHKEY_DATA_DIR',
   'LATCHKEY_K8S_POD_NAME', 'LATCHKEY_K8S_NAMESPACE', 'LATCHKEY_K8S_SERVICE_NAME',
-  'LATCHKEY_K8S_REPLICAS', 'LATCHKEY_K8S_CLUSTER_DOMAIN', 'LATCHKEY_STORAGE_JDBC_URL',
+  'LATCHKEY_K8S_REPLICAS', 'LATCHKEY_K8S_CLUSTER_DOMAIN', 'LATCHKEY_PEER_SECRET', 'LATCHKEY_STORAGE_JDBC_URL',
   'LATCHKEY_STORAGE_SCHEMA', 'LATCHKEY_STORAGE_USER', 'LATCHKEY_STORAGE_PASSWORD'];
+// Per-pod settings that membership.sh hands the node of a joining pod through the node.env file.
+const JOIN_ENV = ['LATCHKEY_NODE_ID', 'LATCHKEY_CLUSTER_ID'];
+const MEMBERSHIP_SCRIPT = readFileSync('helm/latchkey/files/membership.sh', 'utf8');
+// The image's entrypoint, which the node's container runs after sourcing node.env.
+const ENTRYPOINT = JSON.parse(readFileSync('Dockerfile', 'utf8').match(/^ENTRYPOINT\s+(\[.*\])\s*$/m)?.[1] ?? '[]');
 
 // What each rendering must show; secrets listed here are created by the user, not rendered.
 const SCENARIOS = {
-  'helm-default': { replicas: 3, db: 'sidecar', tls: false, membership: true, hook: true,
+  'helm-default': { replicas: 3, db: 'sidecar', membership: true, hook: true,
     antiAffinity: 'soft', networkPolicy: false, serviceMonitor: false, userSecrets: [] },
-  'helm-custom': { replicas: 5, db: 'external', tls: true, membership: true, hook: true,
+  'helm-custom': { replicas: 5, db: 'external', membership: true, hook: true,
     antiAffinity: 'soft', networkPolicy: true, serviceMonitor: true,
-    jdbcUrl: 'jdbc:postgresql://pg.example:5432/latchkey', userSecrets: ['coord-db', 'coord-peer-tls'] },
-  'helm-manual': { replicas: 1, db: 'sidecar', tls: false, membership: false, hook: false,
+    jdbcUrl: 'jdbc:postgresql://pg.example:5432/latchkey', userSecrets: ['coord-db'] },
+  'helm-manual': { replicas: 1, db: 'sidecar', membership: false, hook: false,
     antiAffinity: 'hard', networkPolicy: false, serviceMonitor: false, userSecrets: ['my-peer-secret'] },
-  'k8s': { replicas: 3, db: 'sidecar', tls: false, membership: true, hook: false,
+  'k8s': { replicas: 3, db: 'sidecar', membership: true, hook: false,
     antiAffinity: 'soft', networkPolicy: true, serviceMonitor: false,
     userSecrets: ['latchkey-peer', 'latchkey-postgres'] },
 };
@@ -191,7 +190,7 @@ async function checkScenario(scenarioName, file) {
     `${bootstrapValue}`);
 
   // The data directory is a per-pod PVC.
-  const mountOf = (container, path) => container.volumeMounts?.find((m) => m.mountPath === path);
+  const mountOf = (container, path) => container?.volumeMounts?.find((m) => m.mountPath === path);
   const claims = (sts.spec.volumeClaimTemplates ?? []).map((t) => t.metadata.name);
   const dataMount = mountOf(main, literal('LATCHKEY_DATA_DIR'));
   check(at('LATCHKEY_DATA_DIR is mounted from a volumeClaimTemplate'), Boolean(dataMount) && claims.includes(dataMount.name));
@@ -254,20 +253,10 @@ async function checkScenario(scenarioName, file) {
       envValue(env, 'POD_INDEX')?.valueFrom?.fieldRef?.fieldPath === "metadata.labels['apps.kubernetes.io/pod-index']");
   }
 
-  // Peer authentication: mutual TLS from a mounted Secret, or the shared secret.
-  const tlsEnv = ['LATCHKEY_PEER_TLS_CERT', 'LATCHKEY_PEER_TLS_KEY', 'LATCHKEY_PEER_TLS_CA'];
-  if (s.tls) {
-    for (const name of tlsEnv) {
-      const path = literal(name) ?? '';
-      const mount = (main.volumeMounts ?? []).find((m) => path.startsWith(`${m.mountPath}/`));
-      const volume = pod.spec.volumes?.find((v) => v.name === mount?.name);
-      check(at(`${name} is a file of a mounted Secret`), Boolean(volume?.secret?.secretName), path);
-    }
-    check(at('TLS: no shared peer secret'), !envValue(env, 'LATCHKEY_PEER_SECRET'));
-  } else {
-    check(at('shared peer secret from a Secret'), Boolean(envValue(env, 'LATCHKEY_PEER_SECRET')?.valueFrom?.secretKeyRef));
-    check(at('no TLS paths'), tlsEnv.every((name) => !envValue(env, name)));
-  }
+  // Peer authentication: the shared secret, never in the manifest itself.
+  check(at('shared peer secret from a Secret'), Boolean(envValue(env, 'LATCHKEY_PEER_SECRET')?.valueFrom?.secretKeyRef));
+  // Set for the whole StatefulSet, a node id would be every pod's id.
+  for (const name of JOIN_ENV) check(at(`no pod-wide ${name}`), !envValue(env, name));
 
   // Membership automation: its containers agree with the node's wiring.
   const helpers = allContainers.filter((c) => c.name === 'join' || c.name === 'member-agent');
@@ -285,13 +274,31 @@ async function checkScenario(scenarioName, file) {
       check(at(`${container.name}: ports and service names agree with the node`),
         value('SERVER_PORT') === literal('SERVER_PORT') && value('LATCHKEY_PEER_PORT') === literal('LATCHKEY_PEER_PORT') &&
         value('LATCHKEY_K8S_SERVICE_NAME') === literal('LATCHKEY_K8S_SERVICE_NAME') &&
-        value('MEMBERSHIP_STATEFULSET') === sts.metadata.name && value('MEMBERSHIP_CLIENT_SERVICE') === client?.metadata.name &&
-        value('MEMBERSHIP_PEER_SCHEME') === (s.tls ? 'https' : 'http'));
+        value('MEMBERSHIP_STATEFULSET') === sts.metadata.name && value('MEMBERSHIP_CLIENT_SERVICE') === client?.metadata.name);
     }
     const scripts = pod.spec.volumes?.find((v) => v.name === 'membership')?.configMap?.name;
     check(at('membership script is in the mounted ConfigMap'), Boolean(byName('ConfigMap', scripts)?.data?.['membership.sh']));
+
+    // join reads node.identity where the node keeps it and writes node.env where the node's
+    // container sources it before running the image's entrypoint.
+    const join = (pod.spec.initContainers ?? []).find((c) => c.name === 'join');
+    const joinEnv = (name) => envValue(join?.env ?? [], name)?.value;
+    check(at('join reads the data directory of the node'), joinEnv('LATCHKEY_DATA_DIR') === literal('LATCHKEY_DATA_DIR') &&
+      mountOf(join, literal('LATCHKEY_DATA_DIR'))?.name === dataMount?.name);
+    const nodeEnv = joinEnv('MEMBERSHIP_NODE_ENV') ?? '';
+    const nodeEnvDir = nodeEnv.slice(0, nodeEnv.lastIndexOf('/'));
+    const joinMount = mountOf(join, nodeEnvDir);
+    const mainMount = mountOf(main, nodeEnvDir);
+    check(at('node.env is on an emptyDir that join writes and the node mounts'), Boolean(joinMount) && !joinMount.readOnly &&
+      mainMount?.name === joinMount.name && Boolean(pod.spec.volumes?.find((v) => v.name === joinMount.name)?.emptyDir),
+      nodeEnv);
+    check(at('the node sources node.env, then runs the image entrypoint'),
+      main.command?.length === 4 + ENTRYPOINT.length && main.command[0] === '/bin/sh' && main.command[1] === '-c' &&
+      main.command[2].includes(`set -a && . ${nodeEnv} &&`) && main.command[2].endsWith('exec "$@"') &&
+      ENTRYPOINT.length > 0 && ENTRYPOINT.every((arg, i) => main.command[4 + i] === arg), JSON.stringify(main.command));
   } else {
     check(at('no membership containers when automation is off'), helpers.length === 0);
+    check(at('the node runs the image entrypoint when automation is off'), main.command === undefined && main.args === undefined);
   }
   if (s.hook) {
     const job = hooks[0]?.spec.template.spec.containers[0];
@@ -349,6 +356,14 @@ function checkDockerfile() {
 
 console.log(`config contract from ${configSource}: ${config.size} keys; server.port=${clientPort}, latchkey.peer-port=${peerPort}`);
 checkDockerfile();
+// What membership.sh writes to node.env must be settings the node reads.
+const written = [...MEMBERSHIP_SCRIPT.matchAll(/"(LATCHKEY_[A-Z0-9_]+)=/g)].map((m) => m[1]);
+check('membership.sh writes LATCHKEY_NODE_ID and LATCHKEY_CLUSTER_ID to node.env',
+  JOIN_ENV.every((name) => written.includes(name)), written.join(' '));
+for (const name of new Set(written)) {
+  check(`membership.sh node.env ${name} maps to a config key${knownEnv.has(name) ? ` (${knownEnv.get(name)})` : ''}`,
+    knownEnv.has(name));
+}
 for (const target of targets) {
   const [scenarioName, file] = target.split('=');
   await checkScenario(scenarioName, file);

@@ -88,8 +88,6 @@ and the scale-down hook. */}}
   value: {{ include "latchkey.fullname" . }}
 - name: MEMBERSHIP_CLIENT_SERVICE
   value: {{ include "latchkey.fullname" . }}
-- name: MEMBERSHIP_PEER_SCHEME
-  value: {{ ternary "https" "http" .Values.peer.tls.enabled }}
 - name: LATCHKEY_K8S_SERVICE_NAME
   value: {{ include "latchkey.headless" . }}
 - name: LATCHKEY_K8S_NAMESPACE
