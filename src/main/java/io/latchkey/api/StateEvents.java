@@ -30,6 +30,11 @@ public class StateEvents implements StateListener {
         this.stateMachine = stateMachine;
     }
 
+    /** Registers with the state machine before the replica applies anything at start. */
+    void onStartup(@jakarta.enterprise.event.Observes @jakarta.enterprise.context.Initialized(ApplicationScoped.class) Object ignored) {
+        watchers.size();
+    }
+
     @PostConstruct
     void listen() {
         stateMachine.setListener(this);

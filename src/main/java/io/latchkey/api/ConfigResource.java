@@ -1,0 +1,190 @@
+package io.latchkey.api;
+
+import com.google.protobuf.ByteString;
+import io.latchkey.state.KeyPage;
+import io.latchkey.state.Limits;
+import io.latchkey.state.proto.Command;
+import io.latchkey.state.proto.DeleteKey;
+import io.latchkey.state.proto.Fence;
+import io.latchkey.state.proto.KeyValue;
+import io.latchkey.state.proto.KeyWritten;
+import io.latchkey.state.proto.PutKey;
+import io.latchkey.state.proto.Result;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.PUT;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+
+/** Versioned config keys: put (with compare-and-set, lease and fencing), get, delete, list. */
+@ApplicationScoped
+@Path("/v1/config")
+public class ConfigResource {
+    private static final Map<String, String> FIELDS = Map.of(
+            "expected_mod_revision", "expectedRevision",
+            "lease_id", "leaseId",
+            "fence.token", "token",
+            "fence.lock", "lock",
+            "key", "key",
+            "value", "value");
+
+    private final StateAccess state;
+
+    @Inject
+    public ConfigResource(StateAccess state) {
+        this.state = state;
+    }
+
+    public record WrittenJson(String key, long revision, long version) {
+    }
+
+    /** {@code value} when the bytes are UTF-8 text, else {@code valueBase64}. */
+    public record KeyJson(String key, String value, String valueBase64, long createRevision, long modRevision,
+                          long version, Long leaseId, long revision) {
+    }
+
+    public record KeyListJson(long revision, List<KeyJson> keys, boolean more) {
+    }
+
+    @PUT
+    @Path("{key: .+}")
+    @Consumes({MediaType.APPLICATION_OCTET_STREAM, MediaType.TEXT_PLAIN, MediaType.WILDCARD})
+    @Produces(MediaType.APPLICATION_JSON)
+    public WrittenJson put(@PathParam("key") String key, byte[] body,
+                           @QueryParam("expectedRevision") Long expectedRevision,
+                           @QueryParam("leaseId") Long leaseId,
+                           @QueryParam("lock") String lock,
+                           @QueryParam("token") Long token,
+                           @HeaderParam("Idempotency-Key") String idempotencyKey) {
+        StateAccess.check(Limits.checkKey("key", key));
+        ByteString value = ByteString.copyFrom(body == null ? new byte[0] : body);
+        if (value.size() > Limits.VALUE_SIZE_BYTES_MAX) {
+            throw new ProblemException(413, "Value too large",
+                    "value has " + value.size() + " bytes; at most " + Limits.VALUE_SIZE_BYTES_MAX + " are allowed", "value");
+        }
+        PutKey.Builder put = PutKey.newBuilder().setKey(key).setValue(value);
+        if (expectedRevision != null) {
+            StateAccess.check(Limits.checkExpectedRevision("expectedRevision", expectedRevision));
+            put.setExpectedModRevision(expectedRevision);
+        }
+        if (leaseId != null) {
+            StateAccess.check(Limits.checkPositive("leaseId", leaseId));
+            put.setLeaseId(leaseId);
+        }
+        fence(lock, token).ifPresent(put::setFence);
+        Result result = state.write(Command.newBuilder().setPutKey(put), idempotencyKey);
+        StateAccess.requireSuccess(result, FIELDS::get);
+        KeyWritten written = result.getWritten();
+        return new WrittenJson(written.getKey(), written.getRevision(), written.getVersion());
+    }
+
+    @DELETE
+    @Path("{key: .+}")
+    @Produces(MediaType.APPLICATION_JSON)
+    public WrittenJson delete(@PathParam("key") String key,
+                              @QueryParam("expectedRevision") Long expectedRevision,
+                              @QueryParam("lock") String lock,
+                              @QueryParam("token") Long token,
+                              @HeaderParam("Idempotency-Key") String idempotencyKey) {
+        StateAccess.check(Limits.checkKey("key", key));
+        DeleteKey.Builder delete = DeleteKey.newBuilder().setKey(key);
+        if (expectedRevision != null) {
+            StateAccess.check(Limits.checkExpectedRevision("expectedRevision", expectedRevision));
+            delete.setExpectedModRevision(expectedRevision);
+        }
+        fence(lock, token).ifPresent(delete::setFence);
+        Result result = state.write(Command.newBuilder().setDeleteKey(delete), idempotencyKey);
+        StateAccess.requireSuccess(result, FIELDS::get);
+        KeyWritten written = result.getWritten();
+        return new WrittenJson(written.getKey(), written.getRevision(), written.getVersion());
+    }
+
+    @GET
+    @Path("{key: .+}")
+    @Produces({MediaType.APPLICATION_JSON, MediaType.TEXT_PLAIN, MediaType.APPLICATION_OCTET_STREAM})
+    public Response get(@PathParam("key") String key,
+                        @QueryParam("consistency") String consistency,
+                        @HeaderParam(HttpHeaders.ACCEPT) String accept) {
+        StateAccess.check(Limits.checkKey("key", key));
+        record Found(KeyValue kv, long revision) {
+        }
+        Found found = state.read(consistency, view -> view.key(key).map(kv -> new Found(kv, view.revision())).orElse(null));
+        if (found == null) {
+            throw new ProblemException(404, "Not found", "no key " + key, "key");
+        }
+        String etag = "\"" + found.kv().getModRevision() + "\"";
+        if (wantsRaw(accept)) {
+            String type = accept.contains(MediaType.TEXT_PLAIN) ? MediaType.TEXT_PLAIN : MediaType.APPLICATION_OCTET_STREAM;
+            return Response.ok(found.kv().getValue().toByteArray(), type).header(HttpHeaders.ETAG, etag).build();
+        }
+        return Response.ok(json(found.kv(), found.revision()), MediaType.APPLICATION_JSON).header(HttpHeaders.ETAG, etag).build();
+    }
+
+    @GET
+    @Produces(MediaType.APPLICATION_JSON)
+    public KeyListJson list(@QueryParam("prefix") String prefix,
+                            @QueryParam("limit") Integer limit,
+                            @QueryParam("consistency") String consistency) {
+        String p = prefix == null ? "" : prefix;
+        StateAccess.check(Limits.checkPrefix("prefix", p));
+        int l = limit == null ? Limits.LIST_LIMIT_COUNT_MAX : limit;
+        StateAccess.check(Limits.checkListLimit("limit", l));
+        KeyPage page = state.read(consistency, view -> view.keys(p, "", l));
+        return new KeyListJson(page.revision(), page.keys().stream().map(kv -> json(kv, page.revision())).toList(), page.more());
+    }
+
+    static KeyJson json(KeyValue kv, long revision) {
+        String text = utf8(kv.getValue());
+        return new KeyJson(kv.getKey(), text, text == null ? Base64.getEncoder().encodeToString(kv.getValue().toByteArray()) : null,
+                kv.getCreateRevision(), kv.getModRevision(), kv.getVersion(), kv.getLeaseId() == 0 ? null : kv.getLeaseId(), revision);
+    }
+
+    private static boolean wantsRaw(String accept) {
+        return accept != null && !accept.contains(MediaType.APPLICATION_JSON)
+                && (accept.contains(MediaType.TEXT_PLAIN) || accept.contains(MediaType.APPLICATION_OCTET_STREAM));
+    }
+
+    private static java.util.Optional<Fence> fence(String lock, Long token) {
+        if (lock == null && token == null) {
+            return java.util.Optional.empty();
+        }
+        if (lock == null) {
+            throw ProblemException.badField("lock", "lock is required with token");
+        }
+        if (token == null) {
+            throw ProblemException.badField("token", "token is required with lock");
+        }
+        StateAccess.check(Limits.checkLockName("lock", lock));
+        StateAccess.check(Limits.checkPositive("token", token));
+        return java.util.Optional.of(Fence.newBuilder().setLock(lock).setToken(token).build());
+    }
+
+    /** The bytes as text if they are valid UTF-8, else null. */
+    static String utf8(ByteString bytes) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes.toByteArray())).toString();
+        } catch (CharacterCodingException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,193 @@
+package io.latchkey.api;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.latchkey.node.ReplicaLoop;
+import io.latchkey.server.LatchkeyService;
+import io.latchkey.server.ReplicaHost;
+import io.latchkey.state.LatchkeyStateMachine;
+import io.latchkey.state.proto.Command;
+import io.latchkey.state.proto.ExpireLeases;
+import io.latchkey.state.proto.LeaderStamp;
+import io.latchkey.state.proto.RenewAllLeases;
+import io.latchkey.state.proto.Result;
+import io.latchkey.state.proto.Status;
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What only the leader does for the state machine (see {@code io.latchkey.state}'s time
+ * model): it keeps the lease clock, stamps every command it proposes with its term and that
+ * clock, renews all leases when it takes office, and proposes the expiry of leases whose
+ * deadline has passed. Writes arriving at other nodes are forwarded here
+ * ({@link LeaderForwarding}), so only the leader ever stamps.
+ */
+@ApplicationScoped
+public class LeaderDuties {
+    private static final System.Logger LOG = System.getLogger(LeaderDuties.class.getName());
+    static final Duration DUTY_INTERVAL = Duration.ofMillis(100);
+    static final Duration PROPOSAL_TIMEOUT = Duration.ofSeconds(10);
+
+    private final LatchkeyService service;
+    private final LatchkeyStateMachine stateMachine;
+    private ScheduledExecutorService scheduler;
+    /** Null unless this node leads and has taken over the lease clock. */
+    private volatile LeaderClock clock;
+
+    /** The lease clock of one term of leadership: the replicated clock at takeover plus monotonic time since. */
+    private record LeaderClock(long term, long baseMillis, long takeoverNanos, boolean renewed) {
+        long nowMillis() {
+            return baseMillis + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - takeoverNanos);
+        }
+
+        LeaderStamp stamp() {
+            return LeaderStamp.newBuilder().setLeaderTerm(term).setLeaseClockMillis(nowMillis()).build();
+        }
+    }
+
+    private record Observation(boolean leader, long term, long applied, long commit, long replicatedClockMillis) {
+    }
+
+    @Inject
+    public LeaderDuties(LatchkeyService service, LatchkeyStateMachine stateMachine) {
+        this.service = service;
+        this.stateMachine = stateMachine;
+    }
+
+    /** Starts with the container rather than on first use: leases must expire without traffic. */
+    void onStartup(@jakarta.enterprise.event.Observes @jakarta.enterprise.context.Initialized(ApplicationScoped.class) Object ignored) {
+        ready();
+    }
+
+    @PostConstruct
+    void start() {
+        scheduler = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("leader-duties").daemon().factory());
+        scheduler.scheduleWithFixedDelay(this::runDuties, DUTY_INTERVAL.toMillis(), DUTY_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @PreDestroy
+    void stop() {
+        scheduler.shutdownNow();
+    }
+
+    /** Whether this node can stamp and propose state commands now. */
+    public boolean ready() {
+        LeaderClock c = clock;
+        return c != null && c.renewed();
+    }
+
+    /**
+     * Stamps and proposes a command, waiting for its result.
+     *
+     * @throws io.latchkey.node.ReplicaException if it is not known to have been applied
+     * @throws ProblemException 503 if this node cannot stamp (not the leader, or not yet renewed)
+     */
+    public Result propose(Command.Builder command, String idempotencyKey, Duration timeout) {
+        LeaderClock c = clock;
+        if (c == null || !c.renewed()) {
+            throw new ProblemException(503, "Not ready", "this node is not (yet) the leader; retry", null);
+        }
+        return decode(await(loop().propose(command.setStamp(c.stamp()).build().toByteString(),
+                idempotencyKey == null ? "" : idempotencyKey, timeout)));
+    }
+
+    /** The leader's lease clock, for remaining times; the replicated clock elsewhere. */
+    public long leaseClockMillis() {
+        LeaderClock c = clock;
+        return c != null ? c.nowMillis() : -1;
+    }
+
+    private void runDuties() {
+        try {
+            ReplicaHost host = service.host();
+            if (host == null || host.loop().failure() != null) {
+                clock = null;
+                return;
+            }
+            Observation o = await(host.loop().query(r -> new Observation(r.leaderId() == r.id(), r.term(),
+                    r.appliedIndex(), r.status().basic().hardState().getCommit(), stateMachine.view().leaseClockMillis()),
+                    Duration.ofSeconds(2)));
+            LeaderClock c = clock;
+            if (!o.leader()) {
+                clock = null;
+                return;
+            }
+            if (c == null || c.term() != o.term()) {
+                // Take over the clock only once the entries of earlier terms are applied, so the
+                // base is the clock those leaders left behind.
+                if (o.applied() < o.commit()) {
+                    clock = null;
+                    return;
+                }
+                c = new LeaderClock(o.term(), o.replicatedClockMillis(), System.nanoTime(), false);
+                clock = c;
+            }
+            if (!c.renewed()) {
+                renew(c);
+            } else {
+                expire(c);
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.DEBUG, "leader duties skipped a round: " + e);
+        }
+    }
+
+    private void renew(LeaderClock c) {
+        Command renew = Command.newBuilder().setStamp(c.stamp()).setRenewAllLeases(RenewAllLeases.getDefaultInstance()).build();
+        Result result = decode(await(loop().propose(renew.toByteString(), "", PROPOSAL_TIMEOUT)));
+        if (result.getStatus() == Status.OK && clock == c) {
+            clock = new LeaderClock(c.term(), c.baseMillis(), c.takeoverNanos(), true);
+        }
+    }
+
+    private void expire(LeaderClock c) {
+        long now = c.nowMillis();
+        List<Long> expired = await(loop().query(r -> stateMachine.view().expiredLeases(now), Duration.ofSeconds(2)));
+        if (expired.isEmpty()) {
+            return;
+        }
+        Command command = Command.newBuilder().setStamp(c.stamp())
+                .setExpireLeases(ExpireLeases.newBuilder().addAllLeaseIds(expired)).build();
+        await(loop().propose(command.toByteString(), "", PROPOSAL_TIMEOUT));
+    }
+
+    private ReplicaLoop loop() {
+        ReplicaHost host = service.host();
+        if (host == null) {
+            throw new ProblemException(503, "Node not started", service.startFailure(), null);
+        }
+        return host.loop();
+    }
+
+    static Result decode(ByteString bytes) {
+        try {
+            return Result.parseFrom(bytes);
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("the state machine returned an undecodable result", e);
+        }
+    }
+
+    static <T> T await(java.util.concurrent.CompletableFuture<T> future) {
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package io.latchkey.api;
+
+import io.latchkey.state.Limits;
+import io.latchkey.state.proto.Command;
+import io.latchkey.state.proto.GrantLease;
+import io.latchkey.state.proto.KeepAlive;
+import io.latchkey.state.proto.LeaseInfo;
+import io.latchkey.state.proto.Result;
+import io.latchkey.state.proto.RevokeLease;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+import java.util.List;
+import java.util.Map;
+
+/** Leases: time-limited sessions that hold locks and keys, kept alive by their client. */
+@ApplicationScoped
+@Path("/v1/leases")
+@Produces(MediaType.APPLICATION_JSON)
+public class LeaseResource {
+    private static final Map<String, String> FIELDS = Map.of("ttl_seconds", "ttlSeconds", "lease_id", "id");
+
+    private final StateAccess state;
+
+    @Inject
+    public LeaseResource(StateAccess state) {
+        this.state = state;
+    }
+
+    public record GrantJson(Long ttlSeconds) {
+    }
+
+    public record LeaseJson(long id, long ttlSeconds) {
+    }
+
+    public record KeepAliveJson(long id, long ttlSeconds, long remainingMillis) {
+    }
+
+    public record LeaseDetailJson(long id, long ttlSeconds, long remainingMillis, List<String> keys,
+                                  List<String> locks, List<String> awaitedLocks) {
+    }
+
+    @POST
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Response grant(GrantJson request, @HeaderParam("Idempotency-Key") String idempotencyKey) {
+        if (request == null || request.ttlSeconds() == null) {
+            throw ProblemException.badField("ttlSeconds", "ttlSeconds is required");
+        }
+        StateAccess.check(Limits.checkTtlSeconds("ttlSeconds", request.ttlSeconds()));
+        Result result = state.write(Command.newBuilder().setGrantLease(GrantLease.newBuilder().setTtlSeconds(request.ttlSeconds())),
+                idempotencyKey);
+        StateAccess.requireSuccess(result, FIELDS::get);
+        LeaseInfo lease = result.getLease();
+        return Response.status(201).entity(new LeaseJson(lease.getId(), lease.getTtlSeconds())).build();
+    }
+
+    @POST
+    @Path("{id}/keepalive")
+    public KeepAliveJson keepAlive(@PathParam("id") long id, @HeaderParam("Idempotency-Key") String idempotencyKey) {
+        StateAccess.check(Limits.checkPositive("id", id));
+        Result result = state.write(Command.newBuilder().setKeepAlive(KeepAlive.newBuilder().setLeaseId(id)), idempotencyKey);
+        StateAccess.requireSuccess(result, FIELDS::get);
+        LeaseInfo lease = result.getLease();
+        return new KeepAliveJson(lease.getId(), lease.getTtlSeconds(), lease.getRemainingMillis());
+    }
+
+    @GET
+    @Path("{id}")
+    public LeaseDetailJson get(@PathParam("id") long id, @QueryParam("consistency") String consistency) {
+        StateAccess.check(Limits.checkPositive("id", id));
+        long now = state.leaseNowMillis();
+        LeaseInfo lease = state.read(consistency, view -> view.lease(id, now).orElse(null));
+        if (lease == null) {
+            throw new ProblemException(404, "Not found", "no lease " + id, "id");
+        }
+        return new LeaseDetailJson(lease.getId(), lease.getTtlSeconds(), lease.getRemainingMillis(),
+                lease.getKeysList(), lease.getHeldLocksList(), lease.getAwaitedLocksList());
+    }
+
+    @DELETE
+    @Path("{id}")
+    public Response revoke(@PathParam("id") long id, @HeaderParam("Idempotency-Key") String idempotencyKey) {
+        StateAccess.check(Limits.checkPositive("id", id));
+        Result result = state.write(Command.newBuilder().setRevokeLease(RevokeLease.newBuilder().setLeaseId(id)), idempotencyKey);
+        StateAccess.requireSuccess(result, FIELDS::get);
+        return Response.noContent().build();
+    }
+}

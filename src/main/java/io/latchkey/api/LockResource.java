@@ -1,0 +1,182 @@
+package io.latchkey.api;
+
+import io.latchkey.state.Limits;
+import io.latchkey.state.proto.AcquireLock;
+import io.latchkey.state.proto.Command;
+import io.latchkey.state.proto.GiveUpLock;
+import io.latchkey.state.proto.LockGrant;
+import io.latchkey.state.proto.LockQueued;
+import io.latchkey.state.proto.LockState;
+import io.latchkey.state.proto.ReleaseLock;
+import io.latchkey.state.proto.Result;
+import io.latchkey.state.proto.Status;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Fenced locks. An acquire is granted at once or waits in the replicated FIFO queue for up to
+ * {@code waitMillis}; every grant carries a fencing token that only grows. A waiter that runs
+ * out of time gives up through the log, so the queue never hands the lock to someone gone.
+ */
+@ApplicationScoped
+@Path("/v1/locks")
+@Produces(MediaType.APPLICATION_JSON)
+public class LockResource {
+    private static final Map<String, String> FIELDS = Map.of(
+            "lease_id", "leaseId", "ttl_seconds", "ttlSeconds", "wait_millis", "waitMillis",
+            "owner", "owner", "name", "name", "token", "token");
+
+    private final StateAccess state;
+    private final StateEvents events;
+
+    @Inject
+    public LockResource(StateAccess state, StateEvents events) {
+        this.state = state;
+        this.events = events;
+    }
+
+    public record AcquireJson(Long leaseId, Long ttlSeconds, Long waitMillis, String owner) {
+    }
+
+    public record HeldJson(String name, long token, long leaseId, String owner) {
+    }
+
+    public record WaiterJson(long ticket, long leaseId, String owner) {
+    }
+
+    public record LockJson(String name, long token, long leaseId, String owner, List<WaiterJson> waiters) {
+    }
+
+    public record LockListJson(List<LockJson> locks) {
+    }
+
+    @POST
+    @Path("{name: .+}")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public HeldJson acquire(@PathParam("name") String name, AcquireJson request,
+                            @HeaderParam("Idempotency-Key") String idempotencyKey) {
+        StateAccess.check(Limits.checkLockName("name", name));
+        AcquireJson r = request == null ? new AcquireJson(null, null, null, null) : request;
+        if ((r.leaseId() == null) == (r.ttlSeconds() == null)) {
+            throw ProblemException.badField(r.leaseId() == null ? "leaseId" : "ttlSeconds",
+                    "give exactly one of leaseId (an existing lease) and ttlSeconds (a new lease for this lock)");
+        }
+        long waitMillis = r.waitMillis() == null ? 0 : r.waitMillis();
+        StateAccess.check(Limits.checkWaitMillis("waitMillis", waitMillis));
+        AcquireLock.Builder acquire = AcquireLock.newBuilder().setName(name).setWaitMillis(waitMillis)
+                .setOwner(r.owner() == null ? "" : r.owner());
+        if (r.leaseId() != null) {
+            StateAccess.check(Limits.checkPositive("leaseId", r.leaseId()));
+            acquire.setLeaseId(r.leaseId());
+        } else {
+            StateAccess.check(Limits.checkTtlSeconds("ttlSeconds", r.ttlSeconds()));
+            acquire.setTtlSeconds(r.ttlSeconds());
+        }
+        if (r.owner() != null) {
+            StateAccess.check(Limits.checkOwner("owner", r.owner()));
+        }
+        Result result = state.write(Command.newBuilder().setAcquireLock(acquire), idempotencyKey);
+        if (result.getStatus() == Status.BUSY) {
+            throw new ProblemException(409, "Lock held", "the lock " + name + " is held and waitMillis is 0", "waitMillis");
+        }
+        StateAccess.requireSuccess(result, FIELDS::get);
+        if (result.getStatus() == Status.OK) {
+            return held(result.getHeld());
+        }
+        return awaitGrant(result.getQueued(), waitMillis, r.ttlSeconds() != null, idempotencyKey);
+    }
+
+    /** Waits in the queue; on timeout gives up through the log (which also undoes a late grant). */
+    private HeldJson awaitGrant(LockQueued queued, long waitMillis, boolean ownLease, String idempotencyKey) {
+        CompletableFuture<LockGrant> grant = events.awaitGrant(queued.getTicket());
+        // The grant may have been applied before we started listening.
+        state.read("serializable", view -> view.lock(queued.getName()))
+                .filter(lock -> lock.getHolder().getTicket() == queued.getTicket())
+                .ifPresent(lock -> grant.complete(lock.getHolder()));
+        try {
+            return held(grant.get(waitMillis, TimeUnit.MILLISECONDS));
+        } catch (TimeoutException e) {
+            events.forgetGrant(queued.getTicket());
+            GiveUpLock giveUp = GiveUpLock.newBuilder().setName(queued.getName()).setTicket(queued.getTicket())
+                    .setRevokeLease(ownLease).build();
+            Result result = state.write(Command.newBuilder().setGiveUpLock(giveUp),
+                    idempotencyKey == null ? null : idempotencyKey + "/give-up");
+            StateAccess.requireSuccess(result, FIELDS::get);
+            throw new ProblemException(409, "Lock not acquired",
+                    "the lock " + queued.getName() + " was not granted within " + waitMillis + " ms", "waitMillis");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ProblemException(503, "Interrupted", "the request was interrupted", null);
+        }
+    }
+
+    @DELETE
+    @Path("{name: .+}")
+    public Response release(@PathParam("name") String name, @QueryParam("token") Long token,
+                            @HeaderParam("Idempotency-Key") String idempotencyKey) {
+        StateAccess.check(Limits.checkLockName("name", name));
+        if (token == null) {
+            throw ProblemException.badField("token", "token (the fencing token of the grant) is required");
+        }
+        Result result = state.write(Command.newBuilder().setReleaseLock(ReleaseLock.newBuilder().setName(name).setToken(token)),
+                idempotencyKey);
+        StateAccess.requireSuccess(result, FIELDS::get);
+        return Response.noContent().build();
+    }
+
+    @GET
+    @Path("{name: .+}")
+    public LockJson get(@PathParam("name") String name, @QueryParam("consistency") String consistency) {
+        StateAccess.check(Limits.checkLockName("name", name));
+        LockState lock = state.read(consistency, view -> view.lock(name).orElse(null));
+        if (lock == null) {
+            throw new ProblemException(404, "Not found", "the lock " + name + " is free", "name");
+        }
+        return json(lock);
+    }
+
+    @GET
+    public LockListJson list(@QueryParam("prefix") String prefix, @QueryParam("limit") Integer limit,
+                             @QueryParam("consistency") String consistency) {
+        String p = prefix == null ? "" : prefix;
+        StateAccess.check(Limits.checkPrefix("prefix", p));
+        int l = limit == null ? Limits.LIST_LIMIT_COUNT_MAX : limit;
+        StateAccess.check(Limits.checkListLimit("limit", l));
+        return new LockListJson(state.read(consistency, view -> view.locks(p, l)).stream().map(LockResource::json).toList());
+    }
+
+    private static HeldJson held(LockGrant grant) {
+        return new HeldJson(grant.getName(), grant.getToken(), grant.getLeaseId(), grant.getOwner());
+    }
+
+    private static LockJson json(LockState lock) {
+        LockGrant h = lock.getHolder();
+        return new LockJson(lock.getName(), h.getToken(), h.getLeaseId(), h.getOwner(),
+                lock.getWaitersList().stream().map(w -> new WaiterJson(w.getTicket(), w.getLeaseId(), w.getOwner())).toList());
+    }
+
+}

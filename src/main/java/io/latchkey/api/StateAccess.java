@@ -1,0 +1,107 @@
+package io.latchkey.api;
+
+import io.latchkey.raft.ReadOnlyOption;
+import io.latchkey.server.LatchkeyService;
+import io.latchkey.server.ReplicaHost;
+import io.latchkey.state.LatchkeyStateMachine;
+import io.latchkey.state.StateView;
+import io.latchkey.state.Violation;
+import io.latchkey.state.proto.Command;
+import io.latchkey.state.proto.Result;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * What the resources share: reads of the state at the consistency a request asks for, writes
+ * through the leader's stamped proposals, and the mapping of refused commands to HTTP.
+ */
+@ApplicationScoped
+public class StateAccess {
+    static final Duration READ_TIMEOUT = Duration.ofSeconds(10);
+
+    private final LatchkeyService service;
+    private final LatchkeyStateMachine stateMachine;
+    private final LeaderDuties duties;
+
+    @Inject
+    public StateAccess(LatchkeyService service, LatchkeyStateMachine stateMachine, LeaderDuties duties) {
+        this.service = service;
+        this.stateMachine = stateMachine;
+        this.duties = duties;
+    }
+
+    /**
+     * Reads the state after the barrier {@code consistency} asks for: {@code linearizable}
+     * (a ReadIndex round with a quorum), {@code lease} (the leader's lease) or
+     * {@code serializable} (this node's state as it is, possibly stale).
+     */
+    public <T> T read(String consistency, Function<StateView, T> query) {
+        ReplicaHost host = host();
+        String mode = consistency == null || consistency.isBlank() ? "linearizable" : consistency;
+        switch (mode) {
+            case "linearizable" -> LeaderDuties.await(host.loop().readBarrier(ReadOnlyOption.ReadOnlySafe, READ_TIMEOUT));
+            case "lease" -> LeaderDuties.await(host.loop().readBarrier(ReadOnlyOption.ReadOnlyLeaseBased, READ_TIMEOUT));
+            case "serializable" -> {
+                // No barrier: whatever this replica has applied.
+            }
+            default -> throw ProblemException.badField("consistency",
+                    "consistency must be linearizable, lease or serializable, got '" + consistency + "'");
+        }
+        return LeaderDuties.await(host.loop().query(r -> query.apply(stateMachine.view()), READ_TIMEOUT));
+    }
+
+    /** Proposes a command through this (leading) node and waits for its result. */
+    public Result write(Command.Builder command, String idempotencyKey, Duration timeout) {
+        host();
+        return duties.propose(command, idempotencyKey, timeout);
+    }
+
+    public Result write(Command.Builder command, String idempotencyKey) {
+        return write(command, idempotencyKey, LeaderDuties.PROPOSAL_TIMEOUT);
+    }
+
+    /** The time leases are measured against: the leader's lease clock, else the replicated one. */
+    public long leaseNowMillis() {
+        long leader = duties.leaseClockMillis();
+        return leader >= 0 ? leader : LeaderDuties.await(host().loop().query(r -> stateMachine.view().leaseClockMillis(), READ_TIMEOUT));
+    }
+
+    /** Throws the 400 for a limit violation, if any. */
+    static void check(Optional<Violation> violation) {
+        violation.ifPresent(v -> {
+            throw ProblemException.badField(v.field(), v.message());
+        });
+    }
+
+    /**
+     * Maps a refused result to its problem; returns normally for OK and QUEUED. The result's
+     * field names the command field; {@code fieldNames} translates it to the request's name.
+     */
+    static void requireSuccess(Result result, Function<String, String> fieldNames) {
+        String field = result.getField().isEmpty() ? null : fieldNames.apply(result.getField());
+        switch (result.getStatus()) {
+            case OK, QUEUED -> {
+            }
+            case NOT_FOUND -> throw new ProblemException(404, "Not found", result.getMessage(), field);
+            case PRECONDITION_FAILED -> throw new ProblemException(412, "Precondition failed", result.getMessage(), field);
+            case NOT_HOLDER -> throw new ProblemException(409, "Not the holder", result.getMessage(), field);
+            case BUSY -> throw new ProblemException(409, "Lock held", result.getMessage(), field);
+            case INVALID_ARGUMENT -> throw new ProblemException(400, "Invalid request", result.getMessage(), field);
+            case RESOURCE_EXHAUSTED -> throw new ProblemException(429, "Too many waiters", result.getMessage(), field);
+            case STALE_LEADER, STATUS_UNSPECIFIED, UNRECOGNIZED ->
+                    throw new ProblemException(503, "Unavailable", "leadership changed; retry: " + result.getMessage(), null);
+        }
+    }
+
+    private ReplicaHost host() {
+        ReplicaHost host = service.host();
+        if (host == null) {
+            throw new ProblemException(503, "Node not started", service.startFailure(), null);
+        }
+        return host;
+    }
+}

@@ -1,0 +1,146 @@
+package io.latchkey.api;
+
+import io.latchkey.state.Limits;
+import io.latchkey.state.WatchBatch;
+import io.latchkey.state.proto.Event;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.sse.Sse;
+import jakarta.ws.rs.sse.SseEventSink;
+
+import java.util.Base64;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * Watches config keys under a prefix as Server-Sent Events: one event per change, with the
+ * change's revision as the event id, so a client resumes with {@code fromRevision} (or
+ * {@code Last-Event-ID}). History older than what the replicated watch history keeps is gone:
+ * 410.
+ */
+@ApplicationScoped
+@Path("/v1/config/watch")
+public class WatchResource {
+    /** Events buffered for one slow watcher before its stream is closed (it resumes by revision). */
+    static final int WATCHER_BUFFER_EVENTS_MAX = 10_000;
+    /** How often an idle stream is checked for a closed client. */
+    private static final long IDLE_CHECK_MILLIS = 1_000;
+
+    private final StateAccess state;
+    private final StateEvents events;
+
+    @Inject
+    public WatchResource(StateAccess state, StateEvents events) {
+        this.state = state;
+        this.events = events;
+    }
+
+    public record EventJson(String type, String key, String value, String valueBase64, long modRevision,
+                            long createRevision, long version) {
+    }
+
+    @GET
+    @Produces(MediaType.SERVER_SENT_EVENTS)
+    public void watch(@QueryParam("prefix") String prefix, @QueryParam("fromRevision") Long fromRevision,
+                      @HeaderParam("Last-Event-ID") String lastEventId,
+                      @Context SseEventSink sink, @Context Sse sse) {
+        String p = prefix == null ? "" : prefix;
+        StateAccess.check(Limits.checkPrefix("prefix", p));
+        Long from = fromRevision;
+        if (from == null && lastEventId != null && !lastEventId.isBlank()) {
+            try {
+                from = Long.parseLong(lastEventId.strip()) + 1;
+            } catch (NumberFormatException e) {
+                throw ProblemException.badField("Last-Event-ID", "Last-Event-ID must be a revision");
+            }
+        }
+        if (from != null && from < 1) {
+            throw ProblemException.badField("fromRevision", "fromRevision must be at least 1");
+        }
+        BlockingQueue<Event> live = new ArrayBlockingQueue<>(WATCHER_BUFFER_EVENTS_MAX);
+        boolean[] overflowed = {false};
+        Consumer<Event> watcher = event -> {
+            if (event.getKey().startsWith(p) && !live.offer(event)) {
+                overflowed[0] = true;
+            }
+        };
+        // Listen first, then read the history, so nothing falls between the two.
+        events.addWatcher(watcher);
+        long start = from != null ? from : state.read("serializable", view -> view.revision()) + 1;
+        WatchBatch history;
+        try {
+            history = state.read("linearizable", view -> view.eventsSince(start, p, Limits.LIST_LIMIT_COUNT_MAX));
+        } catch (RuntimeException e) {
+            events.removeWatcher(watcher);
+            throw e;
+        }
+        if (history.compacted()) {
+            events.removeWatcher(watcher);
+            throw new ProblemException(410, "Compacted", "events before revision " + (history.compactedRevision() + 1)
+                    + " are no longer kept; read the keys and watch from their revision", "fromRevision");
+        }
+        Thread.ofVirtual().name("watch-" + p).start(() -> stream(sink, sse, p, history, live, overflowed, watcher));
+    }
+
+    private void stream(SseEventSink sink, Sse sse, String prefix, WatchBatch history, BlockingQueue<Event> live,
+                        boolean[] overflowed, Consumer<Event> watcher) {
+        try (sink) {
+            long next = 0;
+            WatchBatch batch = history;
+            while (true) {
+                for (Event e : batch.events()) {
+                    send(sink, sse, e);
+                    next = e.getModRevision() + 1;
+                }
+                if (batch.events().size() < Limits.LIST_LIMIT_COUNT_MAX) {
+                    break;
+                }
+                long resume = next;
+                batch = state.read("serializable", view -> view.eventsSince(resume, prefix, Limits.LIST_LIMIT_COUNT_MAX));
+                if (batch.compacted()) {
+                    return;
+                }
+            }
+            while (!sink.isClosed()) {
+                if (overflowed[0]) {
+                    // The client fell too far behind: end the stream; it resumes from its last id.
+                    return;
+                }
+                Event e = live.poll(IDLE_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+                if (e != null && e.getModRevision() >= next) {
+                    send(sink, sse, e);
+                    next = e.getModRevision() + 1;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            // The client went away or the node stopped; the client resumes by revision.
+        } finally {
+            events.removeWatcher(watcher);
+        }
+    }
+
+    private static void send(SseEventSink sink, Sse sse, Event e) {
+        String text = ConfigResource.utf8(e.getValue());
+        EventJson json = new EventJson(e.getType().name(), e.getKey(),
+                e.getType() == Event.Type.DELETE ? null : text,
+                e.getType() == Event.Type.DELETE || text != null ? null : Base64.getEncoder().encodeToString(e.getValue().toByteArray()),
+                e.getModRevision(), e.getCreateRevision(), e.getVersion());
+        sink.send(sse.newEventBuilder()
+                .id(Long.toString(e.getModRevision()))
+                .name(e.getType().name())
+                .mediaType(MediaType.APPLICATION_JSON_TYPE)
+                .data(EventJson.class, json)
+                .build()).toCompletableFuture().join();
+    }
+}
