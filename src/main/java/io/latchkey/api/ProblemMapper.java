@@ -46,6 +46,11 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
                 case STOPPED -> withRetryAfter(Problem.response(503, "Stopping", r.getMessage(), null));
             };
         }
+        if (e instanceof jakarta.ws.rs.NotFoundException n) {
+            // No resource matched: answering with an entity would stop Helidon from offering the
+            // request to its other routes (health, metrics, OpenAPI).
+            return n.getResponse();
+        }
         if (e instanceof WebApplicationException w) {
             int status = w.getResponse().getStatus();
             return Problem.response(status, w.getResponse().getStatusInfo().getReasonPhrase(), w.getMessage(), null);

@@ -11,13 +11,9 @@ import jakarta.enterprise.inject.Produces;
 public class StateMachineProducer {
     private final LatchkeyStateMachine stateMachine = new LatchkeyStateMachine(StateConfig.DEFAULT);
 
+    /** Injectable as {@link LatchkeyStateMachine} and, for the replica, as {@link StateMachine}. */
     @Produces
     LatchkeyStateMachine latchkeyStateMachine() {
-        return stateMachine;
-    }
-
-    @Produces
-    StateMachine stateMachine() {
         return stateMachine;
     }
 }
