@@ -44,14 +44,16 @@ public final class ReplicaHost implements AutoCloseable {
     private final PostgresLogStore store;
     private final Http2PeerTransport transport;
     private final ReplicaLoop loop;
+    private final MemberPublisher publisher;
 
     private ReplicaHost(NodeSettings settings, NodeIdentity identity, PostgresLogStore store,
-                        Http2PeerTransport transport, ReplicaLoop loop) {
+                        Http2PeerTransport transport, ReplicaLoop loop, MemberPublisher publisher) {
         this.settings = settings;
         this.identity = identity;
         this.store = store;
         this.transport = transport;
         this.loop = loop;
+        this.publisher = publisher;
     }
 
     /**
@@ -89,7 +91,9 @@ public final class ReplicaHost implements AutoCloseable {
             }
             ReplicaLoop loop = new ReplicaLoop(replica, transport, settings.tickInterval());
             loop.start();
-            return new ReplicaHost(settings, identity, store, transport, loop);
+            MemberPublisher publisher = new MemberPublisher(loop, identity.nodeId(), settings.peerUrl(), settings.clientUrl());
+            publisher.start();
+            return new ReplicaHost(settings, identity, store, transport, loop, publisher);
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -115,6 +119,7 @@ public final class ReplicaHost implements AutoCloseable {
 
     @Override
     public void close() {
+        publisher.close();
         loop.close();
         store.close();
     }
@@ -169,20 +174,18 @@ public final class ReplicaHost implements AutoCloseable {
             return new StartPlan(new NodeIdentity(s.nodeId(), clusterId), List.of(), true);
         }
 
-        /** The member records of the initial members; this node's carries its client URL too. */
+        /**
+         * The member records the cluster is bootstrapped with. Every initial member must append
+         * the very same entries, so they carry only what every member knows alike (id, name,
+         * peer URL); each node publishes its client URL itself once the cluster runs
+         * ({@link MemberPublisher}).
+         */
         private static List<Member> members(List<ClusterLayout.InitialMember> initial, NodeSettings s, long selfId) {
             return initial.stream().map(m -> Member.newBuilder()
                     .setId(m.id())
                     .setName(m.name())
                     .setPeerUrl(m.peerUrl())
-                    .setClientUrl(m.id() == selfId ? s.clientUrl() : clientUrlOf(m.peerUrl(), s))
                     .build()).toList();
-        }
-
-        /** Initial members expose their API on the same host as their peer listener, on the client port. */
-        private static String clientUrlOf(String peerUrl, NodeSettings s) {
-            int colon = peerUrl.lastIndexOf(':');
-            return peerUrl.substring(0, colon) + ":" + s.clientPort();
         }
     }
 

@@ -28,6 +28,8 @@ final class ProcessCluster implements AutoCloseable {
 
     final Path root;
     final List<NodeProcess> nodes = new ArrayList<>();
+    /** System properties given to every node, e.g. a small snapshot interval. */
+    final List<String> commonProperties = new ArrayList<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     /** One member: fixed ports and data directory, and the process while it runs. */
@@ -71,6 +73,7 @@ final class ProcessCluster implements AutoCloseable {
                     "-Dlatchkey.data-dir=" + dataDir,
                     "-Dlatchkey.peer.secret=" + SECRET,
                     "-Dlatchkey.raft.tick-interval-millis=50"));
+            command.addAll(commonProperties);
             command.addAll(extraProperties);
             command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.helidon.Main"));
             Files.createDirectories(dataDir);
@@ -86,6 +89,57 @@ final class ProcessCluster implements AutoCloseable {
                 process.destroyForcibly();
                 process.waitFor(30, TimeUnit.SECONDS);
             }
+        }
+
+        /** Sends SIGSTOP: the process freezes, as in a long GC pause or a stalled VM. */
+        void pause() {
+            signal("STOP");
+        }
+
+        void resume() {
+            signal("CONT");
+        }
+
+        private void signal(String name) {
+            try {
+                new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).start().waitFor();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        /** An HTTP call to this node's API; status -1 if it does not answer. */
+        Reply call(String method, String path, String body, String contentType) {
+            try {
+                HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(clientUrl() + path)).timeout(Duration.ofSeconds(20));
+                if (contentType != null) {
+                    b.header("Content-Type", contentType);
+                }
+                b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+                HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+                return new Reply(r.statusCode(), r.body());
+            } catch (IOException e) {
+                return new Reply(-1, e.toString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return new Reply(-1, "interrupted");
+            }
+        }
+
+        /**
+         * Like {@link #call}, retrying while the node answers 503 (no leader ready yet, as right
+         * after an election) the way a client honouring Retry-After would, up to a deadline.
+         */
+        Reply callRetrying(String method, String path, String body, String contentType) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            Reply reply = call(method, path, body, contentType);
+            while (reply.status() == 503 && System.nanoTime() - deadline < 0) {
+                java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(200).toNanos());
+                reply = call(method, path, body, contentType);
+            }
+            return reply;
         }
 
         /** The JSON of GET /v1/cluster, or null if the node does not answer. */
@@ -115,6 +169,9 @@ final class ProcessCluster implements AutoCloseable {
             Matcher m = LEADER.matcher(json);
             return m.find() ? Long.parseUnsignedLong(m.group(1), 16) : 0;
         }
+    }
+
+    record Reply(int status, String body) {
     }
 
     ProcessCluster(Path root, int size) throws IOException {
