@@ -58,7 +58,7 @@ public class LeaderForwarding implements ContainerRequestFilter {
         }
         Membership.ClusterView view = new Membership(host.loop()).view();
         String leaderUrl = view.members().stream().filter(m -> m.id() == view.leaderId() && m.id() != view.nodeId())
-                .map(Membership.MemberView::clientUrl).findFirst().orElse(null);
+                .map(Membership.MemberView::clientUrl).filter(url -> !url.isEmpty()).findFirst().orElse(null);
         if (leaderUrl == null || request.getHeaderString(FORWARDED_BY) != null) {
             // No other leader to pass it to (an election, or this node leads but has not
             // taken over the lease clock yet); a forwarded request is never forwarded again.

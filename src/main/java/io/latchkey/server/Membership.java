@@ -140,7 +140,7 @@ public final class Membership {
         if (status.basic().softState().raftState() != StateType.StateLeader) {
             long leader = status.basic().softState().lead();
             String leaderUrl = leader == 0 ? null : view().members().stream()
-                    .filter(m -> m.id() == leader).map(MemberView::clientUrl).findFirst().orElse(null);
+                    .filter(m -> m.id() == leader).map(MemberView::clientUrl).filter(url -> !url.isEmpty()).findFirst().orElse(null);
             throw new NotLeaderException(leader, leaderUrl);
         }
         return status;
