@@ -11,7 +11,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -30,24 +29,34 @@ final class LogTables {
     static final int SNAPSHOT_CHUNK_SIZE_BYTES = 256 << 10;
 
     /**
-     * Entries, the discarding of the old tail and the hard state in ONE statement, so that a
-     * Ready without a snapshot is a single round trip and, in autocommit mode, a single
-     * transaction with a single WAL flush. The upsert covers the written run and the delete
-     * everything after it: the two touch disjoint rows, so they can run in one statement.
+     * New segments and the hard state in ONE statement, so that a Ready that appends is a
+     * single round trip and, in autocommit mode, a single transaction with a single WAL flush.
+     * The upsert makes a retry after an unknown commit outcome harmless: a row it meets is one
+     * the lost commit wrote, with the same content.
      */
-    private static final String WRITE_ENTRIES_CTE =
-            "w AS (INSERT INTO log_entry(idx, term, entry) "
+    private static final String WRITE_SEGMENTS_CTE =
+            "w AS (INSERT INTO log_segment(first_idx, last_idx, entries) "
                     + "SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::bytea[]) "
-                    + "ON CONFLICT (idx) DO UPDATE SET term = EXCLUDED.term, entry = EXCLUDED.entry), "
-                    + "d AS (DELETE FROM log_entry WHERE idx > ?)";
+                    + "ON CONFLICT (first_idx) DO UPDATE SET last_idx = EXCLUDED.last_idx, entries = EXCLUDED.entries)";
     private static final String WRITE_HARD_STATE_CTE =
             "h AS (INSERT INTO hard_state(term, vote, commit_index) VALUES (?, ?, ?) "
                     + "ON CONFLICT (singleton) DO UPDATE SET term = EXCLUDED.term, vote = EXCLUDED.vote, "
                     + "commit_index = EXCLUDED.commit_index)";
-    private static final String WRITE_ENTRIES_AND_HARD_STATE =
-            "WITH " + WRITE_ENTRIES_CTE + ", " + WRITE_HARD_STATE_CTE + " SELECT 1";
-    private static final String WRITE_ENTRIES = "WITH " + WRITE_ENTRIES_CTE + " SELECT 1";
+    private static final String WRITE_SEGMENTS_AND_HARD_STATE =
+            "WITH " + WRITE_SEGMENTS_CTE + ", " + WRITE_HARD_STATE_CTE + " SELECT 1";
+    private static final String WRITE_SEGMENTS = "WITH " + WRITE_SEGMENTS_CTE + " SELECT 1";
     private static final String WRITE_HARD_STATE = "WITH " + WRITE_HARD_STATE_CTE + " SELECT 1";
+
+    /** The segment holding an index, if any: the last one starting at or before it. */
+    private static final String READ_SEGMENT_AT =
+            "SELECT first_idx, last_idx, entries FROM log_segment WHERE first_idx <= ? ORDER BY first_idx DESC LIMIT 1";
+    /** The segments holding {@code [?, ?)}: from the one holding the first index on. */
+    private static final String READ_SEGMENTS_FROM =
+            "SELECT first_idx, last_idx, entries FROM log_segment "
+                    + "WHERE first_idx >= coalesce((SELECT max(first_idx) FROM log_segment WHERE first_idx <= ?), ?) "
+                    + "AND first_idx < ? ORDER BY first_idx";
+    /** Rows are up to {@link LogSegment#SIZE_BYTES_MAX}: a page of them stays around a megabyte. */
+    private static final int READ_FETCH_SEGMENTS = 16;
 
     private static final String SET_ORIGIN =
             "INSERT INTO log_origin(idx, term) VALUES (?, ?) "
@@ -71,41 +80,67 @@ final class LogTables {
         }
     }
 
-    /** Runs {@code plan}'s entry and hard state part as one statement. */
+    /**
+     * Writes {@code plan}'s entries and hard state: one statement when the plan appends, more
+     * when it overwrites (then the caller must run it in a transaction).
+     */
     static void writeEntriesAndHardState(Connection connection, WritePlan plan) throws SQLException {
-        boolean withEntries = !plan.entries.isEmpty();
-        boolean withHardState = plan.hardState != null;
-        if (!withEntries && !withHardState) {
+        List<LogSegment> segments = LogSegment.encode(plan.entries);
+        if (plan.overwrites) {
+            LogSegment kept = discardFrom(connection, plan.entries.get(0).getIndex());
+            if (kept != null) {
+                segments = new ArrayList<>(segments);
+                segments.add(0, kept);
+            }
+        }
+        writeSegmentsAndHardState(connection, segments, plan.hardState);
+    }
+
+    /**
+     * Deletes the entries from {@code index} on. A segment that also holds entries before it
+     * is deleted whole: its part before {@code index} is returned, to be written back.
+     */
+    private static LogSegment discardFrom(Connection connection, long index) throws SQLException {
+        LogSegment straddling = readSegmentAt(connection, index - 1);
+        LogSegment kept = straddling != null && straddling.contains(index)
+                ? straddling.prefixThrough(index - 1) : null;
+        try (PreparedStatement delete = connection.prepareStatement("DELETE FROM log_segment WHERE first_idx >= ?")) {
+            delete.setLong(1, kept != null ? kept.firstIndex() : index);
+            delete.executeUpdate();
+        }
+        return kept;
+    }
+
+    private static void writeSegmentsAndHardState(Connection connection, List<LogSegment> segments,
+                                                  HardState hardState) throws SQLException {
+        boolean withSegments = !segments.isEmpty();
+        boolean withHardState = hardState != null;
+        if (!withSegments && !withHardState) {
             return;
         }
-        String sql = withEntries
-                ? (withHardState ? WRITE_ENTRIES_AND_HARD_STATE : WRITE_ENTRIES)
+        String sql = withSegments
+                ? (withHardState ? WRITE_SEGMENTS_AND_HARD_STATE : WRITE_SEGMENTS)
                 : WRITE_HARD_STATE;
         try (PreparedStatement statement = connection.prepareStatement(sql)) {
             int p = 1;
-            if (withEntries) {
-                int n = plan.entries.size();
-                Long[] indexes = new Long[n];
-                Long[] terms = new Long[n];
+            if (withSegments) {
+                int n = segments.size();
+                Long[] firstIndexes = new Long[n];
+                Long[] lastIndexes = new Long[n];
                 byte[][] encoded = new byte[n][];
                 for (int i = 0; i < n; i++) {
-                    Entry entry = plan.entries.get(i);
-                    indexes[i] = entry.getIndex();
-                    terms[i] = entry.getTerm();
-                    encoded[i] = entry.toByteArray();
+                    firstIndexes[i] = segments.get(i).firstIndex();
+                    lastIndexes[i] = segments.get(i).lastIndex();
+                    encoded[i] = segments.get(i).encoded();
                 }
-                Array indexArray = connection.createArrayOf("int8", indexes);
-                Array termArray = connection.createArrayOf("int8", terms);
-                Array entryArray = connection.createArrayOf("bytea", encoded);
-                statement.setArray(p++, indexArray);
-                statement.setArray(p++, termArray);
-                statement.setArray(p++, entryArray);
-                statement.setLong(p++, plan.lastIndex);
+                statement.setArray(p++, connection.createArrayOf("int8", firstIndexes));
+                statement.setArray(p++, connection.createArrayOf("int8", lastIndexes));
+                statement.setArray(p++, connection.createArrayOf("bytea", encoded));
             }
             if (withHardState) {
-                statement.setLong(p++, plan.hardState.getTerm());
-                statement.setLong(p++, plan.hardState.getVote());
-                statement.setLong(p, plan.hardState.getCommit());
+                statement.setLong(p++, hardState.getTerm());
+                statement.setLong(p++, hardState.getVote());
+                statement.setLong(p, hardState.getCommit());
             }
             statement.execute();
         }
@@ -114,18 +149,22 @@ final class LogTables {
     /** Replaces the whole log by the snapshot's origin (MemoryStorage.ApplySnapshot). */
     static void replaceLogWithOrigin(Connection connection, long index, long term) throws SQLException {
         try (Statement statement = connection.createStatement()) {
-            statement.executeUpdate("DELETE FROM log_entry");
+            statement.executeUpdate("DELETE FROM log_segment");
         }
         setOrigin(connection, index, term);
     }
 
-    /** Discards entries at or below {@code index}, keeping its term as the origin. */
+    /**
+     * Discards the segments wholly at or below {@code index}, keeping its term as the origin.
+     * The segment holding {@code index + 1} stays whole; reads skip its entries at or below the origin.
+     */
     static void compact(Connection connection, long index, long term) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(
-                "WITH d AS (DELETE FROM log_entry WHERE idx <= ?) " + SET_ORIGIN)) {
+                "WITH d AS (DELETE FROM log_segment WHERE first_idx <= ? AND last_idx <= ?) " + SET_ORIGIN)) {
             statement.setLong(1, index);
             statement.setLong(2, index);
-            statement.setLong(3, term);
+            statement.setLong(3, index);
+            statement.setLong(4, term);
             statement.executeUpdate();
         }
     }
@@ -206,35 +245,45 @@ final class LogTables {
         return ByteString.copyFrom(out.toByteArray());
     }
 
-    /** Terms of one entry, or -1 if it is not stored. */
+    /** The term of one entry, or -1 if it is not stored. */
     static long readTerm(Connection connection, long index) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement("SELECT term FROM log_entry WHERE idx = ?")) {
+        LogSegment segment = readSegmentAt(connection, index);
+        return segment != null && segment.contains(index) ? segment.decode(index, index + 1).get(0).getTerm() : -1;
+    }
+
+    private static LogSegment readSegmentAt(Connection connection, long index) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(READ_SEGMENT_AT)) {
             statement.setLong(1, index);
             try (ResultSet rs = statement.executeQuery()) {
-                return rs.next() ? rs.getLong(1) : -1;
+                return rs.next() ? new LogSegment(rs.getLong(1), rs.getLong(2), rs.getBytes(3)) : null;
             }
         }
     }
 
     /**
      * Entries from {@code lo} (inclusive) to {@code hi} (exclusive) while {@code budget}
-     * admits them, stopping at the first missing index. Rows are fetched in pages, so a
+     * admits them, stopping at the first missing index. Segments are fetched in pages, so a
      * small budget reads little.
      */
     static List<Entry> readEntries(Connection connection, long lo, long hi, SizeBudget budget) throws SQLException {
         List<Entry> result = new ArrayList<>();
-        try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT entry FROM log_entry WHERE idx >= ? AND idx < ? ORDER BY idx")) {
-            statement.setFetchSize(256);
+        try (PreparedStatement statement = connection.prepareStatement(READ_SEGMENTS_FROM)) {
+            statement.setFetchSize(READ_FETCH_SEGMENTS);
             statement.setLong(1, lo);
-            statement.setLong(2, hi);
+            statement.setLong(2, lo);
+            statement.setLong(3, hi);
             try (ResultSet rs = statement.executeQuery()) {
                 while (rs.next()) {
-                    Entry entry = parseEntry(rs.getBytes(1));
-                    if (entry.getIndex() != lo + result.size() || !budget.admit(entry)) {
-                        break;
+                    LogSegment segment = new LogSegment(rs.getLong(1), rs.getLong(2), rs.getBytes(3));
+                    for (Entry entry : segment.decode(lo + result.size(), hi)) {
+                        if (entry.getIndex() != lo + result.size() || !budget.admit(entry)) {
+                            return result;
+                        }
+                        result.add(entry);
                     }
-                    result.add(entry);
+                    if (lo + result.size() <= segment.lastIndex()) {
+                        return result;
+                    }
                 }
             }
         }
@@ -290,14 +339,15 @@ final class LogTables {
                 }
             }
             long lastIndex = originIndex;
-            try (ResultSet rs = statement.executeQuery("SELECT count(*), min(idx), max(idx) FROM log_entry")) {
+            try (ResultSet rs = statement.executeQuery(
+                    "SELECT count(*), min(first_idx), max(last_idx), sum(last_idx - first_idx + 1) FROM log_segment")) {
                 rs.next();
-                long count = rs.getLong(1);
-                if (count > 0) {
+                if (rs.getLong(1) > 0) {
                     long min = rs.getLong(2);
                     long max = rs.getLong(3);
-                    // Every write keeps the log contiguous after its origin; anything else is damage.
-                    if (min != originIndex + 1 || max - min + 1 != count) {
+                    long count = rs.getLong(4);
+                    // Every write keeps the segments disjoint and gapless, reaching past the origin; else: damage.
+                    if (min > originIndex + 1 || max <= originIndex || max - min + 1 != count) {
                         throw new SQLException(String.format("log is not contiguous after origin %d: "
                                 + "%d entries in [%d, %d]", originIndex, count, min, max), "XX001");
                     }
@@ -317,14 +367,6 @@ final class LogTables {
         } finally {
             connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
             connection.setAutoCommit(autoCommit);
-        }
-    }
-
-    static Entry parseEntry(byte[] encoded) throws SQLException {
-        try {
-            return Entry.parseFrom(encoded);
-        } catch (InvalidProtocolBufferException e) {
-            throw new SQLException("stored entry does not parse", "XX001", e);
         }
     }
 

@@ -402,16 +402,18 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
     // ---- internals ----
 
     private LogTables.StoredSnapshot write(Connection connection, WritePlan plan) throws SQLException {
-        if (plan.snapshot == null) {
-            // Autocommit: the single statement is the transaction.
+        if (plan.snapshot == null && !plan.overwrites) {
+            // The common case, an append: autocommit, the single statement is the transaction.
             LogTables.writeEntriesAndHardState(connection, plan);
             return null;
         }
         return inTransaction(connection, c -> {
-            LogTables.replaceLogWithOrigin(c, plan.snapshot.getMetadata().getIndex(),
-                    plan.snapshot.getMetadata().getTerm());
-            LogTables.StoredSnapshot stored = LogTables.replaceSnapshot(c, plan.snapshot.getMetadata(),
-                    plan.snapshot.getData().newInput());
+            LogTables.StoredSnapshot stored = null;
+            if (plan.snapshot != null) {
+                LogTables.replaceLogWithOrigin(c, plan.snapshot.getMetadata().getIndex(),
+                        plan.snapshot.getMetadata().getTerm());
+                stored = LogTables.replaceSnapshot(c, plan.snapshot.getMetadata(), plan.snapshot.getData().newInput());
+            }
             LogTables.writeEntriesAndHardState(c, plan);
             return stored;
         });

@@ -19,7 +19,8 @@ import java.util.List;
 final class SchemaMigrator {
     /** In order. A released script is never edited: a change is a new version. */
     static final List<Migration> MIGRATIONS = List.of(
-            new Migration(1, "raft_log", "db/migration/V1__raft_log.sql"));
+            new Migration(1, "raft_log", "db/migration/V1__raft_log.sql"),
+            new Migration(2, "log_segments", "db/migration/V2__log_segments.sql"));
 
     record Migration(int version, String description, String resource) {
     }

@@ -22,6 +22,11 @@ final class WritePlan {
     final Snapshot snapshot;
     /** Contiguous; written from {@code entries.get(0).getIndex()} on, with everything after them discarded. */
     final List<Entry> entries;
+    /**
+     * Whether the entries start at or below the log's last index (after the snapshot, if
+     * any), so that a conflicting suffix must be discarded first; false for a plain append.
+     */
+    final boolean overwrites;
     /** Null when no batch changes it. */
     final HardState hardState;
     /** The log's origin and last index once the plan is applied. */
@@ -29,10 +34,11 @@ final class WritePlan {
     final long originTerm;
     final long lastIndex;
 
-    private WritePlan(Snapshot snapshot, List<Entry> entries, HardState hardState, long originIndex,
-                      long originTerm, long lastIndex) {
+    private WritePlan(Snapshot snapshot, List<Entry> entries, boolean overwrites, HardState hardState,
+                      long originIndex, long originTerm, long lastIndex) {
         this.snapshot = snapshot;
         this.entries = entries;
+        this.overwrites = overwrites;
         this.hardState = hardState;
         this.originIndex = originIndex;
         this.originTerm = originTerm;
@@ -57,6 +63,7 @@ final class WritePlan {
         Snapshot snapshot = null;
         HardState hardState = null;
         ArrayList<Entry> run = new ArrayList<>();
+        long storedLastIndex = lastIndex;
         for (WriteBatch batch : batches) {
             if (batch.snapshot() != null) {
                 long index = batch.snapshot().getMetadata().getIndex();
@@ -69,6 +76,7 @@ final class WritePlan {
                 originIndex = index;
                 originTerm = batch.snapshot().getMetadata().getTerm();
                 lastIndex = index;
+                storedLastIndex = index;
                 run.clear();
             }
             List<Entry> entries = batch.entries();
@@ -94,6 +102,7 @@ final class WritePlan {
                 hardState = batch.hardState();
             }
         }
-        return new WritePlan(snapshot, List.copyOf(run), hardState, originIndex, originTerm, lastIndex);
+        boolean overwrites = !run.isEmpty() && run.get(0).getIndex() <= storedLastIndex;
+        return new WritePlan(snapshot, List.copyOf(run), overwrites, hardState, originIndex, originTerm, lastIndex);
     }
 }

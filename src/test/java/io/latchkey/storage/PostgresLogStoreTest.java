@@ -12,6 +12,10 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.Statement;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -34,6 +38,12 @@ class PostgresLogStoreTest {
             result.add(Entry.newBuilder().setIndex(index).setTerm(term)
                     .setData(ByteString.copyFromUtf8("entry " + index + "@" + term)).build());
         }
+        return result;
+    }
+
+    static List<Entry> concat(List<Entry> first, List<Entry> second) {
+        List<Entry> result = new ArrayList<>(first);
+        result.addAll(second);
         return result;
     }
 
@@ -83,9 +93,31 @@ class PostgresLogStoreTest {
             store.persist(hardState(2, 2, 10), entries(50, 2, 3), null);
             assertThat(store.lastIndex()).isEqualTo(52);
         }
-        assertThat(TestPostgres.count(config.schema(), "SELECT count(*) FROM log_entry")).isEqualTo(52);
-        assertThat(TestPostgres.count(config.schema(), "SELECT count(*) FROM log_entry WHERE idx >= 50 AND term <> 2"))
-                .isZero();
+        assertThat(TestPostgres.count(config.schema(), "SELECT sum(last_idx - first_idx + 1) FROM log_segment"))
+                .isEqualTo(52);
+        try (PostgresLogStore reopened = PostgresLogStore.open(config.withWindow(0, 0), NODE_1)) {
+            assertThat(reopened.lastIndex()).isEqualTo(52);
+            assertThat(reopened.entries(48, 53, Long.MAX_VALUE)).isEqualTo(concat(entries(48, 1, 2), entries(50, 2, 3)));
+        }
+    }
+
+    @Test
+    void overwritingInsideASegment_keepsItsEarlierEntriesAndAppendsAfterwardsContinue() throws Exception {
+        StorageConfig config = TestPostgres.freshConfig();
+        try (PostgresLogStore store = PostgresLogStore.open(config, NODE_1)) {
+            store.persist(null, entries(1, 1, 10), null);
+            store.persist(null, entries(11, 1, 10), null);
+            store.persist(null, entries(15, 2, 2), null);
+            store.persist(null, entries(17, 2, 3), null);
+            store.persist(null, entries(11, 3, 1), null);
+            store.persist(null, entries(12, 3, 4), null);
+        }
+        try (PostgresLogStore reopened = PostgresLogStore.open(config.withWindow(0, 0), NODE_1)) {
+            assertThat(reopened.lastIndex()).isEqualTo(15);
+            assertThat(reopened.entries(1, 16, Long.MAX_VALUE)).isEqualTo(concat(entries(1, 1, 10), entries(11, 3, 5)));
+            assertThat(reopened.term(10)).isEqualTo(1);
+            assertThat(reopened.term(11)).isEqualTo(3);
+        }
     }
 
     @Test
@@ -97,7 +129,8 @@ class PostgresLogStoreTest {
             store.compact(30);
             assertThat(store.term(30)).isEqualTo(2);
         }
-        assertThat(TestPostgres.count(config.schema(), "SELECT min(idx) FROM log_entry")).isEqualTo(31);
+        assertThat(TestPostgres.count(config.schema(), "SELECT count(*) FROM log_segment WHERE last_idx <= 30"))
+                .isZero();
         try (PostgresLogStore store = PostgresLogStore.open(config, NODE_1)) {
             assertThat(store.firstIndex()).isEqualTo(31);
             assertThat(store.term(30)).isEqualTo(2);
@@ -194,6 +227,38 @@ class PostgresLogStoreTest {
                 .hasMessageContaining("PostgreSQL at jdbc:postgresql://localhost:" + closedPort + "/latchkey ")
                 .hasMessageContaining("not ready")
                 .hasMessageNotContaining("secret");
+    }
+
+    @Test
+    void logStoredOneEntryPerRow_isReadableAfterTheMigrationToSegments() throws Exception {
+        StorageConfig config = TestPostgres.freshConfig();
+        try (Connection connection = TestPostgres.connect(config.schema());
+             Statement statement = connection.createStatement();
+             InputStream v1 = PostgresLogStoreTest.class.getClassLoader().getResourceAsStream("db/migration/V1__raft_log.sql")) {
+            statement.execute("CREATE SCHEMA " + config.schema());
+            statement.execute("SET search_path TO " + config.schema());
+            statement.execute(new String(v1.readAllBytes(), StandardCharsets.UTF_8));
+            statement.execute("CREATE TABLE schema_version (version integer PRIMARY KEY, description text NOT NULL, "
+                    + "installed_at timestamptz NOT NULL DEFAULT now())");
+            statement.execute("INSERT INTO schema_version(version, description) VALUES (1, 'raft_log')");
+            statement.execute("INSERT INTO node_identity(node_id, cluster_id) VALUES (1, " + 0xc1 + ")");
+            statement.execute("INSERT INTO log_origin(idx, term) VALUES (4, 1)");
+            try (PreparedStatement insert = connection.prepareStatement("INSERT INTO log_entry VALUES (?, ?, ?)")) {
+                for (Entry entry : entries(5, 2, 300)) {
+                    insert.setLong(1, entry.getIndex());
+                    insert.setLong(2, entry.getTerm());
+                    insert.setBytes(3, entry.toByteArray());
+                    insert.executeUpdate();
+                }
+            }
+        }
+        try (PostgresLogStore store = PostgresLogStore.open(config.withWindow(0, 0), NODE_1)) {
+            assertThat(store.firstIndex()).isEqualTo(5);
+            assertThat(store.lastIndex()).isEqualTo(304);
+            assertThat(store.entries(5, 305, Long.MAX_VALUE)).isEqualTo(entries(5, 2, 300));
+            store.persist(null, entries(200, 3, 2), null);
+            assertThat(store.entries(198, 202, Long.MAX_VALUE)).isEqualTo(concat(entries(198, 2, 2), entries(200, 3, 2)));
+        }
     }
 
     @Test

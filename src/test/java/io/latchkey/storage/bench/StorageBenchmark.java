@@ -23,17 +23,15 @@ import java.util.Map;
 /**
  * Readies/s and entries/s of {@link PostgresLogStore#persist} for 1, 16 and 256 entries of
  * 64 B per Ready, and of group commit, beside the bare durable commit rate of the same
- * PostgreSQL (a one-row INSERT per commit over JDBC) measured in the same run. Not a test:
- * run it with
- * <pre>
- * ./mvnw -q -o test-compile org.codehaus.mojo:exec-maven-plugin:3.5.0:java \
- *   -Dexec.mainClass=io.latchkey.storage.bench.StorageBenchmark -Dexec.classpathScope=test
- * </pre>
- * Optional argument: seconds per measurement (default 5).
+ * PostgreSQL (a one-row INSERT per commit over JDBC). The disk's fsync rate drifts by several
+ * times within a minute on a shared machine, so each workload is measured in short slices
+ * alternating with slices of bare commits, and compared with the bare rate of those slices.
+ * Not a test: run it as BENCHMARKS.md says. Optional argument: seconds per workload (default 5).
  */
 public final class StorageBenchmark {
     private static final int PAYLOAD_SIZE_BYTES = 64;
     private static final Duration WARMUP = Duration.ofSeconds(1);
+    private static final Duration SLICE = Duration.ofMillis(250);
 
     private StorageBenchmark() {
     }
@@ -42,52 +40,30 @@ public final class StorageBenchmark {
         Duration measure = Duration.ofSeconds(args.length > 0 ? Long.parseLong(args[0]) : 5);
         Path dataDir = Path.of("target", "bench-postgres").toAbsolutePath();
         Files.createDirectories(dataDir);
-        try (EmbeddedPostgresServer server = EmbeddedPostgresServer.start(dataDir)) {
+        try (EmbeddedPostgresServer server = EmbeddedPostgresServer.start(dataDir);
+             Connection connection = DriverManager.getConnection(server.jdbcUrl())) {
             String schema = "bench_" + ProcessHandle.current().pid();
-            double commitsPerSecond = bareCommitRate(server.jdbcUrl(), schema, measure);
-            System.out.printf("%-34s %12s %12s %10s%n", "workload", "Readies/s", "entries/s", "vs commit");
-            System.out.printf("%-34s %12.0f %12.0f %10s%n", "bare JDBC commit (1 row)", commitsPerSecond,
-                    commitsPerSecond, "1.00");
+            Step bareCommit = bareCommit(connection, schema);
+            System.out.printf("%-34s %10s %10s %14s %10s%n", "workload", "Readies/s", "entries/s", "bare commits/s",
+                    "txn ratio");
             int run = 0;
             for (int entriesPerReady : new int[] {1, 16, 256}) {
-                double readies = persistRate(server, schema + "_" + run++, entriesPerReady, 1, measure);
-                System.out.printf("%-34s %12.0f %12.0f %10.2f%n", "persist " + entriesPerReady + " x 64 B",
-                        readies, readies * entriesPerReady, readies / commitsPerSecond);
+                report("persist " + entriesPerReady + " x 64 B", server, schema + "_" + run++, entriesPerReady, 1,
+                        bareCommit, measure);
             }
             // A loop that ran ahead: 8 Readies of 16 entries per transaction.
-            double grouped = persistRate(server, schema + "_" + run, 16, 8, measure);
-            System.out.printf("%-34s %12.0f %12.0f %10.2f%n", "persistAll 8 Readies x 16 x 64 B",
-                    grouped, grouped * 16, grouped / 8 / commitsPerSecond);
-            System.out.println("(vs commit: transactions per second relative to the bare commit rate)");
+            report("persistAll 8 Readies x 16 x 64 B", server, schema + "_" + run, 16, 8, bareCommit, measure);
+            System.out.println("(txn ratio: persist transactions per second / bare commits per second, same slices)");
         }
     }
 
-    private static double bareCommitRate(String jdbcUrl, String schema, Duration measure) throws Exception {
-        try (Connection connection = DriverManager.getConnection(jdbcUrl);
-             Statement statement = connection.createStatement()) {
-            statement.execute("SET synchronous_commit TO on");
-            statement.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
-            statement.execute("CREATE TABLE IF NOT EXISTS " + schema + ".commit_probe (id bigint PRIMARY KEY, payload bytea)");
-            try (PreparedStatement insert = connection.prepareStatement(
-                    "INSERT INTO " + schema + ".commit_probe VALUES (?, ?)")) {
-                byte[] payload = new byte[PAYLOAD_SIZE_BYTES];
-                long[] id = {0};
-                return rate(measure, () -> {
-                    insert.setLong(1, id[0]++);
-                    insert.setBytes(2, payload);
-                    insert.executeUpdate();
-                });
-            }
-        }
-    }
-
-    private static double persistRate(EmbeddedPostgresServer server, String schema, int entriesPerReady,
-                                      int readiesPerCommit, Duration measure) throws Exception {
+    private static void report(String workload, EmbeddedPostgresServer server, String schema, int entriesPerReady,
+                               int readiesPerCommit, Step bareCommit, Duration measure) throws Exception {
         StorageConfig config = StorageConfig.external(server.jdbcUrl(), schema, Map.of());
         ByteString payload = ByteString.copyFrom(new byte[PAYLOAD_SIZE_BYTES]);
         try (PostgresLogStore store = PostgresLogStore.open(config, new NodeIdentity(1, 1))) {
             long[] next = {1};
-            double transactions = rate(measure, () -> {
+            Step persist = () -> {
                 List<WriteBatch> batches = new ArrayList<>(readiesPerCommit);
                 for (int r = 0; r < readiesPerCommit; r++) {
                     List<Entry> entries = new ArrayList<>(entriesPerReady);
@@ -99,9 +75,28 @@ public final class StorageBenchmark {
                     batches.add(WriteBatch.of(hs, entries));
                 }
                 store.persistAll(batches);
-            });
-            return transactions * readiesPerCommit;
+            };
+            double[] rates = interleaved(persist, bareCommit, measure);
+            double readies = rates[0] * readiesPerCommit;
+            System.out.printf("%-34s %10.0f %10.0f %14.0f %10.2f%n", workload, readies, readies * entriesPerReady,
+                    rates[1], rates[0] / rates[1]);
         }
+    }
+
+    private static Step bareCommit(Connection connection, String schema) throws Exception {
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("SET synchronous_commit TO on");
+            statement.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
+            statement.execute("CREATE TABLE IF NOT EXISTS " + schema + ".commit_probe (id bigint PRIMARY KEY, payload bytea)");
+        }
+        PreparedStatement insert = connection.prepareStatement("INSERT INTO " + schema + ".commit_probe VALUES (?, ?)");
+        byte[] payload = new byte[PAYLOAD_SIZE_BYTES];
+        long[] id = {0};
+        return () -> {
+            insert.setLong(1, id[0]++);
+            insert.setBytes(2, payload);
+            insert.executeUpdate();
+        };
     }
 
     @FunctionalInterface
@@ -109,19 +104,32 @@ public final class StorageBenchmark {
         void run() throws Exception;
     }
 
-    /** Runs {@code step} for a warm-up, then for {@code measure}; returns steps per second. */
-    private static double rate(Duration measure, Step step) throws Exception {
-        long warmupEnd = System.nanoTime() + WARMUP.toNanos();
-        while (System.nanoTime() < warmupEnd) {
-            step.run();
+    /**
+     * Warms both steps up, then runs them in alternating slices until each has run for
+     * {@code measure}; returns the steps per second of each.
+     */
+    private static double[] interleaved(Step workload, Step bare, Duration measure) throws Exception {
+        runFor(WARMUP.toNanos(), workload);
+        runFor(WARMUP.toNanos(), bare);
+        long[] steps = new long[2];
+        long[] nanos = new long[2];
+        Step[] both = {workload, bare};
+        for (long slices = measure.toNanos() / SLICE.toNanos(), s = 0; s < slices * 2; s++) {
+            int which = (int) (s % 2);
+            long start = System.nanoTime();
+            steps[which] += runFor(SLICE.toNanos(), both[which]);
+            nanos[which] += System.nanoTime() - start;
         }
-        long start = System.nanoTime();
-        long end = start + measure.toNanos();
+        return new double[] {steps[0] / (nanos[0] / 1e9), steps[1] / (nanos[1] / 1e9)};
+    }
+
+    private static long runFor(long nanos, Step step) throws Exception {
+        long end = System.nanoTime() + nanos;
         long steps = 0;
         while (System.nanoTime() < end) {
             step.run();
             steps++;
         }
-        return steps / ((System.nanoTime() - start) / 1e9);
+        return steps;
     }
 }
