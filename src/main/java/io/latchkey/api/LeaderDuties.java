@@ -20,7 +20,6 @@ import jakarta.inject.Inject;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -97,7 +96,7 @@ public class LeaderDuties {
         if (c == null || !c.renewed()) {
             throw new ProblemException(503, "Not ready", "this node is not (yet) the leader; retry", null);
         }
-        return decode(await(loop().propose(command.setStamp(c.stamp()).build().toByteString(),
+        return decode(ReplicaLoop.join(loop().propose(command.setStamp(c.stamp()).build().toByteString(),
                 idempotencyKey == null ? "" : idempotencyKey, timeout)));
     }
 
@@ -114,7 +113,7 @@ public class LeaderDuties {
                 clock = null;
                 return;
             }
-            Observation o = await(host.loop().query(r -> new Observation(r.leaderId() == r.id(), r.term(),
+            Observation o = ReplicaLoop.join(host.loop().query(r -> new Observation(r.leaderId() == r.id(), r.term(),
                     r.appliedIndex(), r.status().basic().hardState().getCommit(), stateMachine.view().leaseClockMillis()),
                     Duration.ofSeconds(2)));
             LeaderClock c = clock;
@@ -144,7 +143,7 @@ public class LeaderDuties {
 
     private void renew(LeaderClock c) {
         Command renew = Command.newBuilder().setStamp(c.stamp()).setRenewAllLeases(RenewAllLeases.getDefaultInstance()).build();
-        Result result = decode(await(loop().propose(renew.toByteString(), "", PROPOSAL_TIMEOUT)));
+        Result result = decode(ReplicaLoop.join(loop().propose(renew.toByteString(), "", PROPOSAL_TIMEOUT)));
         if (result.getStatus() == Status.OK && clock == c) {
             clock = new LeaderClock(c.term(), c.baseMillis(), c.takeoverNanos(), true);
         }
@@ -152,13 +151,13 @@ public class LeaderDuties {
 
     private void expire(LeaderClock c) {
         long now = c.nowMillis();
-        List<Long> expired = await(loop().query(r -> stateMachine.view().expiredLeases(now), Duration.ofSeconds(2)));
+        List<Long> expired = ReplicaLoop.join(loop().query(r -> stateMachine.view().expiredLeases(now), Duration.ofSeconds(2)));
         if (expired.isEmpty()) {
             return;
         }
         Command command = Command.newBuilder().setStamp(c.stamp())
                 .setExpireLeases(ExpireLeases.newBuilder().addAllLeaseIds(expired)).build();
-        await(loop().propose(command.toByteString(), "", PROPOSAL_TIMEOUT));
+        ReplicaLoop.join(loop().propose(command.toByteString(), "", PROPOSAL_TIMEOUT));
     }
 
     private ReplicaLoop loop() {
@@ -177,17 +176,4 @@ public class LeaderDuties {
         }
     }
 
-    static <T> T await(java.util.concurrent.CompletableFuture<T> future) {
-        try {
-            return future.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new IllegalStateException(e.getCause());
-        }
-    }
 }

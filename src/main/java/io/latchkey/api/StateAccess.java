@@ -1,5 +1,6 @@
 package io.latchkey.api;
 
+import io.latchkey.node.ReplicaLoop;
 import io.latchkey.raft.ReadOnlyOption;
 import io.latchkey.server.LatchkeyService;
 import io.latchkey.server.ReplicaHost;
@@ -43,15 +44,15 @@ public class StateAccess {
         ReplicaHost host = host();
         String mode = consistency == null || consistency.isBlank() ? "linearizable" : consistency;
         switch (mode) {
-            case "linearizable" -> LeaderDuties.await(host.loop().readBarrier(ReadOnlyOption.ReadOnlySafe, READ_TIMEOUT));
-            case "lease" -> LeaderDuties.await(host.loop().readBarrier(ReadOnlyOption.ReadOnlyLeaseBased, READ_TIMEOUT));
+            case "linearizable" -> ReplicaLoop.join(host.loop().readBarrier(ReadOnlyOption.ReadOnlySafe, READ_TIMEOUT));
+            case "lease" -> ReplicaLoop.join(host.loop().readBarrier(ReadOnlyOption.ReadOnlyLeaseBased, READ_TIMEOUT));
             case "serializable" -> {
                 // No barrier: whatever this replica has applied.
             }
             default -> throw ProblemException.badField("consistency",
                     "consistency must be linearizable, lease or serializable, got '" + consistency + "'");
         }
-        return LeaderDuties.await(host.loop().query(r -> query.apply(stateMachine.view()), READ_TIMEOUT));
+        return ReplicaLoop.join(host.loop().query(r -> query.apply(stateMachine.view()), READ_TIMEOUT));
     }
 
     /** Proposes a command through this (leading) node and waits for its result. */
@@ -67,7 +68,7 @@ public class StateAccess {
     /** The time leases are measured against: the leader's lease clock, else the replicated one. */
     public long leaseNowMillis() {
         long leader = duties.leaseClockMillis();
-        return leader >= 0 ? leader : LeaderDuties.await(host().loop().query(r -> stateMachine.view().leaseClockMillis(), READ_TIMEOUT));
+        return leader >= 0 ? leader : ReplicaLoop.join(host().loop().query(r -> stateMachine.view().leaseClockMillis(), READ_TIMEOUT));
     }
 
     /** Throws the 400 for a limit violation, if any. */

@@ -101,6 +101,24 @@ public final class ReplicaLoop implements AutoCloseable, PeerTransport.Listener 
         submit(r -> r.snapshotSent(peerId, delivered));
     }
 
+    /**
+     * Waits for a future of this loop from another thread, unwrapping its failure: the
+     * {@link ReplicaException} (or other runtime exception) it failed with is rethrown as is.
+     */
+    public static <T> T join(CompletableFuture<T> future) {
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the replica", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
     /** The error that stopped the loop, or null while it runs. */
     public Throwable failure() {
         return failure;

@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -46,7 +45,7 @@ public final class Membership {
     }
 
     public ClusterView view() {
-        return await(loop.query(replica -> {
+        return ReplicaLoop.join(loop.query(replica -> {
             Status status = replica.status();
             var voters = status.config().voters().ids();
             List<MemberView> members = new ArrayList<>();
@@ -136,7 +135,7 @@ public final class Membership {
     }
 
     private Status requireLeader() {
-        Status status = await(loop.status(Duration.ofSeconds(5)));
+        Status status = ReplicaLoop.join(loop.status(Duration.ofSeconds(5)));
         if (status.basic().softState().raftState() != StateType.StateLeader) {
             long leader = status.basic().softState().lead();
             String leaderUrl = leader == 0 ? null : view().members().stream()
@@ -153,22 +152,9 @@ public final class Membership {
                 .setNodeId(nodeId)
                 .setContext(context)
                 .build();
-        await(loop.proposeConfChange(change, CHANGE_TIMEOUT));
+        ReplicaLoop.join(loop.proposeConfChange(change, CHANGE_TIMEOUT));
     }
 
-    private static <T> T await(java.util.concurrent.CompletableFuture<T> future) {
-        try {
-            return future.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new IllegalStateException(e.getCause());
-        }
-    }
 
     /** The request needs the leader; {@code leaderClientUrl} is where to send it, if known. */
     public static final class NotLeaderException extends RuntimeException {
