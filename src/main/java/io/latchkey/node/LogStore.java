@@ -28,6 +28,14 @@ public interface LogStore extends AutoCloseable {
      */
     void persist(HardState hardState, List<Entry> entries, Snapshot snapshot);
 
+    /**
+     * The data of a snapshot this store holds. A store may keep large snapshot data out of the
+     * {@link Snapshot} it gives raft (raft only needs the metadata); this reads it in full.
+     */
+    default java.io.InputStream snapshotData(Snapshot snapshot) {
+        return snapshot.getData().newInput();
+    }
+
     /** Records a snapshot of the state machine as of {@code index}, durably. */
     void saveSnapshot(long index, ConfState confState, ByteString data);
 

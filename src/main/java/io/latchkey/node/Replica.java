@@ -93,7 +93,7 @@ public final class Replica {
         Snapshot snapshot = logStore.storage().snapshot();
         this.confState = logStore.storage().initialState().confState();
         if (!Ready.isEmptySnap(snapshot)) {
-            restoreFromSnapshot(snapshot);
+            restoreFromStoredSnapshot(snapshot);
         }
         Config raftConfig = config.raftConfig(logStore.storage(), logger).applied(appliedIndex);
         this.rawNode = new RawNode(raftConfig);
@@ -506,10 +506,26 @@ public final class Replica {
                 .toByteString();
     }
 
+    /** Restores from the store's snapshot at start. */
+    private void restoreFromStoredSnapshot(Snapshot snapshot) {
+        try (java.io.InputStream in = logStore.snapshotData(snapshot)) {
+            restoreFromSnapshot(snapshot, ReplicaSnapshot.parseFrom(in));
+        } catch (IOException e) {
+            throw new IllegalStateException("unreadable snapshot at index " + snapshot.getMetadata().getIndex(), e);
+        }
+    }
+
+    /** Restores from a snapshot the leader sent (its data arrives inline). */
     private void restoreFromSnapshot(Snapshot snapshot) {
-        ReplicaSnapshot data;
         try {
-            data = ReplicaSnapshot.parseFrom(snapshot.getData());
+            restoreFromSnapshot(snapshot, ReplicaSnapshot.parseFrom(snapshot.getData()));
+        } catch (IOException e) {
+            throw new IllegalStateException("unreadable snapshot at index " + snapshot.getMetadata().getIndex(), e);
+        }
+    }
+
+    private void restoreFromSnapshot(Snapshot snapshot, ReplicaSnapshot data) {
+        try {
             stateMachine.restoreSnapshot(data.getState().newInput());
         } catch (IOException e) {
             throw new IllegalStateException("unreadable snapshot at index " + snapshot.getMetadata().getIndex(), e);

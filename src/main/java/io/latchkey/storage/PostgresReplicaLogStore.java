@@ -40,6 +40,12 @@ public final class PostgresReplicaLogStore implements LogStore {
                 Ready.isEmptySnap(snapshot) ? null : snapshot);
     }
 
+    /** Large snapshots stay in PostgreSQL's chunks; small ones travel inline. */
+    @Override
+    public java.io.InputStream snapshotData(Snapshot snapshot) {
+        return snapshot.getData().isEmpty() ? store.openSnapshotData() : snapshot.getData().newInput();
+    }
+
     @Override
     public void saveSnapshot(long index, ConfState confState, ByteString data) {
         store.createSnapshot(index, confState, data.newInput());
