@@ -13,8 +13,8 @@ import java.util.regex.Pattern;
 /**
  * How a node finds its cluster on first start, when its storage is empty. Three ways:
  * <ul>
- *   <li>{@link Single}: no peers configured; the node bootstraps a cluster of itself and can
- *       grow it later through the membership API.</li>
+ *   <li>no peers configured: the node bootstraps a cluster of itself and can grow it later
+ *       through the membership API.</li>
  *   <li>{@link Static}: {@code latchkey.cluster.peers} lists the initial members
  *       ({@code id=url,...}) and {@code latchkey.node-id} says which one this is.</li>
  *   <li>{@link StatefulSet}: the initial members are derived from the pod name's ordinal, the
@@ -27,10 +27,6 @@ import java.util.regex.Pattern;
 public sealed interface ClusterLayout {
     /** An initial member: its id and peer URL. */
     record InitialMember(long id, String name, String peerUrl) {
-    }
-
-    /** This node alone. */
-    record Single(long nodeId, String peerUrl) implements ClusterLayout {
     }
 
     /** A fixed list of initial members, this node among them. */

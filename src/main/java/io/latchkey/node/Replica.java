@@ -561,11 +561,6 @@ public final class Replica {
         readsWaitingForApply.clear();
     }
 
-    /** Forgets a proposal whose caller gave up (timeout); its command may still apply. */
-    void forgetProposal(CompletableFuture<ByteString> result) {
-        pendingProposals.values().remove(result);
-    }
-
     private static void failAll(Iterable<CompletableFuture<ByteString>> futures, ReplicaException reason) {
         for (CompletableFuture<ByteString> f : futures) {
             f.completeExceptionally(reason);

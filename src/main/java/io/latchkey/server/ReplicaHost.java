@@ -39,16 +39,14 @@ import java.util.SplittableRandom;
 public final class ReplicaHost implements AutoCloseable {
     static final String IDENTITY_FILE = "node.identity";
 
-    private final NodeSettings settings;
     private final NodeIdentity identity;
     private final PostgresLogStore store;
     private final Http2PeerTransport transport;
     private final ReplicaLoop loop;
     private final MemberPublisher publisher;
 
-    private ReplicaHost(NodeSettings settings, NodeIdentity identity, PostgresLogStore store,
+    private ReplicaHost(NodeIdentity identity, PostgresLogStore store,
                         Http2PeerTransport transport, ReplicaLoop loop, MemberPublisher publisher) {
-        this.settings = settings;
         this.identity = identity;
         this.store = store;
         this.transport = transport;
@@ -93,7 +91,7 @@ public final class ReplicaHost implements AutoCloseable {
             loop.start();
             MemberPublisher publisher = new MemberPublisher(loop, identity.nodeId(), settings.peerUrl(), settings.clientUrl());
             publisher.start();
-            return new ReplicaHost(settings, identity, store, transport, loop, publisher);
+            return new ReplicaHost(identity, store, transport, loop, publisher);
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -106,10 +104,6 @@ public final class ReplicaHost implements AutoCloseable {
 
     public NodeIdentity identity() {
         return identity;
-    }
-
-    public NodeSettings settings() {
-        return settings;
     }
 
     /** The peer listener's routes, for the server's named socket. */
