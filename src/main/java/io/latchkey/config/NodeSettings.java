@@ -36,7 +36,8 @@ public record NodeSettings(
         Duration tickInterval,
         int electionTicks,
         int heartbeatTicks,
-        long snapshotEntries) {
+        long snapshotEntries,
+        boolean asyncStorageWrites) {
 
     /** Where a pod of a StatefulSet finds its siblings. */
     public record KubernetesSettings(String podName, String namespace, String serviceName, int replicas, String clusterDomain) {
@@ -92,7 +93,8 @@ public record NodeSettings(
                 string(config, "latchkey.storage.user", ""),
                 string(config, "latchkey.storage.password", ""),
                 Duration.ofMillis(tickMillis), electionTicks, heartbeatTicks,
-                positive(config, "latchkey.raft.snapshot-entries", 10_000));
+                positive(config, "latchkey.raft.snapshot-entries", 10_000),
+                bool(config, "latchkey.raft.async-storage-writes", false));
     }
 
     private static String string(Config config, String key, String fallback) {
@@ -105,6 +107,17 @@ public record NodeSettings(
             throw new IllegalArgumentException(key + " must be set in StatefulSet mode (latchkey.k8s.pod-name is set)");
         }
         return value;
+    }
+
+    private static boolean bool(Config config, String key, boolean fallback) {
+        String text = string(config, key, "");
+        if (text.isEmpty()) {
+            return fallback;
+        }
+        if (!text.equals("true") && !text.equals("false")) {
+            throw new IllegalArgumentException(key + " must be true or false, got '" + text + "'");
+        }
+        return Boolean.parseBoolean(text);
     }
 
     private static int port(Config config, String key, int fallback) {

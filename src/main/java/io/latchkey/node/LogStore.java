@@ -28,6 +28,21 @@ public interface LogStore extends AutoCloseable {
      */
     void persist(HardState hardState, List<Entry> entries, Snapshot snapshot);
 
+    /** One write of {@link #persistAll}: a Ready's hard state, entries and snapshot. */
+    record Write(HardState hardState, List<Entry> entries, Snapshot snapshot) {
+    }
+
+    /**
+     * Makes several writes durable at once (group commit), with the same effect as persisting
+     * them one by one in order. When it returns all are durable; if it throws, none may be
+     * acknowledged.
+     */
+    default void persistAll(List<Write> writes) {
+        for (Write w : writes) {
+            persist(w.hardState(), w.entries(), w.snapshot());
+        }
+    }
+
     /**
      * The data of a snapshot this store holds. A store may keep large snapshot data out of the
      * {@link Snapshot} it gives raft (raft only needs the metadata); this reads it in full.

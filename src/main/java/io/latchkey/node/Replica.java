@@ -22,6 +22,7 @@ import io.latchkey.raft.raftpb.ConfChangeV2;
 import io.latchkey.raft.raftpb.ConfChanges;
 import io.latchkey.raft.raftpb.ConfState;
 import io.latchkey.raft.raftpb.Entry;
+import io.latchkey.raft.raftpb.HardState;
 import io.latchkey.raft.raftpb.Message;
 import io.latchkey.raft.raftpb.MessageType;
 import io.latchkey.raft.raftpb.Snapshot;
@@ -62,6 +63,8 @@ public final class Replica {
     private final Map<Long, Member> members = new TreeMap<>();
     private final Map<Long, CompletableFuture<ByteString>> pendingProposals = new HashMap<>();
     private final List<ByteString> proposalBatch = new ArrayList<>();
+    /** Async storage writes: append messages not yet handed to the writer. */
+    private final List<Message> appendWork = new ArrayList<>();
     private final Map<Long, PendingRead> pendingReads = new HashMap<>();
     private final List<PendingRead> readsWaitingForApply = new ArrayList<>();
     /** Results of idempotent requests in apply order; evicted oldest first, the same on every replica. */
@@ -93,6 +96,7 @@ public final class Replica {
         Snapshot snapshot = logStore.storage().snapshot();
         this.confState = logStore.storage().initialState().confState();
         if (!Ready.isEmptySnap(snapshot)) {
+            raiseCommitToSnapshot(logStore, snapshot.getMetadata().getIndex());
             restoreFromStoredSnapshot(snapshot);
         }
         Config raftConfig = config.raftConfig(logStore.storage(), logger).applied(appliedIndex);
@@ -283,6 +287,10 @@ public final class Replica {
         if (!Ready.isEmptyHardState(rd.hardState())) {
             term = rd.hardState().getTerm();
         }
+        if (config.asyncStorageWrites()) {
+            processAsync(rd);
+            return;
+        }
 
         List<Message> afterPersist = new ArrayList<>();
         List<Message> beforePersist = new ArrayList<>();
@@ -321,6 +329,96 @@ public final class Replica {
         releaseReads();
         maybeSnapshot();
         rawNode.advance(rd);
+    }
+
+    /**
+     * With async storage writes raft packs the durable work into local messages: what to
+     * persist (to the append thread, with the responses to deliver once it is durable) and
+     * what to apply (to the apply thread). Everything else may leave at once. Applying happens
+     * here on the loop, since the state machine and its readers live on it; persisting is
+     * queued for {@link #takeAppendWork} and acknowledged through {@link #appendDurable}.
+     */
+    private void processAsync(Ready rd) {
+        List<Message> outgoing = new ArrayList<>();
+        for (Message m : rd.messages()) {
+            if (m.getTo() == RawNode.LOCAL_APPEND_THREAD) {
+                appendWork.add(m);
+            } else if (m.getTo() == RawNode.LOCAL_APPLY_THREAD) {
+                applyAsync(m);
+            } else {
+                outgoing.add(m);
+            }
+        }
+        transport.send(outgoing);
+        for (ReadState rs : rd.readStates()) {
+            onReadState(rs);
+        }
+        releaseReads();
+        maybeSnapshot();
+    }
+
+    private void applyAsync(Message applyMessage) {
+        crashPoints.reach(CrashPoints.Point.BEFORE_APPLY);
+        for (Entry entry : applyMessage.getEntriesList()) {
+            apply(entry);
+        }
+        crashPoints.reach(CrashPoints.Point.AFTER_APPLY);
+        for (Message response : applyMessage.getResponsesList()) {
+            rawNode.step(response);
+        }
+    }
+
+    /** Whether persistence work waits (async storage writes only). */
+    public boolean hasAppendWork() {
+        return !appendWork.isEmpty();
+    }
+
+    /** Takes the queued append messages, oldest first; persist them with {@link #persist}. */
+    public List<Message> takeAppendWork() {
+        List<Message> work = List.copyOf(appendWork);
+        appendWork.clear();
+        return work;
+    }
+
+    /**
+     * Makes the writes of append messages durable in one group commit. Safe to call from the
+     * writer thread: it touches only the log store (and the crash points).
+     */
+    public void persist(List<Message> appendMessages) {
+        List<LogStore.Write> writes = new ArrayList<>(appendMessages.size());
+        for (Message m : appendMessages) {
+            HardState hs = m.hasTerm() || m.hasVote() || m.hasCommit()
+                    ? HardState.newBuilder().setTerm(m.getTerm()).setVote(m.getVote()).setCommit(m.getCommit()).build()
+                    : HardState.getDefaultInstance();
+            writes.add(new LogStore.Write(hs, m.getEntriesList(), m.hasSnapshot() ? m.getSnapshot() : Snapshot.getDefaultInstance()));
+        }
+        crashPoints.reach(CrashPoints.Point.BEFORE_PERSIST);
+        logStore.persistAll(writes);
+        crashPoints.reach(CrashPoints.Point.AFTER_PERSIST);
+    }
+
+    /**
+     * After {@link #persist}: installs a persisted snapshot in the state machine and delivers
+     * the responses that waited for durability (own acknowledgements to raft, votes and
+     * append responses to peers). On the loop thread, in the order the messages were taken.
+     */
+    public void appendDurable(List<Message> appendMessages) {
+        List<Message> outgoing = new ArrayList<>();
+        for (Message m : appendMessages) {
+            if (m.hasSnapshot() && !Ready.isEmptySnap(m.getSnapshot())) {
+                crashPoints.reach(CrashPoints.Point.BEFORE_SNAPSHOT_APPLY);
+                restoreFromSnapshot(m.getSnapshot());
+                crashPoints.reach(CrashPoints.Point.AFTER_SNAPSHOT_APPLY);
+            }
+            for (Message response : m.getResponsesList()) {
+                if (response.getTo() == config.nodeId()) {
+                    rawNode.step(response);
+                } else {
+                    outgoing.add(response);
+                }
+            }
+        }
+        transport.send(outgoing);
     }
 
     private static boolean promisesDurability(MessageType type) {
@@ -504,6 +602,20 @@ public final class Replica {
                 .setState(ByteString.copyFrom(state.toByteArray()))
                 .build()
                 .toByteString();
+    }
+
+    /**
+     * With async storage writes the state machine may apply (and snapshot) entries whose
+     * commit index is still on its way to disk in a hard state. A snapshot holds only applied,
+     * hence committed, entries, so its index is a commit index the node may record; raft needs
+     * the stored commit to be at least the snapshot's index to restart.
+     */
+    private static void raiseCommitToSnapshot(LogStore logStore, long snapshotIndex) {
+        HardState stored = logStore.storage().initialState().hardState();
+        HardState hs = stored == null ? HardState.getDefaultInstance() : stored;
+        if (hs.getCommit() < snapshotIndex) {
+            logStore.persist(hs.toBuilder().setCommit(snapshotIndex).build(), List.of(), Snapshot.getDefaultInstance());
+        }
     }
 
     /** Restores from the store's snapshot at start. */

@@ -12,6 +12,9 @@ import java.util.random.RandomGenerator;
  * @param snapshotEntries          applied entries between state machine snapshots
  * @param compactionMarginEntries  entries kept in the log behind a snapshot for slow followers
  * @param idempotencyKeysMax       results of idempotent requests remembered for retries
+ * @param asyncStorageWrites       persist on a separate writer (group-committing whatever has
+ *                                 queued) while the loop goes on stepping messages, instead of
+ *                                 persisting each Ready on the loop
  */
 public record ReplicaConfig(
         long nodeId,
@@ -24,6 +27,7 @@ public record ReplicaConfig(
         long snapshotEntries,
         long compactionMarginEntries,
         int idempotencyKeysMax,
+        boolean asyncStorageWrites,
         RandomGenerator random) {
 
     public ReplicaConfig {
@@ -44,7 +48,7 @@ public record ReplicaConfig(
     /** Defaults for a cluster on one network: 10 ticks to elect, heartbeats every tick. */
     public static ReplicaConfig defaults(long nodeId, long clusterId, RandomGenerator random) {
         return new ReplicaConfig(nodeId, clusterId, 10, 1, 1024 * 1024, 256, 64L * 1024 * 1024,
-                10_000, 5_000, 100_000, random);
+                10_000, 5_000, 100_000, false, random);
     }
 
     Config raftConfig(Storage storage, Logger logger) {
@@ -61,6 +65,7 @@ public record ReplicaConfig(
                 .checkQuorum(true)
                 .preVote(true)
                 .logger(logger)
+                .asyncStorageWrites(asyncStorageWrites)
                 .random(random);
     }
 }

@@ -35,6 +35,9 @@ public final class ReplicaLoop implements AutoCloseable, PeerTransport.Listener 
     private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
     private final Thread thread;
     private final ScheduledExecutorService ticker;
+    /** Async storage writes: append batches waiting for the writer, which group-commits them. */
+    private final LinkedBlockingQueue<List<Message>> appendQueue = new LinkedBlockingQueue<>();
+    private final Thread writer;
     private volatile boolean stopping;
     private volatile Throwable failure;
 
@@ -43,6 +46,7 @@ public final class ReplicaLoop implements AutoCloseable, PeerTransport.Listener 
         this.transport = transport;
         this.tickInterval = tickInterval;
         this.thread = Thread.ofPlatform().name("replica-" + Long.toHexString(replica.id())).unstarted(this::run);
+        this.writer = Thread.ofPlatform().name("replica-writer-" + Long.toHexString(replica.id())).unstarted(this::write);
         this.ticker = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("replica-ticker-" + Long.toHexString(replica.id())).daemon().factory());
     }
@@ -51,6 +55,7 @@ public final class ReplicaLoop implements AutoCloseable, PeerTransport.Listener 
     public void start() {
         transport.start(this);
         thread.start();
+        writer.start();
         long tickNanos = tickInterval.toNanos();
         ticker.scheduleAtFixedRate(() -> inbox.add(replica::tick), tickNanos, tickNanos, TimeUnit.NANOSECONDS);
     }
@@ -132,6 +137,7 @@ public final class ReplicaLoop implements AutoCloseable, PeerTransport.Listener 
         });
         try {
             thread.join(Duration.ofSeconds(10));
+            writer.join(Duration.ofSeconds(10));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -162,6 +168,37 @@ public final class ReplicaLoop implements AutoCloseable, PeerTransport.Listener 
         }
     }
 
+    /**
+     * The writer of async storage writes: takes every batch queued since its last write and
+     * makes them durable in one commit, then hands the durable batches back to the loop.
+     */
+    private void write() {
+        List<List<Message>> batches = new ArrayList<>();
+        try {
+            while (!stopping) {
+                List<Message> first = appendQueue.poll(tickInterval.toNanos(), TimeUnit.NANOSECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batches.add(first);
+                appendQueue.drainTo(batches);
+                List<Message> all = new ArrayList<>();
+                batches.forEach(all::addAll);
+                batches.clear();
+                replica.persist(all);
+                inbox.add(() -> replica.appendDurable(all));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException | Error e) {
+            // A write that failed leaves durability unknown: stop, like the loop does.
+            failure = e;
+            stopping = true;
+            inbox.add(() -> {
+            });
+        }
+    }
+
     private void run() {
         List<Runnable> batch = new ArrayList<>();
         try {
@@ -177,6 +214,9 @@ public final class ReplicaLoop implements AutoCloseable, PeerTransport.Listener 
                 }
                 while (replica.hasReady() && !stopping) {
                     replica.processReady();
+                }
+                if (replica.hasAppendWork()) {
+                    appendQueue.add(replica.takeAppendWork());
                 }
             }
         } catch (InterruptedException e) {

@@ -23,6 +23,11 @@ import java.util.List;
  * the order the {@link Ready} documents. {@link Node} wraps it for use from many threads.
  */
 public final class RawNode {
+    /** With async storage writes, the target of the messages that ask for persistence. */
+    public static final long LOCAL_APPEND_THREAD = Raft.LOCAL_APPEND_THREAD;
+    /** With async storage writes, the target of the messages that ask for application. */
+    public static final long LOCAL_APPLY_THREAD = Raft.LOCAL_APPLY_THREAD;
+
     private final Raft raft;
     private final boolean asyncStorageWrites;
     private SoftState prevSoftState;

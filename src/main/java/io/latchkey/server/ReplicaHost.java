@@ -77,7 +77,7 @@ public final class ReplicaHost implements AutoCloseable {
             Http2PeerTransport transport = new Http2PeerTransport(transportConfig, new StoreSnapshotStreams(store));
             ReplicaConfig replicaConfig = new ReplicaConfig(identity.nodeId(), identity.clusterId(),
                     settings.electionTicks(), settings.heartbeatTicks(), 1024 * 1024, 256, 64L * 1024 * 1024,
-                    settings.snapshotEntries(), Math.max(1, settings.snapshotEntries() / 2), 100_000,
+                    settings.snapshotEntries(), Math.max(1, settings.snapshotEntries() / 2), 100_000, settings.asyncStorageWrites(),
                     new SplittableRandom());
             Replica replica = new Replica(replicaConfig, new PostgresReplicaLogStore(store), transport, stateMachine,
                     DefaultLogger.stderr(), CrashPoints.NONE);

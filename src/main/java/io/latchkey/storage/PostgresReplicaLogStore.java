@@ -46,6 +46,22 @@ public final class PostgresReplicaLogStore implements LogStore {
         return snapshot.getData().isEmpty() ? store.openSnapshotData() : snapshot.getData().newInput();
     }
 
+    /** One transaction and one WAL flush for all of them. */
+    @Override
+    public void persistAll(List<Write> writes) {
+        List<WriteBatch> batches = new java.util.ArrayList<>(writes.size());
+        for (Write w : writes) {
+            if (Ready.isEmptyHardState(w.hardState()) && w.entries().isEmpty() && Ready.isEmptySnap(w.snapshot())) {
+                continue;
+            }
+            batches.add(new WriteBatch(Ready.isEmptyHardState(w.hardState()) ? null : w.hardState(), w.entries(),
+                    Ready.isEmptySnap(w.snapshot()) ? null : w.snapshot()));
+        }
+        if (!batches.isEmpty()) {
+            store.persistAll(batches);
+        }
+    }
+
     @Override
     public void saveSnapshot(long index, ConfState confState, ByteString data) {
         store.createSnapshot(index, confState, data.newInput());

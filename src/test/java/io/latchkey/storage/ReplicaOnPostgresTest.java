@@ -84,7 +84,7 @@ class ReplicaOnPostgresTest {
     void stateBeyondTheInlineSnapshotLimit_survivesARestart() throws Exception {
         StorageConfig config = TestPostgres.freshConfig();
         NodeIdentity identity = new NodeIdentity(1, 7);
-        ReplicaConfig replicaConfig = new ReplicaConfig(1, 7, 10, 1, 1024 * 1024, 64, 0, 5, 1, 100, new SplittableRandom(1));
+        ReplicaConfig replicaConfig = new ReplicaConfig(1, 7, 10, 1, 1024 * 1024, 64, 0, 5, 1, 100, false, new SplittableRandom(1));
 
         try (PostgresLogStore store = PostgresLogStore.open(config, identity)) {
             BallastStateMachine stateMachine = new BallastStateMachine();

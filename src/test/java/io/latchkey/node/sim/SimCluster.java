@@ -38,6 +38,8 @@ final class SimCluster {
 
     private final long seed;
     private final Random random;
+    /** Half the seeds run replicas with async storage writes, the other half persist on the loop. */
+    private final boolean asyncStorageWrites;
     private final SimNetwork network;
     private final Map<Long, SimNode> nodes = new TreeMap<>();
     private final PriorityQueue<Event> events = new PriorityQueue<>();
@@ -93,6 +95,8 @@ final class SimCluster {
         /** Operation ids this incarnation applied, to catch a retried write applied twice. */
         Set<Long> appliedOperations = new HashSet<>();
         CrashPoints.Point crashAt;
+        /** When this node's simulated writer finishes its last queued write (async storage writes). */
+        long writerBusyUntilMicros;
 
         SimNode(long id) {
             this.id = id;
@@ -106,7 +110,7 @@ final class SimCluster {
             appliedOperations = new HashSet<>();
             stateMachine = new CounterStateMachine((index, payload) -> onApplied(this, index, payload));
             ReplicaConfig config = new ReplicaConfig(id, 1, 10, 1, 1024 * 1024, 64, 0,
-                    50, 20, 10_000, new Random(random.nextLong()));
+                    50, 20, 10_000, asyncStorageWrites, new Random(random.nextLong()));
             replica = new Replica(config, store, network.transportFor(id), stateMachine, QUIET, this::reachCrashPoint);
             if (bootstrap) {
                 replica.bootstrap(members);
@@ -170,6 +174,7 @@ final class SimCluster {
     SimCluster(long seed, int size) {
         this.seed = seed;
         this.random = new Random(seed);
+        this.asyncStorageWrites = random.nextBoolean();
         this.network = new SimNetwork(random, this::schedule, this::listener);
         List<Member> members = new ArrayList<>();
         for (long id = 1; id <= size; id++) {
@@ -272,15 +277,43 @@ final class SimCluster {
                     try {
                         node.replica.processReady();
                     } catch (SimulatedCrash | StorageException e) {
-                        // A crash point or a failed fsync: the process dies here and comes back
-                        // later from what its store made durable.
-                        node.crash();
-                        long id = node.id;
-                        schedule(randomBetween(5, 50) * TICK_MICROS, () -> restart(nodes.get(id)));
+                        crashAndRestartLater(node);
                     }
+                }
+                if (node.up() && node.replica.hasAppendWork()) {
+                    scheduleWrite(node, node.replica.takeAppendWork());
                 }
             }
         }
+    }
+
+    /**
+     * The writer thread of async storage writes: the batch becomes durable a little later, in
+     * order with the node's earlier batches, unless the node crashes first (then it is lost,
+     * as unsynced writes are).
+     */
+    private void scheduleWrite(SimNode node, List<Message> work) {
+        Replica incarnation = node.replica;
+        long at = Math.max(nowMicros + randomBetween(50, 1_500), node.writerBusyUntilMicros + 1);
+        node.writerBusyUntilMicros = at;
+        schedule(at - nowMicros, () -> {
+            if (node.replica != incarnation) {
+                return;
+            }
+            try {
+                incarnation.persist(work);
+                incarnation.appendDurable(work);
+            } catch (SimulatedCrash | StorageException e) {
+                crashAndRestartLater(node);
+            }
+        });
+    }
+
+    /** A crash point or a failed fsync: the process dies and comes back from what its store made durable. */
+    private void crashAndRestartLater(SimNode node) {
+        node.crash();
+        long id = node.id;
+        schedule(randomBetween(5, 50) * TICK_MICROS, () -> restart(nodes.get(id)));
     }
 
     private void restart(SimNode node) {
@@ -500,7 +533,7 @@ final class SimCluster {
      */
     String fingerprint() {
         StringBuilder out = new StringBuilder();
-        out.append("crashes=").append(crashes).append(" acknowledged=").append(operationsAcknowledged)
+        out.append("async=").append(asyncStorageWrites).append(" crashes=").append(crashes).append(" acknowledged=").append(operationsAcknowledged)
                 .append(" delivered=").append(network.delivered).append(" dropped=").append(network.dropped);
         for (Operation op : history) {
             out.append(' ').append(op.id).append(op.write ? 'w' : 'r').append(op.value).append('@').append(op.completedMicros);
