@@ -7,6 +7,8 @@
 # its log in target/local-cluster/node-i.log. `start` starts the nodes that are not running
 # (so it also restarts a killed one) and returns once a leader is elected; `status` prints
 # each node's pid, ports and role; `stop` stops only the processes this script started.
+# LATCHKEY_JAVA_OPTS adds JVM options to every node, e.g.
+# LATCHKEY_JAVA_OPTS=-Dlatchkey.raft.async-storage-writes=true.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/java-home.sh
@@ -56,7 +58,8 @@ start() {
       continue
     fi
     mkdir -p "$dir/node-$i"
-    "$JAVA_HOME/bin/java" \
+    # shellcheck disable=SC2086 # the options are meant to split into words
+    "$JAVA_HOME/bin/java" ${LATCHKEY_JAVA_OPTS:-} \
       -Dserver.host=127.0.0.1 \
       -Dserver.port="$(client_port "$i")" \
       -Dlatchkey.peer-port="$(peer_port "$i")" \
