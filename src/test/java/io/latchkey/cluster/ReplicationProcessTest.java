@@ -37,9 +37,19 @@ class ReplicationProcessTest {
 
     @Test
     void writesOnAnyNode_surviveTheLeadersCrash_andReachARestartedNodeBySnapshot() throws Exception {
+        writesSurviveCrashAndCatchUp(false);
+    }
+
+    @Test
+    void withAsyncStorageWrites_writesSurviveTheLeadersCrash_andReachARestartedNode() throws Exception {
+        writesSurviveCrashAndCatchUp(true);
+    }
+
+    private void writesSurviveCrashAndCatchUp(boolean asyncStorageWrites) throws Exception {
         cluster = new ProcessCluster(root, 3);
         // Snapshot often, so that a node that missed many entries must be sent a snapshot.
         cluster.commonProperties.add("-Dlatchkey.raft.snapshot-entries=20");
+        cluster.commonProperties.add("-Dlatchkey.raft.async-storage-writes=" + asyncStorageWrites);
         cluster.startAll();
         ProcessCluster.NodeProcess leader = cluster.awaitLeader(WAIT);
         ProcessCluster.NodeProcess follower = cluster.nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();
