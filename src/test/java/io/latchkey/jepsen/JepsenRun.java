@@ -180,6 +180,9 @@ final class JepsenRun {
         if (ctx.harnessErrors.get() > 0) {
             report.append("HARNESS ").append(ctx.harnessErrors.get()).append(" unexpected answers (see stderr)\n");
         }
+        report.append("\nanswers:\n");
+        new java.util.TreeMap<>(ctx.answers).forEach((k, v) -> report.append("  ").append(k).append(": ").append(v)
+                .append(ctx.samples.containsKey(k) ? "   e.g. " + ctx.samples.get(k) : "").append('\n'));
         report.append("\nnemesis:\n");
         nemesisEvents.forEach(e -> report.append("  ").append(e).append('\n'));
         long leaseReadOps = history.operations().stream().filter(op -> ctx.leaseReads.contains(op.id())).count();

@@ -35,6 +35,20 @@ final class Workloads {
         /** Operation ids of lease-consistency reads (recorded as linearizable reads), for reports. */
         final Set<Integer> leaseReads = ConcurrentHashMap.newKeySet();
         final AtomicInteger harnessErrors = new AtomicInteger();
+        /** How often each kind of request got each answer ("acquire 409"), for the report. */
+        final Map<String, AtomicInteger> answers = new ConcurrentHashMap<>();
+        /** The first body of each error answer. */
+        final Map<String, String> samples = new ConcurrentHashMap<>();
+
+        void count(String request, Api.Reply reply) {
+            String answer = reply.fate() == Api.Fate.ANSWERED ? Integer.toString(reply.status()) : reply.fate().name().toLowerCase();
+            String title = reply.fate() == Api.Fate.ANSWERED && reply.status() >= 400 ? Api.stringField(reply.body(), "title") : null;
+            String key = request + " " + answer + (title == null ? "" : " " + title);
+            answers.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
+            if (reply.fate() != Api.Fate.ANSWERED || reply.status() >= 400) {
+                samples.putIfAbsent(key, reply.body());
+            }
+        }
 
         Context(Nodes nodes, HistoryRecorder recorder, LeaseEvidence leases, long endNanos) {
             this.nodes = nodes;
@@ -97,8 +111,13 @@ final class Workloads {
             retire();
         }
 
+        /**
+         * Takes a new process number after an INFO operation, and backs off a little: a burst of
+         * operations of unknown fate on one object makes the checker's search expensive.
+         */
         void retire() {
             generation++;
+            pause(300 + random.nextInt(700));
         }
 
         void pause(long millis) {
@@ -161,6 +180,7 @@ final class Workloads {
                 ctx.leaseReads.add(id);
             }
             Api.Reply r = api().send("GET", "/v1/config/" + key + "?consistency=" + consistency, null, REQUEST_TIMEOUT);
+            ctx.count("read " + consistency, r);
             if (r.answered(200)) {
                 long mod = Api.longField(r.body(), "modRevision");
                 ctx.recorder.ok(id, new Result.ValueAt(Api.stringField(r.body(), "value"), mod));
@@ -177,6 +197,7 @@ final class Workloads {
             String value = call instanceof Call.Cas c ? c.value() : ((Call.Write) call).value();
             int id = ctx.recorder.invoke(process(), call);
             Api.Reply r = api().send("PUT", "/v1/config/" + key + query, value, REQUEST_TIMEOUT);
+            ctx.count(call instanceof Call.Cas ? "cas" : "write", r);
             if (r.answered(200)) {
                 long revision = Api.longField(r.body(), "revision");
                 ctx.recorder.ok(id, new Result.Revision(revision));
@@ -191,6 +212,7 @@ final class Workloads {
         private void delete(String key) {
             int id = ctx.recorder.invoke(process(), new Call.Delete(key));
             Api.Reply r = api().send("DELETE", "/v1/config/" + key, null, REQUEST_TIMEOUT);
+            ctx.count("delete", r);
             if (r.answered(200)) {
                 ctx.recorder.ok(id, new Result.Revision(Api.longField(r.body(), "revision")));
                 lastSeen.put(key, 0L);
@@ -227,6 +249,7 @@ final class Workloads {
             Api.Reply r = api().send("POST", "/v1/locks/" + lock,
                     "{\"ttlSeconds\":" + LEASE_TTL_SECONDS + ",\"waitMillis\":" + waitMillis + ",\"owner\":\"p" + process() + "\"}",
                     REQUEST_TIMEOUT.plusMillis(waitMillis));
+            ctx.count("acquire", r);
             if (!r.answered(200)) {
                 if (r.answered(409) || r.answered(429)) {
                     // Not granted in time (the waiter gave up through the log) or too many waiters.
@@ -272,6 +295,7 @@ final class Workloads {
         private boolean keepAlive(String lock, long token, long leaseId) {
             long invoked = System.nanoTime();
             Api.Reply r = api().send("POST", "/v1/leases/" + leaseId + "/keepalive", null, REQUEST_TIMEOUT);
+            ctx.count("keepalive", r);
             if (r.answered(200)) {
                 ctx.leases.renewed(lock, token, leaseId, invoked, System.nanoTime());
                 return true;
@@ -288,6 +312,7 @@ final class Workloads {
             int id = ctx.recorder.invoke(process(), new Call.FencedWrite(key, value, lock, token));
             Api.Reply r = api().send("PUT", "/v1/config/" + key + "?lock=" + URLEncoder.encode(lock, StandardCharsets.UTF_8)
                     + "&token=" + token, value, REQUEST_TIMEOUT);
+            ctx.count("fenced write", r);
             if (r.answered(200)) {
                 ctx.recorder.ok(id, new Result.Revision(Api.longField(r.body(), "revision")));
                 return true;
@@ -305,6 +330,7 @@ final class Workloads {
             ctx.leases.releasing(lock, token, System.nanoTime());
             int id = ctx.recorder.invoke(process(), new Call.Release(lock, token));
             Api.Reply r = api().send("DELETE", "/v1/locks/" + lock + "?token=" + token, null, REQUEST_TIMEOUT);
+            ctx.count("release", r);
             if (r.answered(204)) {
                 ctx.recorder.ok(id, new Result.Done());
             } else if (r.answered(409) || r.answered(404)) {
