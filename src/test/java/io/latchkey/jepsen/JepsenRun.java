@@ -45,6 +45,9 @@ final class JepsenRun {
 
     private final JepsenOptions options;
     private final long seed;
+    /** Set once the workloads start. */
+    private Workloads.Context ctx;
+    private List<String> nemesisEvents = List.of();
 
     JepsenRun(JepsenOptions options, long seed) {
         this.options = options;
@@ -59,10 +62,45 @@ final class JepsenRun {
         Network network = options.netns() ? new Network.Namespaces(options.nodes(), tag) : new Network.Loopback(options.nodes());
         HistoryRecorder recorder = new HistoryRecorder(System::nanoTime);
         LeaseEvidence leases = new LeaseEvidence(Workloads.LEASE_TTL_SECONDS);
-        List<String> nemesisEvents = List.of();
-        Workloads.Context ctx;
         try (network; Nodes nodes = new Nodes(network, dir)) {
-            nodes.startAll();
+            // A harness stopped by SIGTERM or Ctrl-C still removes its nodes, namespaces and rules.
+            Thread cleanup = new Thread(() -> {
+                nodes.killAll();
+                network.close();
+            }, "jepsen-cleanup");
+            Runtime.getRuntime().addShutdownHook(cleanup);
+            try {
+                runWorkloads(nodes, recorder, leases);
+            } finally {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(cleanup);
+                } catch (IllegalStateException shuttingDown) {
+                    // The hook is already running.
+                }
+            }
+        }
+        History history = recorder.history();
+        HistoryFile.write(dir.resolve("history.jsonl"), history);
+        String report = check(history, leases, ctx, nemesisEvents);
+        int violations = (int) report.lines().filter(l -> l.startsWith("VIOLATION")).count();
+        int indeterminate = (int) history.operations().stream().filter(op -> op.outcome() == Outcome.INFO).count();
+        Files.writeString(dir.resolve("report.txt"), report);
+        Files.write(dir.resolve("nemesis.log"), nemesisEvents);
+        // Node data (PostgreSQL clusters) is never kept; logs, history and report are, on failure.
+        try (Stream<Path> nodeDirs = Files.list(dir)) {
+            for (Path p : nodeDirs.filter(Files::isDirectory).toList()) {
+                deleteTree(p);
+            }
+        }
+        if (violations == 0 && ctx.harnessErrors.get() == 0 && !options.keep()) {
+            deleteTree(dir);
+        }
+        return new RunResult(seed, violations, history.operations().size(), indeterminate, report, dir);
+    }
+
+
+    private void runWorkloads(Nodes nodes, HistoryRecorder recorder, LeaseEvidence leases) throws Exception {
+        nodes.startAll();
             if (!nodes.awaitLeader(Duration.ofSeconds(120))) {
                 throw new IllegalStateException("no leader within 120 s\n" + nodes.logTails(20));
             }
@@ -96,25 +134,7 @@ final class JepsenRun {
                 nemesisEvents = nemesis.events();
             }
             heal(nodes);
-            finalReads(ctx);
-        }
-        History history = recorder.history();
-        HistoryFile.write(dir.resolve("history.jsonl"), history);
-        String report = check(history, leases, ctx, nemesisEvents);
-        int violations = (int) report.lines().filter(l -> l.startsWith("VIOLATION")).count();
-        int indeterminate = (int) history.operations().stream().filter(op -> op.outcome() == Outcome.INFO).count();
-        Files.writeString(dir.resolve("report.txt"), report);
-        Files.write(dir.resolve("nemesis.log"), nemesisEvents);
-        // Node data (PostgreSQL clusters) is never kept; logs, history and report are, on failure.
-        try (Stream<Path> nodeDirs = Files.list(dir)) {
-            for (Path p : nodeDirs.filter(Files::isDirectory).toList()) {
-                deleteTree(p);
-            }
-        }
-        if (violations == 0 && ctx.harnessErrors.get() == 0 && !options.keep()) {
-            deleteTree(dir);
-        }
-        return new RunResult(seed, violations, history.operations().size(), indeterminate, report, dir);
+        finalReads(ctx);
     }
 
     /** Undoes every fault and restarts dead nodes, then waits for a leader. */

@@ -282,14 +282,27 @@ sealed interface Network extends AutoCloseable {
          * namespace alive), then deletes namespaces, veths and the bridge.
          */
         @Override
-        public void close() {
+        public synchronized void close() {
             for (int i = 0; i < size; i++) {
                 if (!created.contains(ns(i))) {
                     continue;
                 }
-                for (String pid : Shell.run("ip", "netns", "pids", ns(i)).output().split("\\s+")) {
-                    if (pid.matches("\\d+")) {
-                        Shell.signal(Long.parseLong(pid), "KILL");
+                for (int attempt = 0; attempt < 5; attempt++) {
+                    String[] pids = Shell.run("ip", "netns", "pids", ns(i)).output().split("\\s+");
+                    boolean any = false;
+                    for (String pid : pids) {
+                        if (pid.matches("\\d+")) {
+                            Shell.signal(Long.parseLong(pid), "KILL");
+                            any = true;
+                        }
+                    }
+                    if (!any) {
+                        break;
+                    }
+                    try {
+                        Thread.sleep(200);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
                     }
                 }
                 Shell.run("ip", "link", "del", veth(i));

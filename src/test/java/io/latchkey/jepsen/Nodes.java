@@ -198,6 +198,30 @@ final class Nodes implements AutoCloseable {
         return out.toString();
     }
 
+    /** For a harness being stopped: SIGKILL every node at once, then their PostgreSQL servers. */
+    synchronized void killAll() {
+        for (int i = 0; i < size(); i++) {
+            Process p = processes.get(i);
+            if (p != null) {
+                if (paused[i]) {
+                    Shell.signal(p.pid(), "CONT");
+                }
+                p.destroyForcibly();
+            }
+        }
+        for (int i = 0; i < size(); i++) {
+            Process p = processes.get(i);
+            try {
+                if (p != null) {
+                    p.waitFor(5, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            stopOrphanedPostgres(i);
+        }
+    }
+
     /**
      * Stops every node: resumes paused ones, SIGTERM then SIGKILL, then the PostgreSQL a killed
      * node left behind (found through its postmaster.pid).
