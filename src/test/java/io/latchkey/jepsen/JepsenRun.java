@@ -1,0 +1,251 @@
+package io.latchkey.jepsen;
+
+import io.latchkey.jepsen.checker.Budget;
+import io.latchkey.jepsen.checker.Call;
+import io.latchkey.jepsen.checker.CheckResult;
+import io.latchkey.jepsen.checker.FencedResourceModel;
+import io.latchkey.jepsen.checker.History;
+import io.latchkey.jepsen.checker.HistoryFile;
+import io.latchkey.jepsen.checker.HistoryRecorder;
+import io.latchkey.jepsen.checker.LinearizabilityChecker;
+import io.latchkey.jepsen.checker.LockModel;
+import io.latchkey.jepsen.checker.Operation;
+import io.latchkey.jepsen.checker.Outcome;
+import io.latchkey.jepsen.checker.RegisterModel;
+import io.latchkey.jepsen.checker.Result;
+import io.latchkey.jepsen.checker.RevisionCounterChecker;
+import io.latchkey.jepsen.checker.SerializableReadChecker;
+import io.latchkey.jepsen.checker.Verdict;
+import io.latchkey.jepsen.checker.Violation;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * One seeded run: start the nodes, run the workloads under the nemesis for the configured time,
+ * heal, restart what is down, read every key once more, check the history. Artifacts (history,
+ * nemesis log, node logs, the checkers' report) stay under {@code <out>/<seed>/} when the run
+ * fails and are deleted when it passes (unless asked to keep them).
+ */
+final class JepsenRun {
+    /** How one run ended. */
+    record RunResult(long seed, int violations, int operations, int indeterminate, String report, Path artifacts) {
+    }
+
+    private static final int FINAL_PROCESS = 999_999;
+    private static final Budget BUDGET = new Budget(50_000_000, Duration.ofSeconds(60));
+
+    private final JepsenOptions options;
+    private final long seed;
+    /** Set once the workloads start. */
+    private Workloads.Context ctx;
+    private List<String> nemesisEvents = List.of();
+
+    JepsenRun(JepsenOptions options, long seed) {
+        this.options = options;
+        this.seed = seed;
+    }
+
+    RunResult run() throws Exception {
+        Path dir = options.out().resolve(Long.toString(seed)).toAbsolutePath();
+        deleteTree(dir);
+        Files.createDirectories(dir);
+        String tag = Long.toHexString((ProcessHandle.current().pid() ^ seed) & 0xfff);
+        Network network = options.netns() ? new Network.Namespaces(options.nodes(), tag) : new Network.Loopback(options.nodes());
+        HistoryRecorder recorder = new HistoryRecorder(System::nanoTime);
+        LeaseEvidence leases = new LeaseEvidence(Workloads.LEASE_TTL_SECONDS);
+        try (network; Nodes nodes = new Nodes(network, dir)) {
+            // A harness stopped by SIGTERM or Ctrl-C still removes its nodes, namespaces and rules.
+            Thread cleanup = new Thread(() -> {
+                nodes.killAll();
+                network.close();
+            }, "jepsen-cleanup");
+            Runtime.getRuntime().addShutdownHook(cleanup);
+            try {
+                runWorkloads(nodes, recorder, leases);
+            } finally {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(cleanup);
+                } catch (IllegalStateException shuttingDown) {
+                    // The hook is already running.
+                }
+            }
+        }
+        History history = recorder.history();
+        HistoryFile.write(dir.resolve("history.jsonl"), history);
+        String report = check(history, leases, ctx, nemesisEvents);
+        int violations = (int) report.lines().filter(l -> l.startsWith("VIOLATION")).count();
+        int indeterminate = (int) history.operations().stream().filter(op -> op.outcome() == Outcome.INFO).count();
+        Files.writeString(dir.resolve("report.txt"), report);
+        Files.write(dir.resolve("nemesis.log"), nemesisEvents);
+        // Node data (PostgreSQL clusters) is never kept; logs, history and report are, on failure.
+        try (Stream<Path> nodeDirs = Files.list(dir)) {
+            for (Path p : nodeDirs.filter(Files::isDirectory).toList()) {
+                deleteTree(p);
+            }
+        }
+        if (violations == 0 && ctx.harnessErrors.get() == 0 && !options.keep()) {
+            deleteTree(dir);
+        }
+        return new RunResult(seed, violations, history.operations().size(), indeterminate, report, dir);
+    }
+
+
+    private void runWorkloads(Nodes nodes, HistoryRecorder recorder, LeaseEvidence leases) throws Exception {
+        nodes.startAll();
+            if (!nodes.awaitLeader(Duration.ofSeconds(120))) {
+                throw new IllegalStateException("no leader within 120 s\n" + nodes.logTails(20));
+            }
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(options.timeSeconds());
+            ctx = new Workloads.Context(nodes, recorder, leases, end);
+            List<Thread> threads = new ArrayList<>();
+            int slot = 0;
+            for (String w : options.workloads()) {
+                int clients = w.equals("register") ? 5 : 4;
+                for (int c = 0; c < clients; c++, slot++) {
+                    Runnable worker = switch (w) {
+                        case "register" -> new Workloads.Register(ctx, slot, seed);
+                        case "lock" -> new Workloads.Lock(ctx, slot, seed, true);
+                        case "lease" -> new Workloads.Lock(ctx, slot, seed, false);
+                        default -> throw new IllegalArgumentException("unknown workload " + w);
+                    };
+                    threads.add(Thread.ofPlatform().name("jepsen-" + w + "-" + c).start(worker));
+                }
+            }
+            Nemesis nemesis = new Nemesis(nodes, options.faults(), seed, end);
+            Thread nemesisThread = Thread.ofPlatform().name("jepsen-nemesis").start(nemesis);
+            try {
+                nemesisThread.join();
+                for (Thread t : threads) {
+                    t.join(TimeUnit.SECONDS.toMillis(options.timeSeconds()) + 60_000);
+                }
+            } finally {
+                nemesisThread.interrupt();
+                threads.forEach(Thread::interrupt);
+                nemesisThread.join(30_000);
+                nemesisEvents = nemesis.events();
+            }
+            heal(nodes);
+        finalReads(ctx);
+    }
+
+    /** Undoes every fault and restarts dead nodes, then waits for a leader. */
+    private static void heal(Nodes nodes) throws Exception {
+        nodes.network.heal();
+        nodes.resumeAll();
+        for (int i = 0; i < nodes.size(); i++) {
+            if (!nodes.alive(i)) {
+                nodes.start(i);
+            }
+        }
+        if (!nodes.awaitLeader(Duration.ofSeconds(90))) {
+            System.err.println("jepsen: no leader 90 s after healing\n" + nodes.logTails(10));
+        }
+    }
+
+    /** A linearizable read of every key the workloads touched, retried until answered, so lost writes show. */
+    private static void finalReads(Workloads.Context ctx) {
+        List<String> keys = new ArrayList<>();
+        for (int k = 0; k < Workloads.KEYS; k++) {
+            keys.add("jk" + k);
+        }
+        for (int l = 0; l < Workloads.LOCKS; l++) {
+            keys.add("jr-jl" + l);
+        }
+        int process = FINAL_PROCESS;
+        for (String key : keys) {
+            for (int attempt = 0; attempt < 10; attempt++) {
+                Api api = new Api(ctx.nodes.clientUrl(attempt % ctx.nodes.size()));
+                int id = ctx.recorder.invoke(process, new Call.Read(key));
+                Api.Reply r = api.send("GET", "/v1/config/" + key, null, Workloads.REQUEST_TIMEOUT);
+                if (r.answered(200)) {
+                    ctx.recorder.ok(id, new Result.ValueAt(Api.stringField(r.body(), "value"), Api.longField(r.body(), "modRevision")));
+                    break;
+                } else if (r.answered(404)) {
+                    ctx.recorder.ok(id, new Result.ValueAt(null, 0));
+                    break;
+                } else {
+                    ctx.recorder.info(id);
+                    process++;
+                    try {
+                        Thread.sleep(500);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /** Runs every checker; each problem is one line starting with VIOLATION, followed by details. */
+    private static String check(History history, LeaseEvidence leases, Workloads.Context ctx, List<String> nemesisEvents) {
+        StringBuilder report = new StringBuilder();
+        LinearizabilityChecker checker = new LinearizabilityChecker(BUDGET);
+        CheckResult registers = checker.check(history, new RegisterModel());
+        CheckResult locks = checker.check(history, new FencedResourceModel(LockModel.leasesMayExpire()));
+        verdict(report, "registers (linearizable and lease reads, writes, CAS, deletes, fenced writes)", registers, ctx);
+        verdict(report, "locks (grants, releases, token-guarded resource writes)", locks, ctx);
+        violations(report, "revision counter", RevisionCounterChecker.check(history));
+        violations(report, "serializable reads", SerializableReadChecker.check(history));
+        violations(report, "lock leases", leases.check(history));
+        if (ctx.harnessErrors.get() > 0) {
+            report.append("HARNESS ").append(ctx.harnessErrors.get()).append(" unexpected answers (see stderr)\n");
+        }
+        report.append("\nanswers:\n");
+        new java.util.TreeMap<>(ctx.answers).forEach((k, v) -> report.append("  ").append(k).append(": ").append(v)
+                .append(ctx.samples.containsKey(k) ? "   e.g. " + ctx.samples.get(k) : "").append('\n'));
+        report.append("\nnemesis:\n");
+        nemesisEvents.forEach(e -> report.append("  ").append(e).append('\n'));
+        long leaseReadOps = history.operations().stream().filter(op -> ctx.leaseReads.contains(op.id())).count();
+        report.append("\nlease-consistency reads (checked as linearizable reads): ").append(leaseReadOps).append('\n');
+        return report.toString();
+    }
+
+    private static void verdict(StringBuilder report, String what, CheckResult result, Workloads.Context ctx) {
+        if (result.verdict() == Verdict.LINEARIZABLE) {
+            report.append("ok ").append(what).append(": ").append(result.verdict()).append(", ")
+                    .append(result.partitions().size()).append(" objects, ").append(result.steps()).append(" steps\n");
+            return;
+        }
+        // UNKNOWN counts as a failure: an unchecked history is not a passing one.
+        report.append("VIOLATION ").append(what).append(": ").append(result.describe());
+        for (var p : result.problems()) {
+            Stream.concat(p.linearization().stream(), p.candidatesAfter().stream())
+                    .filter(op -> ctx.leaseReads.contains(op.id()))
+                    .sorted(Comparator.comparingInt(Operation::id))
+                    .forEach(op -> report.append("  (#").append(op.id()).append(" was a lease-consistency read)\n"));
+        }
+    }
+
+    private static void violations(StringBuilder report, String what, List<Violation> found) {
+        if (found.isEmpty()) {
+            report.append("ok ").append(what).append('\n');
+            return;
+        }
+        for (Violation v : found) {
+            report.append("VIOLATION ").append(what).append(": ").append(v.describe());
+        }
+    }
+
+    static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
