@@ -5,7 +5,10 @@ import io.latchkey.state.WatchBatch;
 import io.latchkey.state.proto.Event;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -19,6 +22,7 @@ import java.util.Base64;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
@@ -35,13 +39,42 @@ public class WatchResource {
     /** How often an idle stream is checked for a closed client. */
     private static final long IDLE_CHECK_MILLIS = 1_000;
 
+    private static final String WATCH_KEY = "watch";
+
     private final StateAccess state;
     private final StateEvents events;
+    private final ConfigResource config;
 
     @Inject
-    public WatchResource(StateAccess state, StateEvents events) {
+    public WatchResource(StateAccess state, StateEvents events, ConfigResource config) {
         this.state = state;
         this.events = events;
+        this.config = config;
+    }
+
+    /**
+     * The key {@code watch} shares this resource's path; JAX-RS routes every request for
+     * {@code /v1/config/watch} here, so its writes are passed on to {@link ConfigResource}.
+     */
+    @PUT
+    @Consumes({MediaType.APPLICATION_OCTET_STREAM, MediaType.TEXT_PLAIN, MediaType.WILDCARD})
+    @Produces(MediaType.APPLICATION_JSON)
+    public ConfigResource.WrittenJson putWatchKey(byte[] body,
+                                                  @QueryParam("expectedRevision") Long expectedRevision,
+                                                  @QueryParam("leaseId") Long leaseId,
+                                                  @QueryParam("lock") String lock,
+                                                  @QueryParam("token") Long token,
+                                                  @HeaderParam("Idempotency-Key") String idempotencyKey) {
+        return config.put(WATCH_KEY, body, expectedRevision, leaseId, lock, token, idempotencyKey);
+    }
+
+    @DELETE
+    @Produces(MediaType.APPLICATION_JSON)
+    public ConfigResource.WrittenJson deleteWatchKey(@QueryParam("expectedRevision") Long expectedRevision,
+                                                     @QueryParam("lock") String lock,
+                                                     @QueryParam("token") Long token,
+                                                     @HeaderParam("Idempotency-Key") String idempotencyKey) {
+        return config.delete(WATCH_KEY, expectedRevision, lock, token, idempotencyKey);
     }
 
     public record EventJson(String type, String key, String value, String valueBase64, long modRevision,
@@ -67,10 +100,10 @@ public class WatchResource {
             throw ProblemException.badField("fromRevision", "fromRevision must be at least 1");
         }
         BlockingQueue<Event> live = new ArrayBlockingQueue<>(WATCHER_BUFFER_EVENTS_MAX);
-        boolean[] overflowed = {false};
+        AtomicBoolean overflowed = new AtomicBoolean();
         Consumer<Event> watcher = event -> {
             if (event.getKey().startsWith(p) && !live.offer(event)) {
-                overflowed[0] = true;
+                overflowed.set(true);
             }
         };
         // Listen first, then read the history, so nothing falls between the two.
@@ -92,15 +125,16 @@ public class WatchResource {
     }
 
     private void stream(SseEventSink sink, Sse sse, String prefix, WatchBatch history, BlockingQueue<Event> live,
-                        boolean[] overflowed, Consumer<Event> watcher) {
+                        AtomicBoolean overflowed, Consumer<Event> watcher) {
         try (sink) {
-            long next = 0;
+            long next;
             WatchBatch batch = history;
             while (true) {
                 for (Event e : batch.events()) {
                     send(sink, sse, e);
-                    next = e.getModRevision() + 1;
                 }
+                // Live events before this were in the history read (or before the start asked for).
+                next = batch.nextRevision();
                 if (batch.events().size() < Limits.LIST_LIMIT_COUNT_MAX) {
                     break;
                 }
@@ -111,7 +145,7 @@ public class WatchResource {
                 }
             }
             while (!sink.isClosed()) {
-                if (overflowed[0]) {
+                if (overflowed.get()) {
                     // The client fell too far behind: end the stream; it resumes from its last id.
                     return;
                 }

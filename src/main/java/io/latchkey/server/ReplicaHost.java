@@ -42,15 +42,18 @@ public final class ReplicaHost implements AutoCloseable {
     private final NodeSettings settings;
     private final NodeIdentity identity;
     private final PostgresLogStore store;
+    private final PostgresReplicaLogStore logStore;
     private final Http2PeerTransport transport;
     private final ReplicaLoop loop;
     private final MemberPublisher publisher;
 
     private ReplicaHost(NodeSettings settings, NodeIdentity identity, PostgresLogStore store,
-                        Http2PeerTransport transport, ReplicaLoop loop, MemberPublisher publisher) {
+                        PostgresReplicaLogStore logStore, Http2PeerTransport transport, ReplicaLoop loop,
+                        MemberPublisher publisher) {
         this.settings = settings;
         this.identity = identity;
         this.store = store;
+        this.logStore = logStore;
         this.transport = transport;
         this.loop = loop;
         this.publisher = publisher;
@@ -81,7 +84,8 @@ public final class ReplicaHost implements AutoCloseable {
                     settings.electionTicks(), settings.heartbeatTicks(), 1024 * 1024, 256, 64L * 1024 * 1024,
                     settings.snapshotEntries(), Math.max(1, settings.snapshotEntries() / 2), 100_000,
                     new SplittableRandom());
-            Replica replica = new Replica(replicaConfig, new PostgresReplicaLogStore(store), transport, stateMachine,
+            PostgresReplicaLogStore logStore = new PostgresReplicaLogStore(store);
+            Replica replica = new Replica(replicaConfig, logStore, transport, stateMachine,
                     DefaultLogger.stderr(), CrashPoints.NONE);
             if (storageEmpty && !plan.bootstrapMembers().isEmpty()) {
                 replica.bootstrap(plan.bootstrapMembers());
@@ -93,7 +97,7 @@ public final class ReplicaHost implements AutoCloseable {
             loop.start();
             MemberPublisher publisher = new MemberPublisher(loop, identity.nodeId(), settings.peerUrl(), settings.clientUrl());
             publisher.start();
-            return new ReplicaHost(settings, identity, store, transport, loop, publisher);
+            return new ReplicaHost(settings, identity, store, logStore, transport, loop, publisher);
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -102,6 +106,11 @@ public final class ReplicaHost implements AutoCloseable {
 
     public ReplicaLoop loop() {
         return loop;
+    }
+
+    /** The replica's durable log, for its write-latency hook. */
+    public PostgresReplicaLogStore logStore() {
+        return logStore;
     }
 
     public NodeIdentity identity() {
