@@ -30,7 +30,9 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
         Throwable e = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                 ? error.getCause() : error;
         if (e instanceof ProblemException p) {
-            return Problem.response(p.status(), p.title(), p.getMessage(), p.field());
+            Response response = Problem.response(p.status(), p.title(), p.getMessage(), p.field());
+            // Every 503 (no leader yet, node not started) tells the client when to come back.
+            return p.status() == 503 ? withRetryAfter(response) : response;
         }
         if (e instanceof Membership.NotLeaderException n) {
             if (n.leaderClientUrl() == null) {

@@ -84,6 +84,10 @@ final class Api {
             this.path = path;
         }
 
+        String path() {
+            return path;
+        }
+
         Call header(String name, String value) {
             headers.put(name, value);
             return this;
