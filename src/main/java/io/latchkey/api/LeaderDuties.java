@@ -2,6 +2,7 @@ package io.latchkey.api;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.latchkey.metrics.NodeMetrics;
 import io.latchkey.node.ReplicaLoop;
 import io.latchkey.server.LatchkeyService;
 import io.latchkey.server.ReplicaHost;
@@ -39,6 +40,7 @@ public class LeaderDuties {
 
     private final LatchkeyService service;
     private final LatchkeyStateMachine stateMachine;
+    private final NodeMetrics metrics;
     private ScheduledExecutorService scheduler;
     /** Null unless this node leads and has taken over the lease clock. */
     private volatile LeaderClock clock;
@@ -58,9 +60,10 @@ public class LeaderDuties {
     }
 
     @Inject
-    public LeaderDuties(LatchkeyService service, LatchkeyStateMachine stateMachine) {
+    public LeaderDuties(LatchkeyService service, LatchkeyStateMachine stateMachine, NodeMetrics metrics) {
         this.service = service;
         this.stateMachine = stateMachine;
+        this.metrics = metrics;
     }
 
     /** Starts with the container rather than on first use: leases must expire without traffic. */
@@ -157,7 +160,8 @@ public class LeaderDuties {
         }
         Command command = Command.newBuilder().setStamp(c.stamp())
                 .setExpireLeases(ExpireLeases.newBuilder().addAllLeaseIds(expired)).build();
-        ReplicaLoop.join(loop().propose(command.toByteString(), "", PROPOSAL_TIMEOUT));
+        Result result = decode(ReplicaLoop.join(loop().propose(command.toByteString(), "", PROPOSAL_TIMEOUT)));
+        metrics.leasesExpired(result.getRevoked().getIdsCount());
     }
 
     private ReplicaLoop loop() {

@@ -53,7 +53,8 @@ public class LeaderForwarding implements ContainerRequestFilter {
         }
         ReplicaHost host = service.host();
         if (host == null) {
-            request.abortWith(Problem.response(503, "Node not started", service.startFailure(), null));
+            request.abortWith(Response.fromResponse(Problem.response(503, "Node not started", service.startFailure(), null))
+                    .header("Retry-After", "1").build());
             return;
         }
         Membership.ClusterView view = new Membership(host.loop()).view();

@@ -21,6 +21,7 @@ import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
+import java.net.URI;
 import java.util.List;
 import java.util.Map;
 
@@ -62,7 +63,8 @@ public class LeaseResource {
                 idempotencyKey);
         StateAccess.requireSuccess(result, FIELDS::get);
         LeaseInfo lease = result.getLease();
-        return Response.status(201).entity(new LeaseJson(lease.getId(), lease.getTtlSeconds())).build();
+        return Response.created(URI.create("/v1/leases/" + lease.getId()))
+                .entity(new LeaseJson(lease.getId(), lease.getTtlSeconds())).build();
     }
 
     @POST

@@ -1,5 +1,6 @@
 package io.latchkey.api;
 
+import io.latchkey.metrics.NodeMetrics;
 import io.latchkey.state.Limits;
 import io.latchkey.state.proto.AcquireLock;
 import io.latchkey.state.proto.Command;
@@ -47,11 +48,13 @@ public class LockResource {
 
     private final StateAccess state;
     private final StateEvents events;
+    private final NodeMetrics metrics;
 
     @Inject
-    public LockResource(StateAccess state, StateEvents events) {
+    public LockResource(StateAccess state, StateEvents events, NodeMetrics metrics) {
         this.state = state;
         this.events = events;
+        this.metrics = metrics;
     }
 
     public record AcquireJson(Long leaseId, Long ttlSeconds, Long waitMillis, String owner) {
@@ -102,6 +105,7 @@ public class LockResource {
         if (result.getStatus() == Status.OK) {
             return held(result.getHeld());
         }
+        metrics.lockWaitStarted();
         return awaitGrant(result.getQueued(), waitMillis, r.ttlSeconds() != null, idempotencyKey);
     }
 
@@ -120,7 +124,10 @@ public class LockResource {
                     .setRevokeLease(ownLease).build();
             Result result = state.write(Command.newBuilder().setGiveUpLock(giveUp),
                     idempotencyKey == null ? null : idempotencyKey + "/give-up");
-            StateAccess.requireSuccess(result, FIELDS::get);
+            if (result.getStatus() != Status.NOT_FOUND) {
+                // NOT_FOUND: the wait ended meanwhile (its lease was revoked); not acquired either way.
+                StateAccess.requireSuccess(result, FIELDS::get);
+            }
             throw new ProblemException(409, "Lock not acquired",
                     "the lock " + queued.getName() + " was not granted within " + waitMillis + " ms", "waitMillis");
         } catch (ExecutionException e) {

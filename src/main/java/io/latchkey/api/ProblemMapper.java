@@ -2,12 +2,16 @@ package io.latchkey.api;
 
 import io.latchkey.node.ReplicaException;
 import io.latchkey.server.Membership;
+import jakarta.json.bind.JsonbException;
+import jakarta.ws.rs.BadRequestException;
+import jakarta.ws.rs.ProcessingException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
 import jakarta.ws.rs.ext.ExceptionMapper;
 import jakarta.ws.rs.ext.Provider;
+import org.glassfish.jersey.server.ParamException;
 
 import java.net.URI;
 
@@ -26,7 +30,9 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
         Throwable e = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                 ? error.getCause() : error;
         if (e instanceof ProblemException p) {
-            return Problem.response(p.status(), p.title(), p.getMessage(), p.field());
+            Response response = Problem.response(p.status(), p.title(), p.getMessage(), p.field());
+            // Every 503 (no leader yet, node not started) tells the client when to come back.
+            return p.status() == 503 ? withRetryAfter(response) : response;
         }
         if (e instanceof Membership.NotLeaderException n) {
             if (n.leaderClientUrl() == null) {
@@ -46,6 +52,19 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
                 case STOPPED -> withRetryAfter(Problem.response(503, "Stopping", r.getMessage(), null));
             };
         }
+        if (e instanceof ParamException p) {
+            // A query, path or header parameter that does not convert (e.g. limit=abc): the spec
+            // says 404 for path and query parameters, but the client needs to know which field.
+            return Problem.response(400, "Invalid request", p.getParameterName() + " has the wrong format", p.getParameterName());
+        }
+        if (e instanceof ProcessingException && causedBy(e, JsonbException.class)) {
+            return Problem.response(400, "Invalid request", "the body is not the JSON object this request takes: "
+                    + rootCause(e).getMessage(), "body");
+        }
+        if (e instanceof BadRequestException b) {
+            // Jersey's own 400s come from reading the entity (an empty or unreadable body).
+            return Problem.response(400, "Invalid request", "the body is missing or unreadable: " + b.getMessage(), "body");
+        }
         if (e instanceof jakarta.ws.rs.NotFoundException n) {
             // No resource matched: answering with an entity would stop Helidon from offering the
             // request to its other routes (health, metrics, OpenAPI).
@@ -56,6 +75,23 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
             return Problem.response(status, w.getResponse().getStatusInfo().getReasonPhrase(), w.getMessage(), null);
         }
         return Problem.response(500, "Internal error", e.toString(), null);
+    }
+
+    private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Throwable rootCause(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t;
     }
 
     private static Response withRetryAfter(Response response) {

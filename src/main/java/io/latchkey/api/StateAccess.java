@@ -58,7 +58,15 @@ public class StateAccess {
     /** Proposes a command through this (leading) node and waits for its result. */
     public Result write(Command.Builder command, String idempotencyKey, Duration timeout) {
         host();
-        return duties.propose(command, idempotencyKey, timeout);
+        return duties.propose(command, scoped(command, idempotencyKey), timeout);
+    }
+
+    /**
+     * Keys are remembered per kind of command: a client that reuses a key for another kind of
+     * write must not get the first write's result, which has none of the fields it expects.
+     */
+    private static String scoped(Command.Builder command, String idempotencyKey) {
+        return idempotencyKey == null || idempotencyKey.isEmpty() ? null : command.getOpCase() + "/" + idempotencyKey;
     }
 
     public Result write(Command.Builder command, String idempotencyKey) {

@@ -1,5 +1,6 @@
 package io.latchkey.api;
 
+import io.latchkey.metrics.NodeMetrics;
 import io.latchkey.state.LatchkeyStateMachine;
 import io.latchkey.state.StateListener;
 import io.latchkey.state.proto.Event;
@@ -22,12 +23,14 @@ import java.util.function.Consumer;
 @ApplicationScoped
 public class StateEvents implements StateListener {
     private final LatchkeyStateMachine stateMachine;
+    private final NodeMetrics metrics;
     private final CopyOnWriteArrayList<Consumer<Event>> watchers = new CopyOnWriteArrayList<>();
     private final Map<Long, CompletableFuture<LockGrant>> lockWaiters = new ConcurrentHashMap<>();
 
     @Inject
-    public StateEvents(LatchkeyStateMachine stateMachine) {
+    public StateEvents(LatchkeyStateMachine stateMachine, NodeMetrics metrics) {
         this.stateMachine = stateMachine;
+        this.metrics = metrics;
     }
 
     /** Registers with the state machine before the replica applies anything at start. */
@@ -67,6 +70,7 @@ public class StateEvents implements StateListener {
 
     @Override
     public void lockGranted(LockGrant grant) {
+        metrics.lockGranted();
         CompletableFuture<LockGrant> waiting = lockWaiters.remove(grant.getTicket());
         if (waiting != null) {
             waiting.complete(grant);

@@ -3,10 +3,14 @@ package io.latchkey.api;
 import io.latchkey.state.Limits;
 import io.latchkey.state.WatchBatch;
 import io.latchkey.state.proto.Event;
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
@@ -16,9 +20,12 @@ import jakarta.ws.rs.sse.Sse;
 import jakarta.ws.rs.sse.SseEventSink;
 
 import java.util.Base64;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
@@ -34,14 +41,49 @@ public class WatchResource {
     static final int WATCHER_BUFFER_EVENTS_MAX = 10_000;
     /** How often an idle stream is checked for a closed client. */
     private static final long IDLE_CHECK_MILLIS = 1_000;
+    /**
+     * How long a stream may stay silent before it sends a comment line: a client that went
+     * away is only noticed when a write fails, and proxies drop connections that stay silent.
+     */
+    static final long HEARTBEAT_MILLIS = 5_000;
+
+    private static final String WATCH_KEY = "watch";
 
     private final StateAccess state;
     private final StateEvents events;
+    private final ConfigResource config;
+    private final Set<SseEventSink> openSinks = ConcurrentHashMap.newKeySet();
 
     @Inject
-    public WatchResource(StateAccess state, StateEvents events) {
+    public WatchResource(StateAccess state, StateEvents events, ConfigResource config) {
         this.state = state;
         this.events = events;
+        this.config = config;
+    }
+
+    /**
+     * The key {@code watch} shares this resource's path; JAX-RS routes every request for
+     * {@code /v1/config/watch} here, so its writes are passed on to {@link ConfigResource}.
+     */
+    @PUT
+    @Consumes({MediaType.APPLICATION_OCTET_STREAM, MediaType.TEXT_PLAIN, MediaType.WILDCARD})
+    @Produces(MediaType.APPLICATION_JSON)
+    public ConfigResource.WrittenJson putWatchKey(byte[] body,
+                                                  @QueryParam("expectedRevision") Long expectedRevision,
+                                                  @QueryParam("leaseId") Long leaseId,
+                                                  @QueryParam("lock") String lock,
+                                                  @QueryParam("token") Long token,
+                                                  @HeaderParam("Idempotency-Key") String idempotencyKey) {
+        return config.put(WATCH_KEY, body, expectedRevision, leaseId, lock, token, idempotencyKey);
+    }
+
+    @DELETE
+    @Produces(MediaType.APPLICATION_JSON)
+    public ConfigResource.WrittenJson deleteWatchKey(@QueryParam("expectedRevision") Long expectedRevision,
+                                                     @QueryParam("lock") String lock,
+                                                     @QueryParam("token") Long token,
+                                                     @HeaderParam("Idempotency-Key") String idempotencyKey) {
+        return config.delete(WATCH_KEY, expectedRevision, lock, token, idempotencyKey);
     }
 
     public record EventJson(String type, String key, String value, String valueBase64, long modRevision,
@@ -67,10 +109,10 @@ public class WatchResource {
             throw ProblemException.badField("fromRevision", "fromRevision must be at least 1");
         }
         BlockingQueue<Event> live = new ArrayBlockingQueue<>(WATCHER_BUFFER_EVENTS_MAX);
-        boolean[] overflowed = {false};
+        AtomicBoolean overflowed = new AtomicBoolean();
         Consumer<Event> watcher = event -> {
             if (event.getKey().startsWith(p) && !live.offer(event)) {
-                overflowed[0] = true;
+                overflowed.set(true);
             }
         };
         // Listen first, then read the history, so nothing falls between the two.
@@ -88,19 +130,37 @@ public class WatchResource {
             throw new ProblemException(410, "Compacted", "events before revision " + (history.compactedRevision() + 1)
                     + " are no longer kept; read the keys and watch from their revision", "fromRevision");
         }
-        Thread.ofVirtual().name("watch-" + p).start(() -> stream(sink, sse, p, history, live, overflowed, watcher));
+        Thread.ofVirtual().name("watch-" + p).start(() -> stream(sink, sse, p, start, history, live, overflowed, watcher));
     }
 
-    private void stream(SseEventSink sink, Sse sse, String prefix, WatchBatch history, BlockingQueue<Event> live,
-                        boolean[] overflowed, Consumer<Event> watcher) {
+    /** Ends every open stream when the node stops, so the server need not wait for them. */
+    @PreDestroy
+    void closeStreams() {
+        for (SseEventSink sink : openSinks) {
+            try {
+                sink.close();
+            } catch (RuntimeException e) {
+                // Closing anyway.
+            }
+        }
+    }
+
+    private void stream(SseEventSink sink, Sse sse, String prefix, long start, WatchBatch history, BlockingQueue<Event> live,
+                        AtomicBoolean overflowed, Consumer<Event> watcher) {
+        openSinks.add(sink);
         try (sink) {
-            long next = 0;
+            // A first comment sends the headers at once: the client knows the watch is in place
+            // before any change it makes could be missed.
+            sink.send(sse.newEventBuilder().comment("watching '" + prefix + "' from revision " + start).build())
+                    .toCompletableFuture().join();
+            long next;
             WatchBatch batch = history;
             while (true) {
                 for (Event e : batch.events()) {
                     send(sink, sse, e);
-                    next = e.getModRevision() + 1;
                 }
+                // Live events before this were in the history read (or before the start asked for).
+                next = batch.nextRevision();
                 if (batch.events().size() < Limits.LIST_LIMIT_COUNT_MAX) {
                     break;
                 }
@@ -110,8 +170,9 @@ public class WatchResource {
                     return;
                 }
             }
+            long lastWriteNanos = System.nanoTime();
             while (!sink.isClosed()) {
-                if (overflowed[0]) {
+                if (overflowed.get()) {
                     // The client fell too far behind: end the stream; it resumes from its last id.
                     return;
                 }
@@ -119,6 +180,10 @@ public class WatchResource {
                 if (e != null && e.getModRevision() >= next) {
                     send(sink, sse, e);
                     next = e.getModRevision() + 1;
+                    lastWriteNanos = System.nanoTime();
+                } else if (System.nanoTime() - lastWriteNanos > TimeUnit.MILLISECONDS.toNanos(HEARTBEAT_MILLIS)) {
+                    sink.send(sse.newEventBuilder().comment("").build()).toCompletableFuture().join();
+                    lastWriteNanos = System.nanoTime();
                 }
             }
         } catch (InterruptedException e) {
@@ -127,6 +192,7 @@ public class WatchResource {
             // The client went away or the node stopped; the client resumes by revision.
         } finally {
             events.removeWatcher(watcher);
+            openSinks.remove(sink);
         }
     }
 

@@ -76,6 +76,7 @@ public final class Replica {
     private long nextProposalId = 1;
     private long nextReadId = 1;
     private long knownLeader;
+    private ReplicaEvents events = ReplicaEvents.NONE;
     private long term;
     /** Ticks since this replica (re)started; see {@link #receive}. */
     private long ticksSinceStart;
@@ -161,6 +162,7 @@ public final class Replica {
      */
     public CompletableFuture<ByteString> propose(ByteString payload, String idempotencyKey) {
         long proposalId = nextProposalId++;
+        events.proposed();
         Command command = Command.newBuilder()
                 .setProposer(config.nodeId())
                 .setProposalId(proposalId)
@@ -246,6 +248,11 @@ public final class Replica {
         pendingReads.put(readId, read);
         rawNode.readIndex(ByteString.copyFrom(ByteBuffer.allocate(Long.BYTES).putLong(0, readId)), mode);
         return read.result();
+    }
+
+    /** Replaces the observer of leader changes and proposals (for metrics); call on the loop thread. */
+    public void setEvents(ReplicaEvents events) {
+        this.events = events;
     }
 
     public long appliedIndex() {
@@ -429,6 +436,7 @@ public final class Replica {
         long previousLeader = knownLeader;
         knownLeader = softState.lead();
         if (previousLeader != knownLeader) {
+            events.leaderChanged(knownLeader);
             // Proposals in flight may still commit under the new leader, or may be lost: their
             // fate is unknown here. Callers retry with their idempotency key.
             failAll(pendingProposals.values(), ReplicaException.leaderChanged());

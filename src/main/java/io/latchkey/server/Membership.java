@@ -83,7 +83,9 @@ public final class Membership {
             throw new MembershipException(404, "no member " + Long.toHexString(id));
         }
         long commit = status.basic().hardState().getCommit();
-        if (progress.match() + PROMOTION_LAG_ENTRIES_MAX < commit) {
+        // A learner that acknowledged nothing may not even run; in a young cluster it would
+        // pass the lag check and, as a voter, could cost the quorum.
+        if (progress.match() == 0 || progress.match() + PROMOTION_LAG_ENTRIES_MAX < commit) {
             throw new MembershipException(409, "member " + Long.toHexString(id) + " has " + progress.match()
                     + " of " + commit + " committed entries; promote it once it has caught up");
         }

@@ -41,14 +41,16 @@ public final class ReplicaHost implements AutoCloseable {
 
     private final NodeIdentity identity;
     private final PostgresLogStore store;
+    private final PostgresReplicaLogStore logStore;
     private final Http2PeerTransport transport;
     private final ReplicaLoop loop;
     private final MemberPublisher publisher;
 
-    private ReplicaHost(NodeIdentity identity, PostgresLogStore store,
+    private ReplicaHost(NodeIdentity identity, PostgresLogStore store, PostgresReplicaLogStore logStore,
                         Http2PeerTransport transport, ReplicaLoop loop, MemberPublisher publisher) {
         this.identity = identity;
         this.store = store;
+        this.logStore = logStore;
         this.transport = transport;
         this.loop = loop;
         this.publisher = publisher;
@@ -79,7 +81,8 @@ public final class ReplicaHost implements AutoCloseable {
                     settings.electionTicks(), settings.heartbeatTicks(), 1024 * 1024, 256, 64L * 1024 * 1024,
                     settings.snapshotEntries(), Math.max(1, settings.snapshotEntries() / 2), 100_000, settings.asyncStorageWrites(),
                     new SplittableRandom());
-            Replica replica = new Replica(replicaConfig, new PostgresReplicaLogStore(store), transport, stateMachine,
+            PostgresReplicaLogStore logStore = new PostgresReplicaLogStore(store);
+            Replica replica = new Replica(replicaConfig, logStore, transport, stateMachine,
                     DefaultLogger.stderr(), CrashPoints.NONE);
             if (storageEmpty && !plan.bootstrapMembers().isEmpty()) {
                 replica.bootstrap(plan.bootstrapMembers());
@@ -91,7 +94,7 @@ public final class ReplicaHost implements AutoCloseable {
             loop.start();
             MemberPublisher publisher = new MemberPublisher(loop, identity.nodeId(), settings.peerUrl(), settings.clientUrl());
             publisher.start();
-            return new ReplicaHost(identity, store, transport, loop, publisher);
+            return new ReplicaHost(identity, store, logStore, transport, loop, publisher);
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -100,6 +103,11 @@ public final class ReplicaHost implements AutoCloseable {
 
     public ReplicaLoop loop() {
         return loop;
+    }
+
+    /** The replica's durable log, for its write-latency hook. */
+    public PostgresReplicaLogStore logStore() {
+        return logStore;
     }
 
     public NodeIdentity identity() {

@@ -53,6 +53,10 @@ final class LeaseTable {
         return leaseTerm;
     }
 
+    int size() {
+        return leases.size();
+    }
+
     /** The lease, or null. */
     Lease get(long leaseId) {
         return leases.get(leaseId);

@@ -35,6 +35,11 @@ final class LockTable {
         this.notifications = notifications;
     }
 
+    /** Held locks. */
+    int size() {
+        return locks.size();
+    }
+
     /** The lock, or null when it is free. */
     LockState get(String name) {
         return locks.get(name);

@@ -111,6 +111,16 @@ public final class StateView {
         return history.compactedRevision();
     }
 
+    /** How many locks are held now (for metrics). */
+    public int lockCount() {
+        return locks.size();
+    }
+
+    /** How many leases exist now (for metrics). */
+    public int leaseCount() {
+        return leases.size();
+    }
+
     private static int clampLimit(int limit) {
         return Math.max(1, Math.min(limit, Limits.LIST_LIMIT_COUNT_MAX));
     }

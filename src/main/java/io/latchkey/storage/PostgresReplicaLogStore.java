@@ -10,6 +10,7 @@ import io.latchkey.raft.raftpb.HardState;
 import io.latchkey.raft.raftpb.Snapshot;
 
 import java.util.List;
+import java.util.function.LongConsumer;
 
 /**
  * The replica's durable log on PostgreSQL: the replica speaks in Ready terms (empty instances
@@ -17,6 +18,8 @@ import java.util.List;
  */
 public final class PostgresReplicaLogStore implements LogStore {
     private final PostgresLogStore store;
+    private volatile LongConsumer persistObserver = nanos -> {
+    };
 
     public PostgresReplicaLogStore(PostgresLogStore store) {
         this.store = store;
@@ -36,8 +39,15 @@ public final class PostgresReplicaLogStore implements LogStore {
         if (Ready.isEmptyHardState(hardState) && entries.isEmpty() && Ready.isEmptySnap(snapshot)) {
             return;
         }
+        long start = System.nanoTime();
         store.persist(Ready.isEmptyHardState(hardState) ? null : hardState, entries,
                 Ready.isEmptySnap(snapshot) ? null : snapshot);
+        persistObserver.accept(System.nanoTime() - start);
+    }
+
+    /** Told how long each durable write (up to its fsync) took, in nanoseconds; for metrics. */
+    public void onPersist(LongConsumer observer) {
+        this.persistObserver = observer;
     }
 
     /** Large snapshots stay in PostgreSQL's chunks; small ones travel inline. */

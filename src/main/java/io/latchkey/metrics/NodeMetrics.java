@@ -1,0 +1,149 @@
+package io.latchkey.metrics;
+
+import io.latchkey.node.ReplicaEvents;
+import io.latchkey.server.LatchkeyService;
+import io.latchkey.server.ReplicaHost;
+import io.latchkey.state.LatchkeyStateMachine;
+import io.latchkey.state.StateView;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.context.Initialized;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import org.eclipse.microprofile.metrics.Counter;
+import org.eclipse.microprofile.metrics.Metadata;
+import org.eclipse.microprofile.metrics.MetricRegistry;
+import org.eclipse.microprofile.metrics.MetricUnits;
+import org.eclipse.microprofile.metrics.Timer;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToLongFunction;
+
+/**
+ * The node's application metrics (Prometheus names in parentheses): raft term, commit and
+ * applied index and apply lag (gauges {@code latchkey_raft_*}), leader changes and proposals
+ * (counters {@code latchkey_raft_*_total}), lock grants and waits (counters), locks held and
+ * leases (gauges), lease expiries (counter), and the latency of durable log writes including
+ * their fsync (timer {@code latchkey_storage_fsync_seconds}). Request latencies come from
+ * Helidon ({@code metrics.rest-request.enabled}).
+ *
+ * <p>Gauges read the replica and the state on the loop thread, at most once per
+ * {@link #SAMPLE_MAX_AGE} for all of them, with a short timeout; counters are told by the
+ * replica, the state listener and the leader's duties as things happen.
+ */
+@ApplicationScoped
+public class NodeMetrics implements ReplicaEvents {
+    static final Duration SAMPLE_MAX_AGE = Duration.ofMillis(250);
+    private static final Duration SAMPLE_TIMEOUT = Duration.ofMillis(500);
+
+    private final LatchkeyService service;
+    private final LatchkeyStateMachine stateMachine;
+    private final Counter leaderChanges;
+    private final Counter proposals;
+    private final Counter lockGrants;
+    private final Counter lockWaits;
+    private final Counter leaseExpiries;
+    private final Timer fsync;
+    private volatile Sample sample = new Sample(0, 0, 0, 0, 0, 0);
+    private volatile boolean attached;
+
+    /** One reading of everything the gauges show. */
+    private record Sample(long atNanos, long term, long commitIndex, long appliedIndex, long locksHeld, long leases) {
+    }
+
+    @Inject
+    public NodeMetrics(LatchkeyService service, LatchkeyStateMachine stateMachine, MetricRegistry registry) {
+        this.service = service;
+        this.stateMachine = stateMachine;
+        gauge(registry, "latchkey_raft_term", "The raft term this node is in.", Sample::term);
+        gauge(registry, "latchkey_raft_commit_index", "The highest log index known committed.", Sample::commitIndex);
+        gauge(registry, "latchkey_raft_applied_index", "The highest log index applied to the state.", Sample::appliedIndex);
+        gauge(registry, "latchkey_raft_apply_lag", "Committed entries not applied yet.",
+                s -> Math.max(0, s.commitIndex() - s.appliedIndex()));
+        gauge(registry, "latchkey_locks_held", "Locks held now.", Sample::locksHeld);
+        gauge(registry, "latchkey_leases", "Leases that exist now.", Sample::leases);
+        leaderChanges = counter(registry, "latchkey_raft_leader_changes", "Changes of the leader this node knows.");
+        proposals = counter(registry, "latchkey_raft_proposals", "Commands proposed through this node.");
+        lockGrants = counter(registry, "latchkey_lock_grants", "Lock grants applied (at once or to a waiter).");
+        lockWaits = counter(registry, "latchkey_lock_waits", "Acquires through this node that waited in a lock's queue.");
+        leaseExpiries = counter(registry, "latchkey_lease_expiries", "Leases this node expired as leader.");
+        fsync = registry.timer(Metadata.builder().withName("latchkey_storage_fsync")
+                .withDescription("Durable writes of the raft log, up to and including their fsync.")
+                .withUnit(MetricUnits.NANOSECONDS).build());
+    }
+
+    /** Hooks into the node as soon as it has started, before it can elect itself. */
+    void onStartup(@Observes @Initialized(ApplicationScoped.class) Object ignored) {
+        attach();
+    }
+
+    private void attach() {
+        if (attached) {
+            return;
+        }
+        ReplicaHost host = service.host();
+        if (host == null) {
+            return;
+        }
+        attached = true;
+        host.logStore().onPersist(nanos -> fsync.update(Duration.ofNanos(nanos)));
+        host.loop().query(replica -> {
+            replica.setEvents(this);
+            return null;
+        }, SAMPLE_TIMEOUT);
+    }
+
+    @Override
+    public void leaderChanged(long leaderId) {
+        leaderChanges.inc();
+    }
+
+    @Override
+    public void proposed() {
+        proposals.inc();
+    }
+
+    public void lockGranted() {
+        lockGrants.inc();
+    }
+
+    public void lockWaitStarted() {
+        lockWaits.inc();
+    }
+
+    public void leasesExpired(int count) {
+        leaseExpiries.inc(count);
+    }
+
+    private Sample sample() {
+        Sample s = sample;
+        long now = System.nanoTime();
+        if (now - s.atNanos() < SAMPLE_MAX_AGE.toNanos() && s.atNanos() != 0) {
+            return s;
+        }
+        ReplicaHost host = service.host();
+        if (host == null) {
+            return s;
+        }
+        try {
+            s = host.loop().query(replica -> {
+                StateView view = stateMachine.view();
+                return new Sample(now, replica.term(), replica.status().basic().hardState().getCommit(),
+                        replica.appliedIndex(), view.lockCount(), view.leaseCount());
+            }, SAMPLE_TIMEOUT).get(SAMPLE_TIMEOUT.toMillis() * 2, TimeUnit.MILLISECONDS);
+            sample = s;
+        } catch (Exception e) {
+            // The loop is busy or stopped: show the last reading rather than fail the scrape.
+        }
+        return s;
+    }
+
+    private void gauge(MetricRegistry registry, String name, String description, ToLongFunction<Sample> value) {
+        registry.gauge(Metadata.builder().withName(name).withDescription(description).build(),
+                this, m -> value.applyAsLong(m.sample()));
+    }
+
+    private static Counter counter(MetricRegistry registry, String name, String description) {
+        return registry.counter(Metadata.builder().withName(name).withDescription(description).build());
+    }
+}
