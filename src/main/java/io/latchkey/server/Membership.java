@@ -84,7 +84,9 @@ public final class Membership {
             throw new MembershipException(404, "no member " + Long.toHexString(id));
         }
         long commit = status.basic().hardState().getCommit();
-        if (progress.match() + PROMOTION_LAG_ENTRIES_MAX < commit) {
+        // Match 0: the learner has acknowledged nothing yet (it may not even run); in a young
+        // cluster the lag allowance alone would let it through and count it toward the quorum.
+        if (progress.match() == 0 || progress.match() + PROMOTION_LAG_ENTRIES_MAX < commit) {
             throw new MembershipException(409, "member " + Long.toHexString(id) + " has " + progress.match()
                     + " of " + commit + " committed entries; promote it once it has caught up");
         }
