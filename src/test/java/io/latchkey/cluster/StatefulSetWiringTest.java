@@ -252,7 +252,7 @@ class StatefulSetWiringTest {
         return new Rendered(sts, job, cm, sec);
     }
 
-    /** A container as the test runs it: argv, environment, and the log it writes. */
+    /** A container as the test runs it: its argv and environment. */
     private record Container(String name, List<String> command, Map<String, String> env) {
     }
 
