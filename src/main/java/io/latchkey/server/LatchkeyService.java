@@ -61,6 +61,9 @@ public class LatchkeyService {
 
     @PreDestroy
     synchronized void stop() {
+        // Set first: a late caller (the leader-duties thread, a request in flight) must not
+        // start the node again while the JVM shuts down.
+        startFailure = "the node is shutting down";
         if (host != null) {
             host.close();
             host = null;

@@ -75,7 +75,8 @@ public final class ReplicaHost implements AutoCloseable {
                     && Ready.isEmptyHardState(store.hardState());
             String secret = peerSecret(settings, plan);
             PeerTransportConfig transportConfig = PeerTransportConfig.defaults(identity.nodeId(),
-                    Long.toHexString(identity.clusterId()), secret).withListen(settings.host(), settings.peerPort());
+                    Long.toHexString(identity.clusterId()), secret).withListen(settings.host(), settings.peerPort())
+                    .withAdvertisedPeerUrl(settings.peerUrl());
             Http2PeerTransport transport = new Http2PeerTransport(transportConfig, new StoreSnapshotStreams(store));
             ReplicaConfig replicaConfig = new ReplicaConfig(identity.nodeId(), identity.clusterId(),
                     settings.electionTicks(), settings.heartbeatTicks(), 1024 * 1024, 256, 64L * 1024 * 1024,

@@ -46,6 +46,8 @@ public final class Http2PeerTransport implements PeerTransport {
     private final Map<Long, PeerSender> senders = new ConcurrentHashMap<>();
     private final LongAdder droppedMessages = new LongAdder();
     private final Object membership = new Object();
+    /** Peers removed by the configuration: never learned again from their own requests. */
+    private final java.util.Set<Long> removedPeers = new java.util.HashSet<>();
     private volatile Listener listener = NOT_STARTED;
     private volatile boolean closed;
 
@@ -57,7 +59,7 @@ public final class Http2PeerTransport implements PeerTransport {
         this.config = config;
         this.snapshots = snapshots;
         this.logger = logger;
-        this.endpoint = new PeerEndpoint(config, snapshots);
+        this.endpoint = new PeerEndpoint(config, snapshots, this::learnPeer);
     }
 
     /** The receiving side, to register under {@link PeerHeaders#ROUTE_PREFIX} on the peer listener. */
@@ -120,6 +122,7 @@ public final class Http2PeerTransport implements PeerTransport {
             if (closed) {
                 return;
             }
+            removedPeers.remove(id);
             PeerSender old = senders.get(id);
             if (old != null && old.url().equals(url)) {
                 return;
@@ -136,11 +139,36 @@ public final class Http2PeerTransport implements PeerTransport {
     @Override
     public void removePeer(long id) {
         synchronized (membership) {
+            removedPeers.add(id);
             PeerSender sender = senders.remove(id);
             if (sender != null) {
                 stopAll(List.of(sender));
             }
         }
+    }
+
+    /**
+     * An authenticated request came from {@code id}, which says it listens at {@code peerUrl}.
+     * Only a sender the configuration has not named (nor removed) is added this way: a learner
+     * that joined with an empty log learns its peers from the log, but it must answer the leader
+     * before it can receive that log. The configuration's URL replaces a learned one.
+     */
+    void learnPeer(long id, String peerUrl) {
+        URI url;
+        try {
+            url = peerUri(peerUrl);
+        } catch (IllegalArgumentException e) {
+            return;
+        }
+        synchronized (membership) {
+            if (closed || id == config.localNodeId() || senders.containsKey(id) || removedPeers.contains(id)) {
+                return;
+            }
+            PeerSender learned = new PeerSender(id, url, config, snapshots, () -> listener, droppedMessages, logger);
+            learned.start();
+            senders.put(id, learned);
+        }
+        logger.log(System.Logger.Level.INFO, "peer {0} at {1} learned from its request", Long.toHexString(id), url);
     }
 
     /** Stops every sender and aborts requests in flight; the peer listener is closed by its owner. */

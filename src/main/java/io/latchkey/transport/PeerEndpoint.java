@@ -56,10 +56,18 @@ public final class PeerEndpoint implements HttpService {
     private final LongAdder rejectedMessages = new LongAdder();
     private final LongAdder deliveredBatches = new LongAdder();
     private volatile PeerTransport.Listener listener;
+    /** Told the sender's id and {@link PeerHeaders#FROM_URL} of every admitted request. */
+    private final java.util.function.BiConsumer<Long, String> senderUrls;
 
     public PeerEndpoint(PeerTransportConfig config, SnapshotStreams snapshots) {
+        this(config, snapshots, (id, url) -> {
+        });
+    }
+
+    PeerEndpoint(PeerTransportConfig config, SnapshotStreams snapshots, java.util.function.BiConsumer<Long, String> senderUrls) {
         this.config = config;
         this.snapshots = snapshots;
+        this.senderUrls = senderUrls;
         this.secretDigest = config.usesSharedSecret() ? sha256(config.sharedSecret()) : null;
     }
 
@@ -189,8 +197,23 @@ public final class PeerEndpoint implements HttpService {
         PeerTransport.Listener target = listener;
         if (target == null) {
             response.status(Status.SERVICE_UNAVAILABLE_503).send("replica not started");
+            return null;
         }
+        learnSender(request);
         return target;
+    }
+
+    private void learnSender(ServerRequest request) {
+        var from = request.headers().first(PeerHeaders.FROM);
+        var url = request.headers().first(PeerHeaders.FROM_URL);
+        if (from.isEmpty() || url.isEmpty()) {
+            return;
+        }
+        try {
+            senderUrls.accept(Long.parseUnsignedLong(from.get(), 16), url.get());
+        } catch (NumberFormatException e) {
+            // FROM is informational; a malformed one teaches nothing.
+        }
     }
 
     private boolean authenticated(ServerRequest request) {

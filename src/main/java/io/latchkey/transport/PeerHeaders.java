@@ -11,6 +11,12 @@ public final class PeerHeaders {
     public static final HeaderName PEER_SECRET = HeaderNames.create("Latchkey-Peer-Secret");
     /** Sender node id in hex; for diagnostics only, the messages carry {@code from}. */
     public static final HeaderName FROM = HeaderNames.create("Latchkey-From");
+    /**
+     * Sender's own peer URL. A receiver that has no address for the sender yet (a learner that
+     * joined with an empty log, before it applied the configuration naming its peers) uses it
+     * to answer, as etcd's transport does with X-PeerURLs.
+     */
+    public static final HeaderName FROM_URL = HeaderNames.create("Latchkey-From-Url");
 
     /** Route prefix the endpoint is registered under. */
     public static final String ROUTE_PREFIX = "/raft";

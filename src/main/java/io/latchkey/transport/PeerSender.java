@@ -221,6 +221,9 @@ final class PeerSender {
                 .addHeader(HeaderNames.CONTENT_TYPE, PeerHeaders.CONTENT_TYPE)
                 .addHeader(PeerHeaders.CLUSTER_ID, config.clusterId())
                 .addHeader(PeerHeaders.FROM, hex(config.localNodeId()));
+        if (config.advertisedPeerUrl() != null) {
+            builder.addHeader(PeerHeaders.FROM_URL, config.advertisedPeerUrl());
+        }
         if (config.usesSharedSecret()) {
             builder.addHeader(PeerHeaders.PEER_SECRET, config.sharedSecret());
         }

@@ -29,6 +29,9 @@ import java.util.Objects;
  *                                 before the request fails and the connection is replaced
  * @param reconnectBackoffMillisMin first pause after a failed request
  * @param reconnectBackoffMillisMax pause ceiling; each further failure doubles the pause
+ * @param advertisedPeerUrl        this node's peer URL as its peers know it, sent in
+ *                                 {@link PeerHeaders#FROM_URL} so that a node that does not know
+ *                                 the sender yet (a joining learner) can answer it; null sends none
  */
 public record PeerTransportConfig(
         long localNodeId,
@@ -48,7 +51,8 @@ public record PeerTransportConfig(
         long snapshotTimeoutMillis,
         long flowControlStallMillisMax,
         long reconnectBackoffMillisMin,
-        long reconnectBackoffMillisMax) {
+        long reconnectBackoffMillisMax,
+        String advertisedPeerUrl) {
 
     /** The peer port of the issue: peers never share the client API port. */
     public static final int LISTEN_PORT_DEFAULT = 7080;
@@ -91,42 +95,49 @@ public record PeerTransportConfig(
                 4096, 64L << 20, 1 << 20, 8 << 20,
                 64 << 10, 64L << 30,
                 2_000, 5_000, 60_000, 1_000,
-                50, 2_000);
+                50, 2_000, null);
     }
 
     public PeerTransportConfig withListen(String host, int port) {
         return new PeerTransportConfig(localNodeId, clusterId, host, port, sharedSecret, tls,
                 queueMessagesMax, queueBytesMax, batchBytesMax, messageBytesMax, snapshotChunkBytes,
                 snapshotBytesMax, connectTimeoutMillis, requestTimeoutMillis, snapshotTimeoutMillis,
-                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax);
+                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax, advertisedPeerUrl);
     }
 
     public PeerTransportConfig withTls(TlsFiles files) {
         return new PeerTransportConfig(localNodeId, clusterId, listenHost, listenPort, sharedSecret, files,
                 queueMessagesMax, queueBytesMax, batchBytesMax, messageBytesMax, snapshotChunkBytes,
                 snapshotBytesMax, connectTimeoutMillis, requestTimeoutMillis, snapshotTimeoutMillis,
-                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax);
+                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax, advertisedPeerUrl);
     }
 
     public PeerTransportConfig withQueueLimits(int messagesMax, long bytesMax) {
         return new PeerTransportConfig(localNodeId, clusterId, listenHost, listenPort, sharedSecret, tls,
                 messagesMax, bytesMax, batchBytesMax, messageBytesMax, snapshotChunkBytes,
                 snapshotBytesMax, connectTimeoutMillis, requestTimeoutMillis, snapshotTimeoutMillis,
-                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax);
+                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax, advertisedPeerUrl);
     }
 
     public PeerTransportConfig withTimeouts(long connectMillis, long requestMillis, long snapshotMillis) {
         return new PeerTransportConfig(localNodeId, clusterId, listenHost, listenPort, sharedSecret, tls,
                 queueMessagesMax, queueBytesMax, batchBytesMax, messageBytesMax, snapshotChunkBytes,
                 snapshotBytesMax, connectMillis, requestMillis, snapshotMillis,
-                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax);
+                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax, advertisedPeerUrl);
     }
 
     public PeerTransportConfig withReconnectBackoff(long millisMin, long millisMax) {
         return new PeerTransportConfig(localNodeId, clusterId, listenHost, listenPort, sharedSecret, tls,
                 queueMessagesMax, queueBytesMax, batchBytesMax, messageBytesMax, snapshotChunkBytes,
                 snapshotBytesMax, connectTimeoutMillis, requestTimeoutMillis, snapshotTimeoutMillis,
-                flowControlStallMillisMax, millisMin, millisMax);
+                flowControlStallMillisMax, millisMin, millisMax, advertisedPeerUrl);
+    }
+
+    public PeerTransportConfig withAdvertisedPeerUrl(String peerUrl) {
+        return new PeerTransportConfig(localNodeId, clusterId, listenHost, listenPort, sharedSecret, tls,
+                queueMessagesMax, queueBytesMax, batchBytesMax, messageBytesMax, snapshotChunkBytes,
+                snapshotBytesMax, connectTimeoutMillis, requestTimeoutMillis, snapshotTimeoutMillis,
+                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax, peerUrl);
     }
 
     /** True when peers authenticate by the secret header rather than (or besides) mutual TLS. */
@@ -146,7 +157,7 @@ public record PeerTransportConfig(
                 .formatted(snapshotChunkBytes, snapshotBytesMax, connectTimeoutMillis, requestTimeoutMillis)
                 + "snapshotTimeoutMillis=%d, flowControlStallMillisMax=%d, reconnectBackoffMillisMin=%d, "
                 .formatted(snapshotTimeoutMillis, flowControlStallMillisMax, reconnectBackoffMillisMin)
-                + "reconnectBackoffMillisMax=%d]".formatted(reconnectBackoffMillisMax);
+                + "reconnectBackoffMillisMax=%d, advertisedPeerUrl=%s]".formatted(reconnectBackoffMillisMax, advertisedPeerUrl);
     }
 
     private static void validate(long localNodeId, String clusterId, String listenHost, int listenPort,

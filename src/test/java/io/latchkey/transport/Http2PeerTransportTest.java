@@ -189,6 +189,29 @@ class Http2PeerTransportTest {
         assertThat(arrived.getIndex()).isGreaterThanOrEqualTo(3);
     }
 
+    @Test
+    void aNodeThatKnowsNoPeers_answersASenderThatAdvertisesItsUrl_butNotOneTheConfigurationRemoved() throws Exception {
+        // Like a learner that joined with an empty log: it hears from the leader before its log
+        // names any peer, and must answer it.
+        int leaderPort = freePort();
+        TestNode leader = node(TestNode.config(1).withListen("127.0.0.1", leaderPort)
+                .withAdvertisedPeerUrl("http://127.0.0.1:" + leaderPort));
+        TestNode learner = node(TestNode.config(2));
+        leader.transport.setPeer(2, learner.url());
+
+        leader.transport.send(List.of(TestNode.append(1, 2, 1)));
+        assertThat(Await.next(learner.listener.received, DEADLINE).getIndex()).isEqualTo(1);
+        learner.transport.send(List.of(TestNode.append(2, 1, 5)));
+        assertThat(Await.next(leader.listener.received, DEADLINE).getIndex()).isEqualTo(5);
+
+        // Once the configuration removes the sender, its requests no longer bring it back.
+        learner.transport.removePeer(1);
+        leader.transport.send(List.of(TestNode.append(1, 2, 2)));
+        assertThat(Await.next(learner.listener.received, DEADLINE).getIndex()).isEqualTo(2);
+        learner.transport.send(List.of(TestNode.append(2, 1, 6)));
+        assertThat(Await.next(learner.listener.unreachable, DEADLINE)).isEqualTo(1L);
+    }
+
     private static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
