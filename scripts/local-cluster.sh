@@ -4,7 +4,7 @@
 #
 # Node i (1..N) serves clients on LATCHKEY_BASE_PORT+i (default 8080+i) and peers on
 # LATCHKEY_PEER_BASE_PORT+i (default 7080+i); its data is in target/local-cluster/node-i and
-# its log in target/local-cluster/node-i.log. `start` starts the nodes that are not running
+# its log in target/local-cluster/node-i.log (LATCHKEY_CLUSTER_DIR replaces target/local-cluster). `start` starts the nodes that are not running
 # (so it also restarts a killed one) and returns once a leader is elected; `status` prints
 # each node's pid, ports and role; `stop` stops only the processes this script started.
 # LATCHKEY_JAVA_OPTS adds JVM options to every node, e.g.
@@ -17,7 +17,7 @@ command="${1:-}"
 nodes="${2:-3}"
 base_port="${LATCHKEY_BASE_PORT:-8080}"
 peer_base_port="${LATCHKEY_PEER_BASE_PORT:-7080}"
-dir=target/local-cluster
+dir="${LATCHKEY_CLUSTER_DIR:-target/local-cluster}"
 jar=target/latchkey.jar
 # Only for this local cluster; a real one gets its own secret.
 secret="${LATCHKEY_PEER_SECRET:-local-cluster-peer-secret}"

@@ -1,0 +1,118 @@
+package io.latchkey.bench;
+
+import java.io.IOException;
+import java.net.http.HttpRequest;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
+
+/**
+ * Latchkey over its REST API. In {@code spread} mode client i talks to node i mod n (followers
+ * forward writes to the leader and serve reads after their own barrier); in {@code leader}
+ * mode every client talks to the leader.
+ */
+final class LatchkeyTarget implements Target {
+    private static final Pattern TOKEN = Pattern.compile("\"token\":(\\d+)");
+    private static final Pattern LEADER = Pattern.compile("\"leaderId\":\"([0-9a-f]+)\"");
+    private static final Pattern NODE = Pattern.compile("\"nodeId\":\"([0-9a-f]+)\"");
+    /** Long enough for the last of 64 waiters. */
+    private static final long WAIT_MILLIS = 120_000;
+    private static final long TTL_SECONDS = 10;
+
+    private final List<String> endpoints;
+    private final String mode;
+    private final HttpTargets http = new HttpTargets();
+    private boolean keysWritten;
+
+    LatchkeyTarget(List<String> endpoints, String mode) throws Exception {
+        if (!mode.equals("spread") && !mode.equals("leader")) {
+            throw new IllegalArgumentException("mode must be spread or leader");
+        }
+        this.mode = mode;
+        this.endpoints = mode.equals("leader") ? List.of(leader(endpoints)) : List.copyOf(endpoints);
+    }
+
+    private String leader(List<String> all) throws Exception {
+        for (String base : all) {
+            String json = http.send(0, HttpTargets.request(base, "/v1/cluster").GET().build());
+            if (HttpTargets.field(json, LEADER).equals(HttpTargets.field(json, NODE))) {
+                return base;
+            }
+        }
+        throw new IOException("no node of " + all + " says it leads");
+    }
+
+    @Override
+    public String name() {
+        return "latchkey";
+    }
+
+    @Override
+    public String routing() {
+        return mode.equals("leader") ? "every client on the leader " + endpoints.get(0)
+                : "client i on node i mod " + endpoints.size() + " (followers forward writes to the leader)";
+    }
+
+    @Override
+    public boolean supports(Scenario scenario) {
+        return true;
+    }
+
+    @Override
+    public void prepare(Scenario scenario) throws Exception {
+        if (scenario.label.startsWith("get") && !keysWritten) {
+            for (int k = 0; k < Scenario.KEYS; k++) {
+                put(0, endpoints.get(0), Scenario.key(k), Scenario.value(0, k));
+            }
+            keysWritten = true;
+        }
+    }
+
+    private void put(int index, String base, String key, byte[] value) throws Exception {
+        http.send(index, HttpTargets.request(base, "/v1/config/" + key)
+                .header("Content-Type", "application/octet-stream")
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(value)).build());
+    }
+
+    @Override
+    public LoadHarness.Client client(Scenario scenario, int index) {
+        String base = endpoints.get(index % endpoints.size());
+        return switch (scenario) {
+            case PUT -> new LoadHarness.Client() {
+                long seq;
+
+                @Override
+                public void op() throws Exception {
+                    put(index, base, Scenario.key(ThreadLocalRandom.current().nextInt(Scenario.KEYS)), Scenario.value(index, seq++));
+                }
+            };
+            case GET_LINEARIZABLE, GET_LEASE, GET_SERIALIZABLE -> {
+                String consistency = scenario.label.substring("get-".length());
+                yield () -> http.send(index, HttpTargets.request(base, "/v1/config/"
+                        + Scenario.key(ThreadLocalRandom.current().nextInt(Scenario.KEYS)) + "?consistency=" + consistency)
+                        .GET().build());
+            }
+            case LOCK_UNCONTENDED -> lockCycle(index, base, "bench/lock-u-" + index);
+            case LOCK_CONTENDED -> lockCycle(index, base, "bench/lock-contended");
+        };
+    }
+
+    private LoadHarness.Client lockCycle(int index, String base, String lock) {
+        String body = "{\"ttlSeconds\":" + TTL_SECONDS + ",\"waitMillis\":" + WAIT_MILLIS + ",\"owner\":\"bench-" + index + "\"}";
+        return () -> {
+            String held = http.send(index, HttpTargets.request(base, "/v1/locks/" + lock)
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).build());
+            String token = HttpTargets.field(held, TOKEN);
+            http.send(index, HttpTargets.request(base, "/v1/locks/" + lock + "?token=" + token).DELETE().build());
+        };
+    }
+
+    @Override
+    public void close() {
+        if (http.retries.get() > 0) {
+            System.out.println("latchkey: " + http.retries.get() + " requests retried after 503");
+        }
+        http.close();
+    }
+}

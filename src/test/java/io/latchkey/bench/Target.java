@@ -1,0 +1,20 @@
+package io.latchkey.bench;
+
+/** A system under test: how its clients perform each scenario's operation. */
+interface Target extends AutoCloseable {
+    String name();
+
+    /** How clients reach the nodes, for the report. */
+    String routing();
+
+    /** Whether the system has this scenario (ZooKeeper and etcd have no lease-based read). */
+    boolean supports(Scenario scenario);
+
+    /** Creates what the scenario needs before its clients start (e.g. the keys a get reads). */
+    void prepare(Scenario scenario) throws Exception;
+
+    LoadHarness.Client client(Scenario scenario, int index) throws Exception;
+
+    @Override
+    void close() throws Exception;
+}
