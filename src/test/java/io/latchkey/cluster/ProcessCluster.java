@@ -1,5 +1,6 @@
 package io.latchkey.cluster;
 
+import io.latchkey.testing.NodeClasspath;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -75,7 +76,7 @@ final class ProcessCluster implements AutoCloseable {
                     "-Dlatchkey.raft.tick-interval-millis=50"));
             command.addAll(commonProperties);
             command.addAll(extraProperties);
-            command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.helidon.Main"));
+            command.addAll(List.of("-cp", NodeClasspath.get(), "io.helidon.Main"));
             Files.createDirectories(dataDir);
             process = new ProcessBuilder(command)
                     .redirectErrorStream(true)

@@ -1,5 +1,6 @@
 package io.latchkey.cluster;
 
+import io.latchkey.testing.NodeClasspath;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonReader;
@@ -527,7 +528,7 @@ class StatefulSetWiringTest {
         command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m",
                 "-Djdk.net.hosts.file=" + hostsFile,
-                "-cp", System.getProperty("java.class.path"),
+                "-cp", NodeClasspath.get(),
                 "io.helidon.Main"));
         ProcessBuilder pb = new ProcessBuilder(command);
         Map<String, String> env = pb.environment();

@@ -1,5 +1,6 @@
 package io.latchkey.jepsen;
 
+import io.latchkey.testing.NodeClasspath;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -84,7 +85,7 @@ final class Nodes implements AutoCloseable {
                 "-Dlatchkey.raft.tick-interval-millis=50",
                 "-Dlatchkey.node-id=" + Integer.toHexString(i + 1),
                 "-Dlatchkey.cluster.peers=" + peers,
-                "-cp", System.getProperty("java.class.path"), "io.helidon.Main"));
+                "-cp", NodeClasspath.get(), "io.helidon.Main"));
         Files.createDirectories(dataDir(i));
         Files.writeString(log(i), "=== start " + java.time.Instant.now() + "\n",
                 java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
