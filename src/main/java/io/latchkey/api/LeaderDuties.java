@@ -68,7 +68,7 @@ public class LeaderDuties {
 
     /** Starts with the container rather than on first use: leases must expire without traffic. */
     void onStartup(@jakarta.enterprise.event.Observes @jakarta.enterprise.context.Initialized(ApplicationScoped.class) Object ignored) {
-        ready();
+        // Nothing to do: observing the event is what makes the container create this bean now.
     }
 
     @PostConstruct

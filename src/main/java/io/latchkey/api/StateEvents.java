@@ -35,7 +35,7 @@ public class StateEvents implements StateListener {
 
     /** Registers with the state machine before the replica applies anything at start. */
     void onStartup(@jakarta.enterprise.event.Observes @jakarta.enterprise.context.Initialized(ApplicationScoped.class) Object ignored) {
-        watchers.size();
+        // Nothing to do: observing the event is what makes the container create this bean now.
     }
 
     @PostConstruct

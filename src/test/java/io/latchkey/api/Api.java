@@ -1,5 +1,6 @@
 package io.latchkey.api;
 
+import io.latchkey.testing.Await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -129,7 +130,7 @@ final class Api {
                 if (reply.status() != 503 || !retryUnavailable || Instant.now().isAfter(deadline)) {
                     return reply;
                 }
-                pause(Duration.ofMillis(50));
+                Await.pause(Duration.ofMillis(50));
             }
         }
 
@@ -190,22 +191,6 @@ final class Api {
     }
 
     static void awaitCondition(Duration timeout, String what, BooleanSupplier condition) {
-        Instant deadline = Instant.now().plus(timeout);
-        while (!condition.getAsBoolean()) {
-            if (Instant.now().isAfter(deadline)) {
-                throw new AssertionError("timed out after " + timeout + " waiting until " + what);
-            }
-            pause(Duration.ofMillis(50));
-        }
-    }
-
-    /** The retry interval of polling loops (each has a deadline). */
-    private static void pause(Duration interval) {
-        try {
-            Thread.sleep(interval);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        Await.until(timeout, what, condition);
     }
 }

@@ -1,5 +1,6 @@
 package io.latchkey.bench;
 
+import io.latchkey.testing.Await;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -142,10 +143,6 @@ final class LoadHarness {
 
     /** After a failed operation (e.g. a 503 during an election): a short pause, not a wait for a condition. */
     private static void backOff() {
-        try {
-            Thread.sleep(10);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        Await.pause(Duration.ofMillis(10));
     }
 }

@@ -1,5 +1,6 @@
 package io.latchkey.cluster;
 
+import io.latchkey.testing.Await;
 import io.latchkey.testing.NodeClasspath;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -220,12 +221,8 @@ final class ProcessCluster implements AutoCloseable {
 
     /** Waits on a condition with a deadline; fails with the description and the node logs' tails. */
     void await(Duration timeout, String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() - deadline < 0) {
-            if (condition.getAsBoolean()) {
-                return;
-            }
-            java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
+        if (Await.within(timeout, condition)) {
+            return;
         }
         throw new AssertionError("timed out after " + timeout + " waiting for " + what + "\n" + logTails());
     }

@@ -1,5 +1,6 @@
 package io.latchkey.cluster;
 
+import io.latchkey.testing.Await;
 import io.latchkey.testing.NodeClasspath;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
@@ -499,7 +500,8 @@ class StatefulSetWiringTest {
                     throw new AssertionError("init container " + init.name() + " of " + pod.name + " failed " + attempts
                             + " times:\n" + tail(pod.log(init.name()), 30) + "\n" + logTails());
                 }
-                Thread.sleep(2000);
+                // The chart's init container is retried by the kubelet after a back-off.
+                Await.pause(Duration.ofSeconds(2));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 p.destroyForcibly();
@@ -865,10 +867,6 @@ class StatefulSetWiringTest {
     }
 
     private static void sleep(Duration d) {
-        try {
-            Thread.sleep(d);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        Await.pause(d);
     }
 }

@@ -1,5 +1,6 @@
 package io.latchkey.jepsen;
 
+import io.latchkey.testing.Await;
 import io.latchkey.jepsen.checker.Budget;
 import io.latchkey.jepsen.checker.Call;
 import io.latchkey.jepsen.checker.CheckResult;
@@ -175,10 +176,9 @@ final class JepsenRun {
                 } else {
                     ctx.recorder.info(id);
                     process++;
-                    try {
-                        Thread.sleep(500);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
+                    // A client backs off after an unknown outcome before asking again.
+                    Await.pause(Duration.ofMillis(500));
+                    if (Thread.currentThread().isInterrupted()) {
                         return;
                     }
                 }

@@ -1,5 +1,7 @@
 package io.latchkey.jepsen;
 
+import io.latchkey.testing.Await;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -47,7 +49,7 @@ final class Nemesis implements Runnable {
     private boolean sleep(long millis) throws InterruptedException {
         long until = Math.min(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis), endNanos);
         while (System.nanoTime() - until < 0) {
-            Thread.sleep(Math.max(1, Math.min(100, TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime()))));
+            Await.pause(Duration.ofMillis(Math.max(1, Math.min(100, TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime())))));
         }
         return running();
     }

@@ -1,5 +1,7 @@
 package io.latchkey.jepsen;
 
+import io.latchkey.testing.Await;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -299,11 +301,7 @@ sealed interface Network extends AutoCloseable {
                     if (!any) {
                         break;
                     }
-                    try {
-                        Thread.sleep(200);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
+                    Await.pause(Duration.ofMillis(200));
                 }
                 Shell.run("ip", "link", "del", veth(i));
                 Shell.run("ip", "netns", "del", ns(i));

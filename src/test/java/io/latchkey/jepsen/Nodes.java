@@ -1,5 +1,6 @@
 package io.latchkey.jepsen;
 
+import io.latchkey.testing.Await;
 import io.latchkey.testing.NodeClasspath;
 import java.io.IOException;
 import java.net.URI;
@@ -175,14 +176,7 @@ final class Nodes implements AutoCloseable {
 
     /** Waits until a majority agrees on a leader that answers writes; false on timeout. */
     boolean awaitLeader(Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() - deadline < 0) {
-            if (leader() >= 0) {
-                return true;
-            }
-            Thread.sleep(250);
-        }
-        return false;
+        return Await.within(timeout, () -> leader() >= 0);
     }
 
     String logTails(int lines) {

@@ -1,5 +1,6 @@
 package io.latchkey.jepsen;
 
+import io.latchkey.testing.Await;
 import io.latchkey.jepsen.checker.Call;
 import io.latchkey.jepsen.checker.HistoryRecorder;
 import io.latchkey.jepsen.checker.Result;
@@ -121,11 +122,7 @@ final class Workloads {
         }
 
         void pause(long millis) {
-            try {
-                Thread.sleep(millis);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            Await.pause(Duration.ofMillis(millis));
         }
 
         @Override
