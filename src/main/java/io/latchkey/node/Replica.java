@@ -73,8 +73,15 @@ public final class Replica {
     private ConfState confState;
     private long appliedIndex;
     private long snapshotIndex;
-    private long nextProposalId = 1;
-    private long nextReadId = 1;
+    /*
+     * Proposal, conf-change and read ids start at a random point at every start. The log may
+     * hold entries this node proposed before a crash, which commit and apply after the restart,
+     * and a read response may arrive late: with ids restarting at 1 they would be taken for
+     * answers to this run's requests (a client was once told it held a lock from an old grant).
+     */
+    private long nextProposalId;
+    private long nextConfChangeId;
+    private long nextReadId;
     private long knownLeader;
     private ReplicaEvents events = ReplicaEvents.NONE;
     private long term;
@@ -94,6 +101,9 @@ public final class Replica {
         this.stateMachine = stateMachine;
         this.logger = logger;
         this.crashPoints = crashPoints;
+        this.nextProposalId = randomIdBase(config);
+        this.nextConfChangeId = randomIdBase(config);
+        this.nextReadId = randomIdBase(config);
         Snapshot snapshot = logStore.storage().snapshot();
         this.confState = logStore.storage().initialState().confState();
         if (!Ready.isEmptySnap(snapshot)) {
@@ -102,6 +112,11 @@ public final class Replica {
         }
         Config raftConfig = config.raftConfig(logStore.storage(), logger).applied(appliedIndex);
         this.rawNode = new RawNode(raftConfig);
+    }
+
+    /** Positive, with room to count up for the life of the process without wrapping. */
+    private static long randomIdBase(ReplicaConfig config) {
+        return (config.random().nextLong() >>> 2) + 1;
     }
 
     /** Starts a new cluster of {@code initialMembers}; the log must be empty. */
@@ -210,7 +225,8 @@ public final class Replica {
 
     /**
      * Proposes a membership change; completes with the new configuration once applied here.
-     * The change's {@code id} must be unique among this replica's pending changes.
+     * The change's {@code id} is replaced by one this replica picks, which is how the applied
+     * change finds its caller.
      */
     public CompletableFuture<ByteString> proposeConfChange(ConfChange change) {
         CompletableFuture<ByteString> result = new CompletableFuture<>();
@@ -218,13 +234,14 @@ public final class Replica {
             result.completeExceptionally(ReplicaException.noLeader());
             return result;
         }
+        long changeId = nextConfChangeId++;
         try {
-            rawNode.proposeConfChange(change);
+            rawNode.proposeConfChange(change.toBuilder().setId(changeId).build());
         } catch (ProposalDroppedException e) {
             result.completeExceptionally(ReplicaException.dropped());
             return result;
         }
-        pendingProposals.put(confChangeKey(change.getId()), result);
+        pendingProposals.put(confChangeKey(changeId), result);
         return result;
     }
 

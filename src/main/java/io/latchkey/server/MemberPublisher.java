@@ -5,7 +5,6 @@ import io.latchkey.node.proto.Member;
 import io.latchkey.raft.raftpb.ConfChange;
 import io.latchkey.raft.raftpb.ConfChangeType;
 
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -26,8 +25,6 @@ final class MemberPublisher implements AutoCloseable {
     private final String clientUrl;
     private final ScheduledExecutorService scheduler =
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("member-publisher").daemon().factory());
-    private final long changeIdBase = new SecureRandom().nextLong() & 0x7fff_ffff_0000_0000L;
-    private long changes;
 
     MemberPublisher(ReplicaLoop loop, long selfId, String peerUrl, String clientUrl) {
         this.loop = loop;
@@ -53,7 +50,6 @@ final class MemberPublisher implements AutoCloseable {
             }, CHECK_INTERVAL).get();
             if (wanted != null) {
                 loop.proposeConfChange(ConfChange.newBuilder()
-                        .setId(changeIdBase + ++changes)
                         .setType(ConfChangeType.ConfChangeUpdateNode)
                         .setNodeId(selfId)
                         .setContext(wanted.toByteString())

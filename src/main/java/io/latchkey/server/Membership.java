@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Membership changes as an operator (or the Helm chart) asks for them: add a node as a
@@ -29,7 +28,6 @@ public final class Membership {
 
     private final ReplicaLoop loop;
     private final SecureRandom random = new SecureRandom();
-    private final AtomicLong nextChangeId = new AtomicLong(random.nextLong() & 0xffff_ffffL);
 
     public Membership(ReplicaLoop loop) {
         this.loop = loop;
@@ -149,7 +147,6 @@ public final class Membership {
 
     private void change(ConfChangeType type, long nodeId, ByteString context) {
         ConfChange change = ConfChange.newBuilder()
-                .setId(nextChangeId.incrementAndGet())
                 .setType(type)
                 .setNodeId(nodeId)
                 .setContext(context)

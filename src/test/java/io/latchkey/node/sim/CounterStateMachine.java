@@ -13,8 +13,9 @@ import java.util.function.LongConsumer;
 
 /**
  * The simulator's replicated state: a counter of applied commands. A command is an 8-byte
- * operation id (a client's retry reuses its id); applying one adds 1 and returns the new
- * total, so the totals acknowledged to clients show the order commands took effect in.
+ * operation id (a client's retry reuses its id); applying one adds 1 and returns the
+ * operation id and the new total, so the totals acknowledged to clients show the order
+ * commands took effect in, and a client can tell its own result from another command's.
  */
 final class CounterStateMachine implements StateMachine {
     /** Told every applied (index, payload) so the checker can compare replicas. */
@@ -37,6 +38,14 @@ final class CounterStateMachine implements StateMachine {
         return bytes.asReadOnlyByteBuffer().getLong();
     }
 
+    /** What applying a command returns: the command's operation id and the total after it. */
+    record Applied(long operationId, long total) {
+        static Applied decode(ByteString bytes) {
+            ByteBuffer buffer = bytes.asReadOnlyByteBuffer();
+            return new Applied(buffer.getLong(), buffer.getLong());
+        }
+    }
+
     long total() {
         return total;
     }
@@ -45,7 +54,7 @@ final class CounterStateMachine implements StateMachine {
     public ByteString apply(long index, ByteString command) {
         observer.applied(index, command);
         total++;
-        return encode(total);
+        return ByteString.copyFrom(ByteBuffer.allocate(2 * Long.BYTES).putLong(decode(command)).putLong(total).flip());
     }
 
     @Override

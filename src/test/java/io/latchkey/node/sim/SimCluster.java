@@ -73,6 +73,8 @@ final class SimCluster {
         long completedMicros = -1;
         /** Total returned: the write's position, or the value read. */
         long value = -1;
+        /** For a write: the operation whose applied command the answer came from (must be this one). */
+        long answeredWith = -1;
         boolean failed;
 
         Operation(long id, boolean write, long invokedMicros) {
@@ -344,9 +346,11 @@ final class SimCluster {
         CompletableFuture<ByteString> result = node.replica.propose(CounterStateMachine.encode(op.id), "op-" + op.id);
         result.whenComplete((value, error) -> {
             if (error == null) {
+                CounterStateMachine.Applied applied = CounterStateMachine.Applied.decode(value);
                 op.completedMicros = nowMicros;
                 op.detail = "node " + node.id;
-                op.value = CounterStateMachine.decode(value);
+                op.value = applied.total();
+                op.answeredWith = applied.operationId();
                 operationsAcknowledged++;
             } else if (attempt < 5 && error instanceof ReplicaException) {
                 schedule(randomBetween(1, 5) * TICK_MICROS, () -> {
@@ -488,6 +492,10 @@ final class SimCluster {
         Set<Long> positions = new HashSet<>();
         for (Operation op : history) {
             if (op.write && op.ok()) {
+                if (op.answeredWith != op.id) {
+                    throw new SimulationFailure(seed, "write " + op.id + " (" + op.detail
+                            + ") was answered with the result of write " + op.answeredWith);
+                }
                 if (op.value > finalTotal) {
                     throw new SimulationFailure(seed, "acknowledged write " + op.id + " at position " + op.value
                             + " is lost: final total " + finalTotal);
