@@ -104,7 +104,7 @@ public final class LatchkeyStateMachine implements StateMachine {
         if (violation.isPresent()) {
             return invalid(violation.get());
         }
-        Lease lease = grantLeaseUnchecked(ttlSeconds);
+        Lease lease = grantLeaseUnchecked(ttlSeconds, false);
         return ok().setLease(leaseSummary(lease));
     }
 
@@ -166,9 +166,9 @@ public final class LatchkeyStateMachine implements StateMachine {
         return ok().setRevoked(revoked);
     }
 
-    private Lease grantLeaseUnchecked(long ttlSeconds) {
+    private Lease grantLeaseUnchecked(long ttlSeconds, boolean forLock) {
         revisions.next();
-        return leases.grant(ttlSeconds);
+        return leases.grant(ttlSeconds, forLock);
     }
 
     /** The revoke takes a revision, then its keys go (in key order), then its locks (in name order). */
@@ -210,14 +210,30 @@ public final class LatchkeyStateMachine implements StateMachine {
         if (refusal != null) {
             return refusal;
         }
-        long leaseId = freshLease ? grantLeaseUnchecked(acquire.getTtlSeconds()).getId() : acquire.getLeaseId();
+        long leaseId = freshLease ? grantLeaseUnchecked(acquire.getTtlSeconds(), true).getId() : acquire.getLeaseId();
         return locks.acquire(acquire.getName(), leaseId, acquire.getOwner());
     }
 
+    /**
+     * Releases the grant; a lease the acquire made for this lock goes with it once nothing
+     * else uses it, so a lock taken with a TTL leaves no lease behind for the leader to expire.
+     */
     private Result.Builder releaseLock(String name, long token) {
         Optional<Violation> violation = Limits.checkLockName("name", name)
                 .or(() -> Limits.checkPositive("token", token));
-        return violation.isPresent() ? invalid(violation.get()) : locks.release(name, token);
+        if (violation.isPresent()) {
+            return invalid(violation.get());
+        }
+        long leaseId = locks.holderLease(name, token);
+        Result.Builder result = locks.release(name, token);
+        if (result.getStatus() == Status.OK) {
+            Lease lease = leases.get(leaseId);
+            if (lease.getForLock() && keys.keysOf(leaseId).isEmpty()
+                    && locks.namesHeldBy(leaseId).isEmpty() && locks.namesAwaitedBy(leaseId).isEmpty()) {
+                revokeLeaseUnchecked(leaseId);
+            }
+        }
+        return result;
     }
 
     private Result.Builder giveUpLock(GiveUpLock giveUp) {

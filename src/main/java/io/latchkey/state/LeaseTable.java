@@ -66,10 +66,11 @@ final class LeaseTable {
         return leases.containsKey(leaseId);
     }
 
-    Lease grant(long ttlSeconds) {
+    Lease grant(long ttlSeconds, boolean forLock) {
         Lease lease = Lease.newBuilder()
                 .setId(++lastLeaseId)
                 .setTtlSeconds(ttlSeconds)
+                .setForLock(forLock)
                 .setExpiresAtMillis(fullTermFromNow(ttlSeconds))
                 .build();
         put(lease);

@@ -115,6 +115,12 @@ final class LockTable {
         return Result.newBuilder().setStatus(Status.OK);
     }
 
+    /** The lease of the grant with this token, 0 if the token does not hold the lock. */
+    long holderLease(String name, long token) {
+        LockState lock = locks.get(name);
+        return lock == null || lock.getHolder().getToken() != token ? 0 : lock.getHolder().getLeaseId();
+    }
+
     /** The lease behind a ticket that holds or awaits the lock, 0 if none. */
     long ticketLease(String name, long ticket) {
         LockState lock = locks.get(name);

@@ -1,10 +1,12 @@
 package io.latchkey.state;
 
+import com.google.protobuf.ByteString;
 import io.latchkey.state.proto.AcquireLock;
 import io.latchkey.state.proto.Command;
 import io.latchkey.state.proto.LockGrant;
 import io.latchkey.state.proto.LockState;
 import io.latchkey.state.proto.LockWaiter;
+import io.latchkey.state.proto.PutKey;
 import io.latchkey.state.proto.Result;
 import io.latchkey.state.proto.Status;
 import org.junit.jupiter.api.Tag;
@@ -115,6 +117,42 @@ class LockCommandsTest {
         d.release("l", grant2.getToken());
         assertThat(d.view().lock("l")).as("a lock without holder is free").isEmpty();
         assertThat(d.grants).extracting(LockGrant::getLeaseId).containsExactly(holder, first, second);
+    }
+
+    @Test
+    void release_ofALockTakenWithATtl_revokesTheLeaseMadeForIt() {
+        Result held = d.acquireWithFreshLease("l", 10, 0);
+        long lease = held.getHeld().getLeaseId();
+
+        assertThat(d.release("l", held.getHeld().getToken()).getStatus()).isEqualTo(Status.OK);
+
+        assertThat(d.view().lease(lease, 0)).isEmpty();
+        assertThat(d.told).contains("revoked lease " + lease);
+    }
+
+    @Test
+    void release_keepsTheLockLease_whileAKeyOrAnotherLockUsesIt() {
+        Result held = d.acquireWithFreshLease("l", 10, 0);
+        long lease = held.getHeld().getLeaseId();
+        d.acquire("m", lease, 0);
+        d.put(PutKey.newBuilder().setKey("k").setValue(ByteString.copyFromUtf8("v")).setLeaseId(lease));
+
+        d.release("l", held.getHeld().getToken());
+        assertThat(d.view().lease(lease, 0)).isPresent();
+
+        long m = d.view().lock("m").orElseThrow().getHolder().getToken();
+        d.release("m", m);
+        assertThat(d.view().lease(lease, 0)).as("the key still uses it").isPresent();
+    }
+
+    @Test
+    void release_ofALockHeldByAnExistingLease_keepsTheLease() {
+        long lease = d.lease(10);
+        long token = d.acquire("l", lease, 0).getHeld().getToken();
+
+        d.release("l", token);
+
+        assertThat(d.view().lease(lease, 0)).isPresent();
     }
 
     @Test

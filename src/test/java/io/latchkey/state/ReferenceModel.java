@@ -22,11 +22,14 @@ final class ReferenceModel {
     static final class Lease {
         final long id;
         final long ttlSeconds;
+        /** Granted by an acquire with a TTL: revoked by the lock's release when nothing else uses it. */
+        final boolean forLock;
         long expiresAtMillis;
 
-        Lease(long id, long ttlSeconds, long expiresAtMillis) {
+        Lease(long id, long ttlSeconds, boolean forLock, long expiresAtMillis) {
             this.id = id;
             this.ttlSeconds = ttlSeconds;
+            this.forLock = forLock;
             this.expiresAtMillis = expiresAtMillis;
         }
     }
@@ -68,7 +71,7 @@ final class ReferenceModel {
                 if (badTtl(command.getGrantLease().getTtlSeconds())) {
                     yield Status.INVALID_ARGUMENT;
                 }
-                grantLease(command.getGrantLease().getTtlSeconds());
+                grantLease(command.getGrantLease().getTtlSeconds(), false);
                 yield Status.OK;
             }
             case KEEP_ALIVE -> {
@@ -131,7 +134,14 @@ final class ReferenceModel {
                 if (lock.token != command.getReleaseLock().getToken()) {
                     yield Status.NOT_HOLDER;
                 }
+                long leaseId = lock.leaseId;
                 release(lock);
+                boolean used = keys.stream().anyMatch(k -> k.leaseId() == leaseId)
+                        || locks.stream().anyMatch(l -> l.leaseId == leaseId
+                        || l.waiters.stream().anyMatch(w -> w.leaseId() == leaseId));
+                if (lease(leaseId).forLock && !used) {
+                    revoke(leaseId);
+                }
                 yield Status.OK;
             }
             case GIVE_UP_LOCK -> giveUp(command.getGiveUpLock());
@@ -163,7 +173,7 @@ final class ReferenceModel {
                 return Status.RESOURCE_EXHAUSTED;
             }
         }
-        long leaseId = fresh ? grantLease(acquire.getTtlSeconds()) : requester;
+        long leaseId = fresh ? grantLease(acquire.getTtlSeconds(), true) : requester;
         if (lock == null) {
             lock = new Lock(acquire.getName());
             locks.add(lock);
@@ -251,9 +261,9 @@ final class ReferenceModel {
         return Status.OK;
     }
 
-    private long grantLease(long ttlSeconds) {
+    private long grantLease(long ttlSeconds, boolean forLock) {
         revision++;
-        leases.add(new Lease(++lastLeaseId, ttlSeconds, clockMillis + ttlSeconds * 1000));
+        leases.add(new Lease(++lastLeaseId, ttlSeconds, forLock, clockMillis + ttlSeconds * 1000));
         return lastLeaseId;
     }
 

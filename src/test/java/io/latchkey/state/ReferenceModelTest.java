@@ -65,7 +65,7 @@ class ReferenceModelTest {
                         .setVersion(k.version()).setLeaseId(k.leaseId()).build()))
                 .collect(Collectors.joining(", "))
                 + "\nleases " + m.leases.stream().sorted(Comparator.comparingLong(l -> l.id))
-                .map(l -> render(Lease.newBuilder().setId(l.id).setTtlSeconds(l.ttlSeconds)
+                .map(l -> render(Lease.newBuilder().setId(l.id).setTtlSeconds(l.ttlSeconds).setForLock(l.forLock)
                         .setExpiresAtMillis(l.expiresAtMillis).build()))
                 .collect(Collectors.joining(", "))
                 + "\nlocks " + m.locks.stream().sorted(Comparator.comparing(l -> l.name))
@@ -81,7 +81,7 @@ class ReferenceModelTest {
     }
 
     private static String render(Lease lease) {
-        return lease.getId() + ":" + lease.getTtlSeconds() + "s@" + lease.getExpiresAtMillis();
+        return lease.getId() + ":" + lease.getTtlSeconds() + "s@" + lease.getExpiresAtMillis() + (lease.getForLock() ? " for lock" : "");
     }
 
     private static String render(LockState lock) {
