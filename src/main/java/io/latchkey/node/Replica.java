@@ -82,6 +82,8 @@ public final class Replica {
     private long nextProposalId;
     private long nextConfChangeId;
     private long nextReadId;
+    private boolean localReadsReady;
+    private boolean catchUpReadPending;
     private long knownLeader;
     private ReplicaEvents events = ReplicaEvents.NONE;
     private long term;
@@ -133,6 +135,23 @@ public final class Replica {
     public void tick() {
         ticksSinceStart++;
         rawNode.tick();
+        if (!localReadsReady && !catchUpReadPending && knownLeader != 0) {
+            catchUpReadPending = true;
+            readBarrier(ReadOnlyOption.ReadOnlySafe).whenComplete((index, error) -> {
+                catchUpReadPending = false;
+                localReadsReady = error == null;
+            });
+        }
+    }
+
+    /**
+     * Whether local (serializable) reads may be served: once, after each start, this replica has
+     * applied everything the cluster had committed by then. Until that quorum read succeeds its
+     * state may be older than what it answered before a restart, and a client reading one node
+     * would see time go backwards.
+     */
+    public boolean localReadsReady() {
+        return localReadsReady;
     }
 
     public void campaign() {
