@@ -89,6 +89,11 @@ expect_failure "schema requires a JDBC URL for external PostgreSQL" "jdbcUrl" \
   "$HELM" template x "$CHART" --set postgresql.mode=external --set postgresql.external.existingSecret=db
 expect_failure "schema rejects a peer secret shorter than the node accepts" "/peer/secret" \
   "$HELM" template x "$CHART" --set peer.secret=short
+expect_failure "schema rejects a watch history smaller than one largest event" "sizeBytesMax" \
+  "$HELM" template x "$CHART" --set watchHistory.sizeBytesMax=1000
+# Large numbers reach the node as whole numbers (Helm reads them as floats: 1e+06 would not start it).
+expect_success "raft and watch history values render as whole numbers" \
+  grep -q 'value: "1000000"' "$out/helm-custom.yaml"
 
 expect_success "kubectl kustomize k8s" sh -c "'$KUBECTL' kustomize k8s > '$out/k8s.yaml'"
 # k8s/ carries a copy of the chart's script (kustomize cannot read files outside its directory).

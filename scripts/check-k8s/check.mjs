@@ -22,7 +22,12 @@ for (const line of readFileSync(PROPERTIES, 'utf8').split('\n')) {
   const match = line.match(/^\s*([^#!\s][^=:\s]*)\s*[=:]\s*(.*?)\s*$/);
   if (match) config.set(match[1], match[2]);
 }
-const configSource = `${SETTINGS} and ${PROPERTIES}`;
+// The watch history bounds are read where the state machine is built, not in NodeSettings.
+const STATE_SETTINGS = 'src/main/java/io/latchkey/api/StateMachineProducer.java';
+for (const [, key] of readFileSync(STATE_SETTINGS, 'utf8').matchAll(/"(latchkey\.[a-z0-9.-]+)"/g)) {
+  if (!config.has(key)) config.set(key, undefined);
+}
+const configSource = `${SETTINGS}, ${STATE_SETTINGS} and ${PROPERTIES}`;
 const envName = (key) => key.replace(/[^A-Za-z0-9]/g, '_').toUpperCase();
 const knownEnv = new Map([...config.keys()].map((key) => [envName(key), key]));
 const clientPort = Number(config.get('server.port'));

@@ -7,6 +7,7 @@ import jakarta.ws.rs.BadRequestException;
 import jakarta.ws.rs.ProcessingException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
 import jakarta.ws.rs.ext.ExceptionMapper;
@@ -72,7 +73,10 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
         }
         if (e instanceof WebApplicationException w) {
             int status = w.getResponse().getStatus();
-            return Problem.response(status, w.getResponse().getStatusInfo().getReasonPhrase(), w.getMessage(), null);
+            Response problem = Problem.response(status, w.getResponse().getStatusInfo().getReasonPhrase(), w.getMessage(), null);
+            // A 405 must list the methods the path takes (RFC 9110 section 15.5.6); Jersey put them in Allow.
+            String allow = w.getResponse().getHeaderString(HttpHeaders.ALLOW);
+            return allow == null ? problem : Response.fromResponse(problem).header(HttpHeaders.ALLOW, allow).build();
         }
         return Problem.response(500, "Internal error", e.toString(), null);
     }

@@ -16,16 +16,27 @@ import org.eclipse.microprofile.config.Config;
  */
 @ApplicationScoped
 public class StateMachineProducer {
+    private static final String EVENTS_KEY = "latchkey.state.history-events-count-max";
+    private static final String SIZE_KEY = "latchkey.state.history-size-bytes-max";
+
     private final LatchkeyStateMachine stateMachine;
 
     @Inject
     public StateMachineProducer(Config config) {
         StateConfig defaults = StateConfig.DEFAULT;
-        this.stateMachine = new LatchkeyStateMachine(new StateConfig(
-                config.getOptionalValue("latchkey.state.history-events-count-max", Integer.class)
-                        .orElse(defaults.historyEventsCountMax()),
-                config.getOptionalValue("latchkey.state.history-size-bytes-max", Long.class)
-                        .orElse(defaults.historySizeBytesMax())));
+        int eventsCountMax = config.getOptionalValue(EVENTS_KEY, Integer.class).orElse(defaults.historyEventsCountMax());
+        long sizeBytesMax = config.getOptionalValue(SIZE_KEY, Long.class).orElse(defaults.historySizeBytesMax());
+        this.stateMachine = new LatchkeyStateMachine(stateConfig(eventsCountMax, sizeBytesMax));
+    }
+
+    /** The node stops at start with a message naming the keys an operator sets, not the record's fields. */
+    private static StateConfig stateConfig(int eventsCountMax, long sizeBytesMax) {
+        try {
+            return new StateConfig(eventsCountMax, sizeBytesMax);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(EVENTS_KEY + "=" + eventsCountMax + ", " + SIZE_KEY + "=" + sizeBytesMax
+                    + ": " + e.getMessage(), e);
+        }
     }
 
     /** Injectable as {@link LatchkeyStateMachine} and, for the replica, as {@link StateMachine}. */
