@@ -86,9 +86,17 @@ final class Workloads {
             return new Api(ctx.nodes.clientUrl(node));
         }
 
-        /** Moves to another node after one did not answer (it may be down). */
+        /**
+         * Moves to another node after one did not answer (it may be down). Serializable reads
+         * never go back only per member (as in etcd), so on another node the client is another
+         * process to the checker.
+         */
         void hop() {
-            node = random.nextInt(ctx.nodes.size());
+            int next = random.nextInt(ctx.nodes.size());
+            if (next != node) {
+                node = next;
+                generation++;
+            }
         }
 
         /**

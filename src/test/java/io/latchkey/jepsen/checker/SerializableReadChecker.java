@@ -28,8 +28,9 @@ import java.util.Map;
  *   <li><b>Monotonic per client.</b> Among one process's serializable reads of K in invocation
  *       order, modRevisions of present values never decrease; an absent answer after a present one
  *       needs an OK or INFO delete of K, invoked no later than the read completed, that is not
- *       known to precede the revision already seen. This assumes the client keeps a session that
- *       never goes back in the log (etcd's serializable reads guarantee it only per member).</li>
+ *       known to precede the revision already seen. This holds per member (as in etcd; a
+ *       Latchkey node serves local reads only once caught up after each start), so the harness
+ *       makes a client that moves to another node a new process.</li>
  * </ol>
  * Reads of the client's own writes are not required: a lagging replica may answer before it
  * applies them.
