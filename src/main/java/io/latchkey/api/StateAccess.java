@@ -38,7 +38,8 @@ public class StateAccess {
     /**
      * Reads the state after the barrier {@code consistency} asks for: {@code linearizable}
      * (a ReadIndex round with a quorum), {@code lease} (the leader's lease) or
-     * {@code serializable} (this node's state as it is, possibly stale).
+     * {@code serializable} (this node's state as it is, possibly stale, but never older than
+     * what it answered before: a node that just started answers 503 until it has caught up).
      */
     public <T> T read(String consistency, Function<StateView, T> query) {
         ReplicaHost host = host();
@@ -47,7 +48,14 @@ public class StateAccess {
             case "linearizable" -> ReplicaLoop.join(host.loop().readBarrier(ReadOnlyOption.ReadOnlySafe, READ_TIMEOUT));
             case "lease" -> ReplicaLoop.join(host.loop().readBarrier(ReadOnlyOption.ReadOnlyLeaseBased, READ_TIMEOUT));
             case "serializable" -> {
-                // No barrier: whatever this replica has applied.
+                // No barrier: whatever this replica has applied, once it has caught up since its start.
+                return ReplicaLoop.join(host.loop().query(r -> {
+                    if (!r.localReadsReady()) {
+                        throw new ProblemException(503, "Catching up", "this node has not caught up with the cluster "
+                                + "since it started; retry, or read from another node", null);
+                    }
+                    return query.apply(stateMachine.view());
+                }, READ_TIMEOUT));
             }
             default -> throw ProblemException.badField("consistency",
                     "consistency must be linearizable, lease or serializable, got '" + consistency + "'");

@@ -71,6 +71,7 @@ public class NodeHealthChecks {
             }
             try {
                 long applied = host.loop().query(r -> r.appliedIndex(), Duration.ofSeconds(2)).get();
+                boolean localReadsReady = host.loop().query(r -> r.localReadsReady(), Duration.ofSeconds(2)).get();
                 Status status = host.loop().status(Duration.ofSeconds(2)).get();
                 long leader = status.basic().softState().lead();
                 long commit = status.basic().hardState().getCommit();
@@ -78,7 +79,7 @@ public class NodeHealthChecks {
                 if (leader == 0) {
                     return b.down().withData("reason", "no leader known").build();
                 }
-                if (commit - applied > READY_APPLY_LAG_ENTRIES_MAX) {
+                if (commit - applied > READY_APPLY_LAG_ENTRIES_MAX || !localReadsReady) {
                     return b.down().withData("reason", "catching up").build();
                 }
                 return b.up().build();

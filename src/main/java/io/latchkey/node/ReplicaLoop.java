@@ -150,13 +150,22 @@ public final class ReplicaLoop implements AutoCloseable, PeerTransport.Listener 
             result.completeExceptionally(ReplicaException.stopped());
             return result;
         }
-        inbox.add(() -> request.apply(replica).whenComplete((value, error) -> {
-            if (error != null) {
-                result.completeExceptionally(error);
-            } else {
-                result.complete(value);
+        inbox.add(() -> {
+            CompletableFuture<T> answer;
+            try {
+                answer = request.apply(replica);
+            } catch (RuntimeException e) {
+                // The caller's failure (e.g. a query refusing to answer), not the replica's.
+                answer = CompletableFuture.failedFuture(e);
             }
-        }));
+            answer.whenComplete((value, error) -> {
+                if (error != null) {
+                    result.completeExceptionally(error);
+                } else {
+                    result.complete(value);
+                }
+            });
+        });
         return result.orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS)
                 .exceptionallyCompose(error -> CompletableFuture.failedFuture(
                         error instanceof TimeoutException ? ReplicaException.timeout() : error));
