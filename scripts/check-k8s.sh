@@ -71,15 +71,20 @@ trap 'rm -rf "$out"; [ -z "${fake_pid:-}" ] || kill "$fake_pid" 2>/dev/null || t
 
 custom=(-f scripts/check-k8s/values-custom.yaml)
 manual=(-f scripts/check-k8s/values-manual.yaml)
+tls=(-f scripts/check-k8s/values-tls.yaml)
 expect_success "helm lint --strict (default values)" "$HELM" lint --strict "$CHART"
-expect_success "helm lint --strict (5 replicas, external PostgreSQL, peer secret value, policies)" "$HELM" lint --strict "$CHART" "${custom[@]}"
+expect_success "helm lint --strict (5 replicas, external PostgreSQL, peer secret value, policies, raft timing)" "$HELM" lint --strict "$CHART" "${custom[@]}"
 expect_success "helm lint --strict (1 replica, manual membership)" "$HELM" lint --strict "$CHART" "${manual[@]}"
+expect_success "helm lint --strict (peer TLS from cert-manager)" "$HELM" lint --strict "$CHART" "${tls[@]}"
 expect_success "helm template (default values)" \
   sh -c "'$HELM' template latchkey '$CHART' --namespace latchkey > '$out/helm-default.yaml'"
 expect_success "helm template (5 replicas, external PostgreSQL, peer secret value, policies)" \
   sh -c "'$HELM' template coord '$CHART' --namespace coord -f scripts/check-k8s/values-custom.yaml > '$out/helm-custom.yaml'"
 expect_success "helm template (1 replica, manual membership)" \
   sh -c "'$HELM' template latchkey '$CHART' --namespace latchkey -f scripts/check-k8s/values-manual.yaml > '$out/helm-manual.yaml'"
+
+expect_success "helm template (peer TLS from cert-manager)" \
+  sh -c "'$HELM' template latchkey '$CHART' --namespace latchkey -f scripts/check-k8s/values-tls.yaml > '$out/helm-tls.yaml'"
 
 # The values schema rejects what the chart cannot render safely.
 expect_failure "schema rejects replicas=0" "replicas" "$HELM" template x "$CHART" --set replicas=0
@@ -95,7 +100,24 @@ expect_failure "schema rejects a watch history smaller than one largest event" "
 expect_success "raft and watch history values render as whole numbers" \
   grep -q 'value: "1000000"' "$out/helm-custom.yaml"
 
+expect_failure "peer TLS needs a Secret or cert-manager" "peer.tls.existingSecret" \
+  "$HELM" template x "$CHART" --set peer.tls.enabled=true
+expect_failure "peer TLS from cert-manager needs an issuer" "issuerRef.name" \
+  "$HELM" template x "$CHART" --set peer.tls.enabled=true --set peer.tls.certManager.enabled=true
+expect_failure "an election timeout must exceed the heartbeat" "raft.electionTicks" \
+  "$HELM" template x "$CHART" --set raft.electionTicks=1
+expect_failure "schema rejects a certificate duration that is not a Go duration" "duration" \
+  "$HELM" template x "$CHART" "${tls[@]}" --set peer.tls.certManager.duration=90d
+
 expect_success "kubectl kustomize k8s" sh -c "'$KUBECTL' kustomize k8s > '$out/k8s.yaml'"
+# The peer-tls component on top of k8s/, as README.md's components: line would add it
+# (kustomize takes only relative paths).
+mkdir -p "$out/k8s-tls"
+k8s_rel=$(realpath --relative-to="$out/k8s-tls" k8s)
+printf 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [%s]\ncomponents: [%s/peer-tls]\n' \
+  "$k8s_rel" "$k8s_rel" >"$out/k8s-tls/kustomization.yaml"
+expect_success "kubectl kustomize k8s with the peer-tls component" \
+  sh -c "'$KUBECTL' kustomize '$out/k8s-tls' > '$out/k8s-tls.yaml'"
 # k8s/ carries a copy of the chart's script (kustomize cannot read files outside its directory).
 expect_success "k8s/membership.sh is the chart's files/membership.sh" cmp "$CHART/files/membership.sh" k8s/membership.sh
 expect_success "membership.sh is valid POSIX sh" sh -n "$CHART/files/membership.sh"
@@ -162,6 +184,9 @@ joined="LATCHKEY_CLUSTER_ID=$CLUSTER_ID LATCHKEY_NODE_ID=100"
 start_fake "$(members_json 3)"; run_membership latchkey-3 join; stop_fake
 expect_membership "join adds a new pod as a learner and passes its id to the node" 0 \
   "add 100 http://latchkey-3.latchkey-headless.test.svc.invalid:7080" "$joined"
+start_fake "$(members_json 3)"; run_membership latchkey-3 join LATCHKEY_PEER_TLS_ENABLED=true; stop_fake
+expect_membership "join adds a pod of a TLS cluster under its https:// peer URL" 0 \
+  "add 100 https://latchkey-3.latchkey-headless.test.svc.invalid:7080" "$joined"
 start_fake "$(members_json 3)"; run_membership latchkey-1 join; stop_fake
 expect_membership "join replaces the voter of a pod with an empty volume under a new id" 0 \
   "remove 2 add 100 http://latchkey-1.latchkey-headless.test.svc.invalid:7080" "$joined"
@@ -204,7 +229,8 @@ expect_membership "promote-loop retries until the leader accepts the learner" 0 
 
 node scripts/check-k8s/check.mjs "$VALIDATOR" \
   "helm-default=$out/helm-default.yaml" "helm-custom=$out/helm-custom.yaml" \
-  "helm-manual=$out/helm-manual.yaml" "k8s=$out/k8s.yaml" | tee "$out/check.out" | grep -v '^counts ' || true
+  "helm-manual=$out/helm-manual.yaml" "k8s=$out/k8s.yaml" "helm-tls=$out/helm-tls.yaml" \
+  "k8s-tls=$out/k8s-tls.yaml" | tee "$out/check.out" | grep -v '^counts ' || true
 read -r _ node_passed node_failed < <(grep '^counts ' "$out/check.out" || echo "counts 0 1")
 passed=$((passed + node_passed))
 failed=$((failed + node_failed))

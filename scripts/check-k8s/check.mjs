@@ -18,9 +18,17 @@ const config = new Map();
 for (const [, key, fallback] of readFileSync(SETTINGS, 'utf8').matchAll(/\(config, "([^"]+)"(?:, "?([^")]*)"?)?\)/g)) {
   config.set(key, fallback);
 }
+// Keys NodeSettings names through constants (latchkey.peer.tls.*), read with no default.
+for (const [, key] of readFileSync(SETTINGS, 'utf8').matchAll(/static final String [A-Z_]+ = "(latchkey\.[^"]+)";/g)) {
+  if (!config.has(key)) config.set(key, undefined);
+}
+const properties = new Map();
 for (const line of readFileSync(PROPERTIES, 'utf8').split('\n')) {
   const match = line.match(/^\s*([^#!\s][^=:\s]*)\s*[=:]\s*(.*?)\s*$/);
-  if (match) config.set(match[1], match[2]);
+  if (match) {
+    config.set(match[1], match[2]);
+    properties.set(match[1], match[2]);
+  }
 }
 // The watch history bounds are read where the state machine is built, not in NodeSettings.
 const STATE_SETTINGS = 'src/main/java/io/latchkey/api/StateMachineProducer.java';
@@ -33,12 +41,25 @@ const knownEnv = new Map([...config.keys()].map((key) => [envName(key), key]));
 const clientPort = Number(config.get('server.port'));
 const peerPort = Number(config.get('latchkey.peer-port'));
 // Required in every container of the StatefulSet mode, whatever the values.
-// The JDBC URL because the image leaves out the embedded PostgreSQL (-Pcontainer); the peer
-// secret because a node with peers refuses to start without one.
+// The JDBC URL because the image leaves out the embedded PostgreSQL (-Pcontainer). A node with
+// peers refuses to start without a way to authenticate them: the peer secret, or the TLS files.
 const REQUIRED_ENV = ['SERVER_HOST', 'SERVER_PORT', 'LATCHKEY_PEER_PORT', 'LATCHKEY_DATA_DIR',
   'LATCHKEY_K8S_POD_NAME', 'LATCHKEY_K8S_NAMESPACE', 'LATCHKEY_K8S_SERVICE_NAME',
-  'LATCHKEY_K8S_REPLICAS', 'LATCHKEY_K8S_CLUSTER_DOMAIN', 'LATCHKEY_PEER_SECRET', 'LATCHKEY_STORAGE_JDBC_URL',
+  'LATCHKEY_K8S_REPLICAS', 'LATCHKEY_K8S_CLUSTER_DOMAIN', 'LATCHKEY_STORAGE_JDBC_URL',
   'LATCHKEY_STORAGE_SCHEMA', 'LATCHKEY_STORAGE_USER', 'LATCHKEY_STORAGE_PASSWORD'];
+// Peer TLS: the switch, and the PEM files with the Secret key each must come from.
+const TLS_SWITCH = 'latchkey.peer.tls.enabled';
+const TLS_FILES = { 'latchkey.peer.tls.cert-chain': 'tls.crt', 'latchkey.peer.tls.private-key': 'tls.key',
+  'latchkey.peer.tls.trusted-ca': 'ca.crt' };
+// The peer socket's TLS (the server side) must follow the keys NodeSettings reads (the client
+// side); PeerTlsConfigSource maps them, from the switch the manifests set as an env var.
+const TLS_SOURCE = 'src/main/java/io/latchkey/config/PeerTlsConfigSource.java';
+const tlsSource = readFileSync(TLS_SOURCE, 'utf8');
+const SOCKET_TLS = {
+  'server.sockets.0.tls.private-key.pem.cert-chain.resource.path': 'latchkey.peer.tls.cert-chain',
+  'server.sockets.0.tls.private-key.pem.key.resource.path': 'latchkey.peer.tls.private-key',
+  'server.sockets.0.tls.trust.pem.certificates.resource.path': 'latchkey.peer.tls.trusted-ca',
+};
 // Per-pod settings that membership.sh hands the node of a joining pod through the node.env file.
 const JOIN_ENV = ['LATCHKEY_NODE_ID', 'LATCHKEY_CLUSTER_ID'];
 const MEMBERSHIP_SCRIPT = readFileSync('helm/latchkey/files/membership.sh', 'utf8');
@@ -46,12 +67,19 @@ const MEMBERSHIP_SCRIPT = readFileSync('helm/latchkey/files/membership.sh', 'utf
 const ENTRYPOINT = JSON.parse(readFileSync('Dockerfile', 'utf8').match(/^ENTRYPOINT\s+(\[.*\])\s*$/m)?.[1] ?? '[]');
 
 // What each rendering must show; secrets listed here are created by the user, not rendered.
+// tls: 'cert-manager' (the chart renders a Certificate) or 'secret' (a user-made Secret).
 const SCENARIOS = {
   'helm-default': { replicas: 3, db: 'sidecar', membership: true, hook: true,
     antiAffinity: 'soft', networkPolicy: false, serviceMonitor: false, userSecrets: [] },
+  'helm-tls': { replicas: 3, db: 'sidecar', membership: true, hook: true,
+    antiAffinity: 'soft', networkPolicy: true, serviceMonitor: false, userSecrets: [],
+    tls: 'cert-manager', namespace: 'latchkey' },
+  'k8s-tls': { replicas: 3, db: 'sidecar', membership: true, hook: false,
+    antiAffinity: 'soft', networkPolicy: true, serviceMonitor: false,
+    userSecrets: ['latchkey-postgres', 'latchkey-peer-tls'], tls: 'secret' },
   'helm-custom': { replicas: 5, db: 'external', membership: true, hook: true,
     antiAffinity: 'soft', networkPolicy: true, serviceMonitor: true,
-    jdbcUrl: 'jdbc:postgresql://pg.example:5432/latchkey', userSecrets: ['coord-db'] },
+    jdbcUrl: 'jdbc:postgresql://pg.example:5432/latchkey', userSecrets: ['coord-db'], electionTicks: 30 },
   'helm-manual': { replicas: 1, db: 'sidecar', membership: false, hook: false,
     antiAffinity: 'hard', networkPolicy: false, serviceMonitor: false, userSecrets: ['my-peer-secret'] },
   'k8s': { replicas: 3, db: 'sidecar', membership: true, hook: false,
@@ -95,6 +123,19 @@ function validateServiceMonitor(doc) {
   return '';
 }
 
+// Certificate is a cert-manager CRD that kubernetes-models does not ship.
+function validateCertificate(doc) {
+  const spec = doc.spec ?? {};
+  if (doc.apiVersion !== 'cert-manager.io/v1') return `apiVersion ${doc.apiVersion}`;
+  if (typeof spec.secretName !== 'string' || !spec.secretName) return 'spec.secretName missing';
+  if (!spec.issuerRef?.name) return 'spec.issuerRef.name missing';
+  if (!Array.isArray(spec.dnsNames) || spec.dnsNames.length === 0) return 'no dnsNames';
+  for (const field of ['duration', 'renewBefore']) {
+    if (spec[field] !== undefined && !/^([0-9]+(\.[0-9]+)?(h|m|s|ms))+$/.test(spec[field])) return `bad ${field}`;
+  }
+  return '';
+}
+
 function envValue(env, name) { return env.find((e) => e.name === name); }
 
 // Resolves a container port reference (name or number) to a number.
@@ -116,7 +157,8 @@ async function checkScenario(scenarioName, file) {
     const label = `${object.kind}/${object.metadata?.name}`;
     check(at(`${label} has apiVersion, kind, metadata.name`),
       Boolean(object.apiVersion && object.kind && object.metadata?.name));
-    const problem = object.kind === 'ServiceMonitor' ? validateServiceMonitor(object) : await validateSchema(object);
+    const problem = object.kind === 'ServiceMonitor' ? validateServiceMonitor(object)
+      : object.kind === 'Certificate' ? validateCertificate(object) : await validateSchema(object);
     check(at(`${label} is a valid ${object.apiVersion} ${object.kind}`), problem === '', problem);
     objects.push(object);
   }
@@ -163,6 +205,9 @@ async function checkScenario(scenarioName, file) {
   check(at('SERVER_PORT equals the http container port'), Number(literal('SERVER_PORT')) === portNumber(main, 'http'));
   check(at('LATCHKEY_PEER_PORT equals the peer container port'),
     Number(literal('LATCHKEY_PEER_PORT')) === portNumber(main, 'peer'));
+  // Raft timing: the chart passes its values; the plain manifests leave the node's defaults.
+  const electionTicks = literal('LATCHKEY_RAFT_ELECTION_TICKS') ?? config.get('latchkey.raft.election-ticks');
+  check(at(`election after ${s.electionTicks ?? 10} ticks`), Number(electionTicks) === (s.electionTicks ?? 10), electionTicks);
   check(at('LATCHKEY_K8S_POD_NAME comes from metadata.name'),
     envValue(env, 'LATCHKEY_K8S_POD_NAME')?.valueFrom?.fieldRef?.fieldPath === 'metadata.name');
   check(at('LATCHKEY_K8S_NAMESPACE comes from metadata.namespace'),
@@ -258,8 +303,47 @@ async function checkScenario(scenarioName, file) {
       envValue(env, 'POD_INDEX')?.valueFrom?.fieldRef?.fieldPath === "metadata.labels['apps.kubernetes.io/pod-index']");
   }
 
-  // Peer authentication: the shared secret, never in the manifest itself.
-  check(at('shared peer secret from a Secret'), Boolean(envValue(env, 'LATCHKEY_PEER_SECRET')?.valueFrom?.secretKeyRef));
+  // Peer authentication: the shared secret, never in the manifest itself, or mutual TLS.
+  const headlessPeerPort = headless?.spec.ports.find((p) => p.port === peerPort);
+  if (!s.tls) {
+    check(at('shared peer secret from a Secret'), Boolean(envValue(env, 'LATCHKEY_PEER_SECRET')?.valueFrom?.secretKeyRef));
+    check(at('no peer TLS settings'), env.every((e) => !e.name.startsWith('LATCHKEY_PEER_TLS_')));
+    check(at('headless peer port speaks h2c'), headlessPeerPort?.appProtocol === 'kubernetes.io/h2c');
+  } else {
+    check(at('certificates alone authenticate peers: no shared secret'), !envValue(env, 'LATCHKEY_PEER_SECRET'));
+    check(at(`${envName(TLS_SWITCH)} is true`), literal(envName(TLS_SWITCH)) === 'true');
+    check(at('headless peer port speaks https'), headlessPeerPort?.appProtocol === 'https');
+    const secretNames = new Set();
+    for (const [key, secretKey] of Object.entries(TLS_FILES)) {
+      const path = literal(envName(key)) ?? '';
+      const dir = path.slice(0, path.lastIndexOf('/'));
+      const mount = mountOf(main, dir);
+      const volume = pod.spec.volumes?.find((v) => v.name === mount?.name);
+      const item = volume?.secret?.items?.find((i) => `${dir}/${i.path}` === path);
+      check(at(`${envName(key)} is ${secretKey} of a Secret mounted read-only`), Boolean(mount?.readOnly) &&
+        !mount.subPath && item?.key === secretKey, `${path} -> ${JSON.stringify(volume ?? null)}`);
+      if (volume?.secret) secretNames.add(volume.secret.secretName);
+    }
+    check(at('TLS files come from one Secret, readable by the pod group only'), secretNames.size === 1 &&
+      pod.spec.volumes.filter((v) => secretNames.has(v.secret?.secretName)).every((v) => v.secret.defaultMode === 0o440),
+      [...secretNames].join(' '));
+    const [tlsSecret] = [...secretNames];
+    const certificates = ofKind('Certificate');
+    if (s.tls === 'cert-manager') {
+      const certificate = certificates.find((c) => c.spec.secretName === tlsSecret);
+      const domain = `${literal('LATCHKEY_K8S_SERVICE_NAME')}.${s.namespace}.svc.${literal('LATCHKEY_K8S_CLUSTER_DOMAIN')}`;
+      check(at('a cert-manager Certificate writes the mounted Secret'), Boolean(certificate), tlsSecret);
+      check(at(`the Certificate names every member (*.${domain})`),
+        certificate?.spec.dnsNames.includes(`*.${domain}`), JSON.stringify(certificate?.spec.dnsNames));
+      check(at('the Certificate is for server and client auth'),
+        ['server auth', 'client auth'].every((u) => certificate?.spec.usages?.includes(u)));
+      check(at('the Certificate key is PKCS#8 (the node reads PKCS#8 and PKCS#1)'),
+        ['PKCS8', 'PKCS1'].includes(certificate?.spec.privateKey?.encoding));
+    } else {
+      check(at('no Certificate'), certificates.length === 0);
+      check(at(`TLS Secret ${tlsSecret} is made by the user`), s.userSecrets.includes(tlsSecret));
+    }
+  }
   // Set for the whole StatefulSet, a node id would be every pod's id.
   for (const name of JOIN_ENV) check(at(`no pod-wide ${name}`), !envValue(env, name));
 
@@ -280,6 +364,9 @@ async function checkScenario(scenarioName, file) {
         value('SERVER_PORT') === literal('SERVER_PORT') && value('LATCHKEY_PEER_PORT') === literal('LATCHKEY_PEER_PORT') &&
         value('LATCHKEY_K8S_SERVICE_NAME') === literal('LATCHKEY_K8S_SERVICE_NAME') &&
         value('MEMBERSHIP_STATEFULSET') === sts.metadata.name && value('MEMBERSHIP_CLIENT_SERVICE') === client?.metadata.name);
+      // membership.sh derives the members' peer URLs; https:// under TLS, as the node does.
+      check(at(`${container.name}: peer TLS switch agrees with the node`),
+        (value(envName(TLS_SWITCH)) ?? 'false') === (literal(envName(TLS_SWITCH)) ?? 'false'));
     }
     const scripts = pod.spec.volumes?.find((v) => v.name === 'membership')?.configMap?.name;
     check(at('membership script is in the mounted ConfigMap'), Boolean(byName('ConfigMap', scripts)?.data?.['membership.sh']));
@@ -361,6 +448,21 @@ function checkDockerfile() {
 
 console.log(`config contract from ${configSource}: ${config.size} keys; server.port=${clientPort}, latchkey.peer-port=${peerPort}`);
 checkDockerfile();
+check('the peer socket is named raft and listens on latchkey.peer-port',
+  properties.get('server.sockets.0.name') === 'raft' && properties.get('server.sockets.0.port') === '${latchkey.peer-port}');
+const constants = new Map([...readFileSync(SETTINGS, 'utf8').matchAll(/static final String ([A-Z_]+) = "([^"]+)";/g)]
+  .map(([, name, key]) => [name, key]));
+const sourceMap = new Map([...tlsSource.matchAll(/"(server\.sockets\.0\.tls\.[^"]+)", "\$\{" \+ NodeSettings\.([A-Z_]+) \+ "\}"/g)]
+  .map(([, socketKey, constant]) => [socketKey, constants.get(constant)]));
+for (const [socketKey, key] of Object.entries(SOCKET_TLS)) {
+  check(`${socketKey} follows ${key} (${TLS_SOURCE})`, sourceMap.get(socketKey) === key, sourceMap.get(socketKey));
+}
+check(`${TLS_SOURCE} switches on ${envName(TLS_SWITCH)}`, tlsSource.includes(`System.getenv("${envName(TLS_SWITCH)}")`) &&
+  tlsSource.includes('System.getProperty(NodeSettings.PEER_TLS_ENABLED)') && constants.get('PEER_TLS_ENABLED') === TLS_SWITCH);
+check('the peer socket TLS is not also in the properties file', [...properties.keys()].every((k) => !k.includes('.tls.')));
+check('peer TLS keys are read by NodeSettings', [TLS_SWITCH, ...Object.keys(TLS_FILES)].every((key) => config.has(key)));
+check('membership.sh derives https:// peer URLs from the TLS switch',
+  MEMBERSHIP_SCRIPT.includes(`\${${envName(TLS_SWITCH)}:-false}`) && MEMBERSHIP_SCRIPT.includes('https://'));
 // What membership.sh writes to node.env must be settings the node reads.
 const written = [...MEMBERSHIP_SCRIPT.matchAll(/"(LATCHKEY_[A-Z0-9_]+)=/g)].map((m) => m[1]);
 check('membership.sh writes LATCHKEY_NODE_ID and LATCHKEY_CLUSTER_ID to node.env',

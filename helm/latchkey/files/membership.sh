@@ -29,7 +29,13 @@ pod_host() {
 }
 # The URLs a node advertises in StatefulSet mode (the defaults of latchkey.peer-url and
 # latchkey.client-url); members are matched by them, so they must be the same strings.
-peer_url() { echo "http://$(pod_host "$1"):$LATCHKEY_PEER_PORT"; }
+peer_url() {
+  if [ "${LATCHKEY_PEER_TLS_ENABLED:-false}" = true ]; then
+    echo "https://$(pod_host "$1"):$LATCHKEY_PEER_PORT"
+  else
+    echo "http://$(pod_host "$1"):$LATCHKEY_PEER_PORT"
+  fi
+}
 client_url() { echo "http://$(pod_host "$1"):$SERVER_PORT"; }
 
 # Any started member can describe the cluster; the client Service reaches a ready one, and the

@@ -40,6 +40,21 @@ app.kubernetes.io/component: server
 {{- default (include "latchkey.fullname" .) .Values.peer.existingSecret }}
 {{- end }}
 
+{{- define "latchkey.peerTlsSecretName" -}}
+{{- if .Values.peer.tls.existingSecret }}
+{{- .Values.peer.tls.existingSecret }}
+{{- else if .Values.peer.tls.certManager.enabled }}
+{{- printf "%s-peer-tls" (include "latchkey.fullname" .) }}
+{{- else }}
+{{- fail "peer.tls.enabled needs peer.tls.existingSecret or peer.tls.certManager.enabled" }}
+{{- end }}
+{{- end }}
+
+{{/* Where the node finds the peer TLS files; the LATCHKEY_PEER_TLS_* variables name them. */}}
+{{- define "latchkey.peerTlsDir" -}}
+/etc/latchkey/peer-tls
+{{- end }}
+
 {{/* Generated secrets keep their first value: a new peer secret on upgrade would split the cluster. */}}
 {{- define "latchkey.generatedSecret" -}}
 {{- $existing := lookup "v1" "Secret" .context.Release.Namespace (include "latchkey.fullname" .context) }}
@@ -100,4 +115,9 @@ and the scale-down hook. */}}
   value: {{ .Values.ports.http | quote }}
 - name: LATCHKEY_PEER_PORT
   value: {{ .Values.ports.peer | quote }}
+{{- if .Values.peer.tls.enabled }}
+# The script derives the members' peer URLs, https:// under TLS, as the node does.
+- name: LATCHKEY_PEER_TLS_ENABLED
+  value: "true"
+{{- end }}
 {{- end }}

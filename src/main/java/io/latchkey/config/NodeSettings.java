@@ -2,6 +2,7 @@ package io.latchkey.config;
 
 import org.eclipse.microprofile.config.Config;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -16,6 +17,8 @@ import java.util.Optional;
  * @param clusterId 0 when not configured; a node joining a running cluster needs it
  * @param peerUrl  how other members reach this node's peer listener
  * @param clientUrl how clients reach this node's API
+ * @param peerSecret the shared secret peers send each other, or empty
+ * @param peerTls   PEM files for mutual TLS on the peer listener and towards peers, if enabled
  */
 public record NodeSettings(
         Path dataDir,
@@ -28,6 +31,7 @@ public record NodeSettings(
         String clientUrl,
         String peers,
         String peerSecret,
+        Optional<PeerTls> peerTls,
         Optional<KubernetesSettings> kubernetes,
         String jdbcUrl,
         String storageSchema,
@@ -42,6 +46,20 @@ public record NodeSettings(
     /** Where a pod of a StatefulSet finds its siblings. */
     public record KubernetesSettings(String podName, String namespace, String serviceName, int replicas, String clusterDomain) {
     }
+
+    /**
+     * Mutual TLS between members ({@code latchkey.peer.tls.*}): this node's certificate chain and
+     * private key (PEM, PKCS#8 or PKCS#1), and the CA whose certificates peers must present. The
+     * same files configure the named socket {@code raft} (see {@link PeerTlsConfigSource}) and
+     * the client side of the peer transport.
+     */
+    public record PeerTls(Path certChain, Path privateKey, Path trustedCa) {
+    }
+
+    public static final String PEER_TLS_ENABLED = "latchkey.peer.tls.enabled";
+    public static final String PEER_TLS_CERT_CHAIN = "latchkey.peer.tls.cert-chain";
+    public static final String PEER_TLS_PRIVATE_KEY = "latchkey.peer.tls.private-key";
+    public static final String PEER_TLS_TRUSTED_CA = "latchkey.peer.tls.trusted-ca";
 
     public static final int TICK_MILLIS_MIN = 10;
     public static final int TICK_MILLIS_MAX = 10_000;
@@ -66,7 +84,13 @@ public record NodeSettings(
             KubernetesSettings k = kubernetes.get();
             advertised = podName + "." + k.serviceName() + "." + k.namespace() + ".svc." + k.clusterDomain();
         }
-        String peerUrl = string(config, "latchkey.peer-url", "http://" + advertised + ":" + peerPort);
+        Optional<PeerTls> peerTls = peerTls(config);
+        String peerScheme = peerTls.isPresent() ? "https" : "http";
+        String peerUrl = string(config, "latchkey.peer-url", peerScheme + "://" + advertised + ":" + peerPort);
+        if (!peerUrl.startsWith(peerScheme + "://")) {
+            throw new IllegalArgumentException("latchkey.peer-url must start with " + peerScheme + ":// when "
+                    + PEER_TLS_ENABLED + " is " + peerTls.isPresent() + ", got '" + peerUrl + "'");
+        }
         String clientUrl = string(config, "latchkey.client-url", "http://" + advertised + ":" + clientPort);
 
         String schema = string(config, "latchkey.storage.schema", "latchkey");
@@ -87,6 +111,7 @@ public record NodeSettings(
         return new NodeSettings(dataDir, nodeId, clusterId, host, clientPort, peerPort, peerUrl, clientUrl,
                 string(config, "latchkey.cluster.peers", ""),
                 string(config, "latchkey.peer.secret", ""),
+                peerTls,
                 kubernetes,
                 string(config, "latchkey.storage.jdbc-url", ""),
                 schema,
@@ -95,6 +120,39 @@ public record NodeSettings(
                 Duration.ofMillis(tickMillis), electionTicks, heartbeatTicks,
                 positive(config, "latchkey.raft.snapshot-entries", 10_000),
                 bool(config, "latchkey.raft.async-storage-writes", false));
+    }
+
+    /**
+     * The switch is explicit, not implied by the paths, because {@link PeerTlsConfigSource} turns
+     * on the peer socket's TLS from it alone, before the paths can be resolved.
+     */
+    private static Optional<PeerTls> peerTls(Config config) {
+        boolean enabled = bool(config, PEER_TLS_ENABLED, false);
+        if (enabled && !bool(config, PeerTlsConfigSource.SOCKET_TLS_ENABLED, false)) {
+            throw new IllegalArgumentException(PEER_TLS_ENABLED + " must be set as an environment variable"
+                    + " (LATCHKEY_PEER_TLS_ENABLED) or a system property: the peer listener's TLS is configured"
+                    + " from it before other config sources are read");
+        }
+        String[] keys = {PEER_TLS_CERT_CHAIN, PEER_TLS_PRIVATE_KEY, PEER_TLS_TRUSTED_CA};
+        Path[] files = new Path[keys.length];
+        for (int i = 0; i < keys.length; i++) {
+            String value = string(config, keys[i], "");
+            if (value.isEmpty()) {
+                if (enabled) {
+                    throw new IllegalArgumentException(keys[i] + " must name a PEM file when " + PEER_TLS_ENABLED + " is true");
+                }
+                continue;
+            }
+            if (!enabled) {
+                throw new IllegalArgumentException(keys[i] + " is set but " + PEER_TLS_ENABLED
+                        + " is not true: set it, or the peer listener stays in cleartext");
+            }
+            files[i] = Path.of(value);
+            if (!Files.isReadable(files[i])) {
+                throw new IllegalArgumentException(keys[i] + " " + value + " is not a readable file");
+            }
+        }
+        return enabled ? Optional.of(new PeerTls(files[0], files[1], files[2])) : Optional.empty();
     }
 
     private static String string(Config config, String key, String fallback) {

@@ -62,6 +62,10 @@ public class NodeMetrics implements ReplicaEvents {
                 s -> Math.max(0, s.commitIndex() - s.appliedIndex()));
         gauge(registry, "latchkey_locks_held", "Locks held now.", Sample::locksHeld);
         gauge(registry, "latchkey_leases", "Leases that exist now.", Sample::leases);
+        registry.gauge(Metadata.builder().withName("latchkey_peer_refused_requests")
+                .withDescription("Peer requests refused since start: no client certificate or shared secret, "
+                        + "a wrong secret, or another cluster's id.").build(),
+                this, m -> m.refusedPeerRequests());
         leaderChanges = counter(registry, "latchkey_raft_leader_changes", "Changes of the leader this node knows.");
         proposals = counter(registry, "latchkey_raft_proposals", "Commands proposed through this node.");
         lockGrants = counter(registry, "latchkey_lock_grants", "Lock grants applied (at once or to a waiter).");
@@ -113,6 +117,11 @@ public class NodeMetrics implements ReplicaEvents {
 
     public void leasesExpired(int count) {
         leaseExpiries.inc(count);
+    }
+
+    private long refusedPeerRequests() {
+        ReplicaHost host = service.host();
+        return host == null ? 0 : host.peerEndpoint().refusedRequests();
     }
 
     private Sample sample() {

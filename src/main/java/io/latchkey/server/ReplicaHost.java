@@ -74,8 +74,11 @@ public final class ReplicaHost implements AutoCloseable {
             boolean storageEmpty = store.lastIndex() == 0 && Ready.isEmptySnap(store.snapshot())
                     && Ready.isEmptyHardState(store.hardState());
             String secret = peerSecret(settings, plan);
+            PeerTransportConfig.TlsFiles tls = settings.peerTls()
+                    .map(files -> new PeerTransportConfig.TlsFiles(files.certChain(), files.privateKey(), files.trustedCa()))
+                    .orElse(null);
             PeerTransportConfig transportConfig = PeerTransportConfig.defaults(identity.nodeId(),
-                    Long.toHexString(identity.clusterId()), secret).withListen(settings.host(), settings.peerPort())
+                    Long.toHexString(identity.clusterId()), secret, tls).withListen(settings.host(), settings.peerPort())
                     .withAdvertisedPeerUrl(settings.peerUrl());
             Http2PeerTransport transport = new Http2PeerTransport(transportConfig, new StoreSnapshotStreams(store));
             ReplicaConfig replicaConfig = new ReplicaConfig(identity.nodeId(), identity.clusterId(),
@@ -153,6 +156,14 @@ public final class ReplicaHost implements AutoCloseable {
             }
             if (!s.peers().isEmpty()) {
                 List<ClusterLayout.InitialMember> initial = ClusterLayout.parsePeers(s.peers());
+                String scheme = s.peerTls().isPresent() ? "https://" : "http://";
+                for (ClusterLayout.InitialMember m : initial) {
+                    if (!m.peerUrl().startsWith(scheme)) {
+                        throw new IllegalArgumentException("latchkey.cluster.peers: member " + Long.toHexString(m.id())
+                                + " must have a " + scheme + " peer URL when latchkey.peer.tls.enabled is "
+                                + s.peerTls().isPresent() + ", got " + m.peerUrl());
+                    }
+                }
                 if (s.nodeId() == 0) {
                     throw new IllegalArgumentException("latchkey.node-id must name this node's id when latchkey.cluster.peers is set");
                 }
@@ -192,6 +203,7 @@ public final class ReplicaHost implements AutoCloseable {
         }
     }
 
+    /** The shared secret, or null when mutual TLS alone authenticates peers. */
     private static String peerSecret(NodeSettings settings, StartPlan plan) {
         if (!settings.peerSecret().isEmpty()) {
             if (settings.peerSecret().length() < PeerTransportConfig.SHARED_SECRET_LENGTH_MIN) {
@@ -200,9 +212,14 @@ public final class ReplicaHost implements AutoCloseable {
             }
             return settings.peerSecret();
         }
+        if (settings.peerTls().isPresent()) {
+            // Certificates from the cluster CA authenticate peers; a secret would only add to them.
+            return null;
+        }
         if (plan.hasPeers()) {
             throw new IllegalArgumentException("latchkey.peer.secret must be set (at least "
-                    + PeerTransportConfig.SHARED_SECRET_LENGTH_MIN + " characters, the same on every member) when the node has peers");
+                    + PeerTransportConfig.SHARED_SECRET_LENGTH_MIN + " characters, the same on every member) when the node has peers"
+                    + " and latchkey.peer.tls.enabled is not true");
         }
         // A single node has no peers to talk to yet: a secret nobody knows refuses everyone.
         byte[] random = new byte[24];

@@ -32,6 +32,12 @@ final class ProcessCluster implements AutoCloseable {
     final List<NodeProcess> nodes = new ArrayList<>();
     /** System properties given to every node, e.g. a small snapshot interval. */
     final List<String> commonProperties = new ArrayList<>();
+    /** Environment variables given to every node, the way a container gets its settings. */
+    final java.util.Map<String, String> commonEnvironment = new java.util.HashMap<>();
+    /** Null starts the nodes without a shared secret (mutual TLS alone authenticates them). */
+    String peerSecret = SECRET;
+    /** https when the nodes run mutual TLS between them. */
+    String peerScheme = "http";
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     /** One member: fixed ports and data directory, and the process while it runs. */
@@ -42,6 +48,8 @@ final class ProcessCluster implements AutoCloseable {
         final int peerPort;
         final Path dataDir;
         final Path log;
+        /** Environment variables of this node alone, on top of {@link #commonEnvironment}. */
+        final java.util.Map<String, String> environment = new java.util.HashMap<>();
         Process process;
 
         NodeProcess(int index, int clientPort, int peerPort) {
@@ -58,7 +66,7 @@ final class ProcessCluster implements AutoCloseable {
         }
 
         String peerUrl() {
-            return "http://127.0.0.1:" + peerPort;
+            return peerScheme + "://127.0.0.1:" + peerPort;
         }
 
         boolean alive() {
@@ -73,13 +81,18 @@ final class ProcessCluster implements AutoCloseable {
                     "-Dserver.port=" + clientPort,
                     "-Dlatchkey.peer-port=" + peerPort,
                     "-Dlatchkey.data-dir=" + dataDir,
-                    "-Dlatchkey.peer.secret=" + SECRET,
                     "-Dlatchkey.raft.tick-interval-millis=50"));
+            if (peerSecret != null) {
+                command.add("-Dlatchkey.peer.secret=" + peerSecret);
+            }
             command.addAll(commonProperties);
             command.addAll(extraProperties);
             command.addAll(List.of("-cp", NodeClasspath.get(), "io.helidon.Main"));
             Files.createDirectories(dataDir);
-            process = new ProcessBuilder(command)
+            ProcessBuilder builder = new ProcessBuilder(command);
+            builder.environment().putAll(commonEnvironment);
+            builder.environment().putAll(environment);
+            process = builder
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .start();

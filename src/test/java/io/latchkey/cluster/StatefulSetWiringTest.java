@@ -196,9 +196,8 @@ class StatefulSetWiringTest {
                 "--set", "membership.promoteIntervalSeconds=2",
                 // Five JVMs and five PostgreSQL servers share this machine's few cores with
                 // whatever else runs: a 3 s election timeout instead of 1 s keeps a starved
-                // follower from calling elections (extraEnv is the chart's own knob for it).
-                "--set", "extraEnv[0].name=LATCHKEY_RAFT_TICK_INTERVAL_MILLIS",
-                "--set-string", "extraEnv[0].value=" + TICK_MILLIS,
+                // follower from calling elections (raft.* is the chart's own knob for it).
+                "--set", "raft.tickIntervalMillis=" + TICK_MILLIS,
                 "--set", "membership.scaleDownTimeoutSeconds=180");
         pb.environment().put("KUBECONFIG", "/nonexistent/kubeconfig");
         pb.environment().put("HELM_CACHE_HOME", helmHome.resolve("cache").toString());

@@ -1,0 +1,148 @@
+package io.latchkey.cluster;
+
+import io.helidon.common.configurable.Resource;
+import io.helidon.common.tls.Tls;
+import io.helidon.http.Status;
+import io.helidon.webclient.http2.Http2Client;
+import io.helidon.webclient.http2.Http2ClientResponse;
+import io.latchkey.testing.TestCertificates;
+import io.latchkey.transport.PeerHeaders;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Three processes whose peer traffic runs over mutual TLS, configured the way the Helm chart
+ * does it (LATCHKEY_PEER_TLS_* environment variables, no shared secret): they elect a leader
+ * and replicate a write; the peer port fails the handshake of a client whose certificate comes
+ * from another CA, and refuses one with no certificate (counted in latchkey_peer_refused_requests).
+ */
+@Tag("cluster")
+class PeerTlsProcessTest {
+    private static final Duration ELECTION_WAIT = Duration.ofSeconds(90);
+    private static final Pattern REFUSED_ONE = Pattern.compile("(?m)^latchkey_peer_refused_requests\\{[^}]*} 1\\.0$");
+
+    @TempDir
+    Path root;
+    private ProcessCluster cluster;
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void threeProcessesOverMutualTls_replicate_andRefuseForeignOrMissingCertificates() throws Exception {
+        TestCertificates clusterCa = TestCertificates.authority(root.resolve("pki"), "latchkey-test-ca");
+        cluster = new ProcessCluster(root, 3);
+        cluster.peerSecret = null;
+        cluster.peerScheme = "https";
+        cluster.commonEnvironment.put("LATCHKEY_PEER_TLS_ENABLED", "true");
+        for (ProcessCluster.NodeProcess n : cluster.nodes) {
+            TestCertificates.Issued cert = clusterCa.issue("node-" + n.index, "ip:127.0.0.1,dns:localhost");
+            n.environment.putAll(Map.of(
+                    "LATCHKEY_PEER_TLS_CERT_CHAIN", cert.certChain().toString(),
+                    "LATCHKEY_PEER_TLS_PRIVATE_KEY", cert.privateKey().toString(),
+                    "LATCHKEY_PEER_TLS_TRUSTED_CA", cert.trustedCa().toString()));
+        }
+        cluster.startAll();
+        ProcessCluster.NodeProcess leader = cluster.awaitLeader(ELECTION_WAIT);
+        for (ProcessCluster.NodeProcess n : cluster.nodes) {
+            assertThat(Files.readString(n.log)).contains("https://127.0.0.1:" + n.peerPort + " bound for socket 'raft'");
+        }
+
+        ProcessCluster.Reply written = leader.callRetrying("PUT", "/v1/config/tls/check", "over-tls", "text/plain");
+        assertThat(written.status()).as(written.body()).isEqualTo(200);
+        for (ProcessCluster.NodeProcess n : cluster.nodes) {
+            cluster.await(Duration.ofSeconds(30), "node " + n.index + " to read the write",
+                    () -> String.valueOf(n.get("/v1/config/tls/check")).contains("\"value\":\"over-tls\""));
+        }
+
+        ProcessCluster.NodeProcess target = cluster.nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();
+        TestCertificates.Issued visitor = clusterCa.issue("visitor", "ip:127.0.0.1");
+        assertThat(firstByteAfterPreface(TestCertificates.insistentClient(visitor, clusterCa.caPem()), target.peerPort))
+                .as("a certificate from the cluster CA gets an HTTP/2 answer").isNotNegative();
+        TestCertificates.Issued foreign = TestCertificates.authority(root.resolve("pki"), "foreign-ca")
+                .issue("intruder", "ip:127.0.0.1");
+        assertThatThrownBy(() -> firstByteAfterPreface(TestCertificates.insistentClient(foreign, clusterCa.caPem()),
+                target.peerPort)).as("a certificate from another CA fails the handshake").isInstanceOf(IOException.class);
+
+        Http2Client anonymous = peerClient(target, Tls.builder()
+                .trust(keys -> keys.pem(pem -> pem.certificates(Resource.create(clusterCa.caPem()))))
+                .build());
+        assertThat(postMessages(anonymous)).isEqualTo(Status.UNAUTHORIZED_401);
+        assertThat(target.get("/metrics?scope=application")).containsPattern(REFUSED_ONE);
+
+        // The refusals did not disturb the members: a second write still reaches every node.
+        ProcessCluster.NodeProcess current = cluster.awaitLeader(ELECTION_WAIT);
+        assertThat(current.callRetrying("PUT", "/v1/config/tls/check", "still-over-tls", "text/plain").status())
+                .isEqualTo(200);
+        for (ProcessCluster.NodeProcess n : cluster.nodes) {
+            cluster.await(Duration.ofSeconds(30), "node " + n.index + " to read the second write",
+                    () -> String.valueOf(n.get("/v1/config/tls/check")).contains("\"value\":\"still-over-tls\""));
+        }
+    }
+
+    /**
+     * Connects over TLS (ALPN h2), sends the HTTP/2 connection preface and an empty SETTINGS
+     * frame, and returns the first byte of the answer (the server's SETTINGS), or -1 at EOF.
+     */
+    private static int firstByteAfterPreface(SSLContext context, int port) throws IOException {
+        try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            SSLParameters parameters = socket.getSSLParameters();
+            parameters.setApplicationProtocols(new String[] {"h2"});
+            socket.setSSLParameters(parameters);
+            socket.startHandshake();
+            OutputStream out = socket.getOutputStream();
+            out.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.write(new byte[] {0, 0, 0, 4, 0, 0, 0, 0, 0});
+            out.flush();
+            return socket.getInputStream().read();
+        }
+    }
+
+    private static Http2Client peerClient(ProcessCluster.NodeProcess target, Tls tls) {
+        return Http2Client.builder().baseUri(target.peerUrl())
+                .shareConnectionCache(false)
+                .readTimeout(Duration.ofSeconds(10))
+                .tls(tls)
+                .build();
+    }
+
+    /** An empty message batch in this cluster's name: only the credentials decide its fate. */
+    private Status postMessages(Http2Client client) {
+        String clusterId = clusterIdOf(cluster.nodes.get(0).cluster());
+        try (Http2ClientResponse response = client.post(PeerHeaders.ROUTE_PREFIX + PeerHeaders.MESSAGES_PATH)
+                .header(PeerHeaders.CLUSTER_ID, clusterId)
+                .submit(new byte[0])) {
+            return response.status();
+        } finally {
+            client.closeResource();
+        }
+    }
+
+    private static String clusterIdOf(String clusterJson) {
+        var m = Pattern.compile("\"clusterId\":\"([0-9a-f]+)\"").matcher(String.valueOf(clusterJson));
+        assertThat(m.find()).as("clusterId in " + clusterJson).isTrue();
+        return m.group(1);
+    }
+}
