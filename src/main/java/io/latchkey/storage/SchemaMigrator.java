@@ -14,15 +14,27 @@ import java.util.List;
 /**
  * Creates and upgrades a node's schema with the versioned scripts under
  * {@code db/migration}, recording each applied version in {@code schema_version}. All pending
- * versions are applied in one transaction, so a node never sees a half-migrated schema.
+ * versions are applied in one transaction, so a node never sees a half-migrated schema. A
+ * version may add a data step in Java after its script.
  */
 final class SchemaMigrator {
     /** In order. A released script is never edited: a change is a new version. */
     static final List<Migration> MIGRATIONS = List.of(
-            new Migration(1, "raft_log", "db/migration/V1__raft_log.sql"),
-            new Migration(2, "log_segments", "db/migration/V2__log_segments.sql"));
+            new Migration(1, "raft_log", "db/migration/V1__raft_log.sql", null),
+            new Migration(2, "log_segments", "db/migration/V2__log_segments.sql", null),
+            new Migration(3, "compact_segments", "db/migration/V3__compact_segments.sql",
+                    LengthPrefixedSegments::convertAll));
 
-    record Migration(int version, String description, String resource) {
+    /**
+     * One version: its script, then its data step (null if none) for rewrites SQL cannot
+     * express, such as decoding protobuf.
+     */
+    record Migration(int version, String description, String resource, DataStep dataStep) {
+    }
+
+    @FunctionalInterface
+    interface DataStep {
+        void run(Connection connection) throws SQLException;
     }
 
     private SchemaMigrator() {
@@ -59,6 +71,9 @@ final class SchemaMigrator {
                     continue;
                 }
                 statement.execute(readScript(migration.resource()));
+                if (migration.dataStep() != null) {
+                    migration.dataStep().run(connection);
+                }
                 try (PreparedStatement record = connection.prepareStatement(
                         "INSERT INTO schema_version(version, description) VALUES (?, ?)")) {
                     record.setInt(1, migration.version());

@@ -3,6 +3,7 @@ package io.latchkey.storage;
 import com.google.protobuf.ByteString;
 import io.latchkey.raft.raftpb.ConfState;
 import io.latchkey.raft.raftpb.Entry;
+import io.latchkey.raft.raftpb.EntryType;
 import io.latchkey.raft.raftpb.HardState;
 import io.latchkey.raft.raftpb.Snapshot;
 import io.latchkey.raft.raftpb.SnapshotMetadata;
@@ -232,17 +233,8 @@ class PostgresLogStoreTest {
     @Test
     void logStoredOneEntryPerRow_isReadableAfterTheMigrationToSegments() throws Exception {
         StorageConfig config = TestPostgres.freshConfig();
-        try (Connection connection = TestPostgres.connect(config.schema());
-             Statement statement = connection.createStatement();
-             InputStream v1 = PostgresLogStoreTest.class.getClassLoader().getResourceAsStream("db/migration/V1__raft_log.sql")) {
-            statement.execute("CREATE SCHEMA " + config.schema());
-            statement.execute("SET search_path TO " + config.schema());
-            statement.execute(new String(v1.readAllBytes(), StandardCharsets.UTF_8));
-            statement.execute("CREATE TABLE schema_version (version integer PRIMARY KEY, description text NOT NULL, "
-                    + "installed_at timestamptz NOT NULL DEFAULT now())");
-            statement.execute("INSERT INTO schema_version(version, description) VALUES (1, 'raft_log')");
-            statement.execute("INSERT INTO node_identity(node_id, cluster_id) VALUES (1, " + 0xc1 + ")");
-            statement.execute("INSERT INTO log_origin(idx, term) VALUES (4, 1)");
+        try (Connection connection = TestPostgres.connect(config.schema())) {
+            createSchemaOfVersion(connection, config.schema(), 1);
             try (PreparedStatement insert = connection.prepareStatement("INSERT INTO log_entry VALUES (?, ?, ?)")) {
                 for (Entry entry : entries(5, 2, 300)) {
                     insert.setLong(1, entry.getIndex());
@@ -259,6 +251,83 @@ class PostgresLogStoreTest {
             store.persist(null, entries(200, 3, 2), null);
             assertThat(store.entries(198, 202, Long.MAX_VALUE)).isEqualTo(concat(entries(198, 2, 2), entries(200, 3, 2)));
         }
+    }
+
+    @Test
+    void logStoredInLengthPrefixedSegments_readsBackTheSameEntriesAfterTheMigrationToCompactSegments() throws Exception {
+        StorageConfig config = TestPostgres.freshConfig();
+        List<Entry> compactedAway = entries(1, 1, 4);
+        List<Entry> stored = new ArrayList<>(entries(5, 1, 6));
+        stored.add(Entry.newBuilder().setIndex(11).setTerm(2).setType(EntryType.EntryConfChangeV2)
+                .setData(ByteString.copyFrom(new byte[70_000])).build());
+        stored.add(Entry.newBuilder().setIndex(12).setTerm(2).build());
+        stored.addAll(entries(13, 2, 100));
+        stored.addAll(entries(113, 5, 200));
+        List<List<Entry>> rows = List.of(concat(compactedAway, stored.subList(0, 6)), stored.subList(6, 7),
+                stored.subList(7, 108), stored.subList(108, 308));
+        try (Connection connection = TestPostgres.connect(config.schema())) {
+            createSchemaOfVersion(connection, config.schema(), 2);
+            try (PreparedStatement insert = connection.prepareStatement("INSERT INTO log_segment VALUES (?, ?, ?)")) {
+                for (List<Entry> row : rows) {
+                    insert.setLong(1, row.get(0).getIndex());
+                    insert.setLong(2, row.get(row.size() - 1).getIndex());
+                    insert.setBytes(3, lengthPrefixed(row));
+                    insert.executeUpdate();
+                }
+            }
+        }
+        long storedBytes = TestPostgres.count(config.schema(), "SELECT sum(length(entries)) FROM log_segment");
+
+        try (PostgresLogStore store = PostgresLogStore.open(config.withWindow(0, 0), NODE_1)) {
+            assertThat(store.firstIndex()).isEqualTo(5);
+            assertThat(store.lastIndex()).isEqualTo(312);
+            assertThat(store.entries(5, 313, Long.MAX_VALUE)).isEqualTo(stored);
+            assertThat(store.term(4)).isEqualTo(1);
+            assertThat(store.term(112)).isEqualTo(2);
+            assertThat(TestPostgres.count(config.schema(), "SELECT max(version) FROM schema_version")).isEqualTo(3);
+            assertThat(TestPostgres.count(config.schema(),
+                    "SELECT count(*) FROM log_segment WHERE get_byte(entries, 0) <> " + LogSegment.FORMAT)).isZero();
+            assertThat(TestPostgres.count(config.schema(), "SELECT sum(length(entries)) FROM log_segment"))
+                    .isLessThan(storedBytes);
+            store.persist(null, entries(200, 6, 2), null);
+        }
+        try (PostgresLogStore store = PostgresLogStore.open(config.withWindow(0, 0), NODE_1)) {
+            assertThat(store.entries(5, 202, Long.MAX_VALUE))
+                    .isEqualTo(concat(stored.subList(0, 195), entries(200, 6, 2)));
+        }
+    }
+
+    /**
+     * The schema as a build of {@code version} left it, as the connection's search path: its
+     * scripts run by hand, not by the migrator, with node 1's identity and origin 4 at term 1.
+     */
+    private static void createSchemaOfVersion(Connection connection, String schema, int version) throws Exception {
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("CREATE SCHEMA " + schema);
+            statement.execute("SET search_path TO " + schema);
+            statement.execute("CREATE TABLE schema_version (version integer PRIMARY KEY, description text NOT NULL, "
+                    + "installed_at timestamptz NOT NULL DEFAULT now())");
+            for (SchemaMigrator.Migration migration : SchemaMigrator.MIGRATIONS.subList(0, version)) {
+                try (InputStream in = PostgresLogStoreTest.class.getClassLoader().getResourceAsStream(migration.resource())) {
+                    statement.execute(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+                }
+                statement.execute("INSERT INTO schema_version(version, description) VALUES ("
+                        + migration.version() + ", '" + migration.description() + "')");
+            }
+            statement.execute("INSERT INTO node_identity(node_id, cluster_id) VALUES (1, " + 0xc1 + ")");
+            statement.execute("INSERT INTO log_origin(idx, term) VALUES (4, 1)");
+        }
+    }
+
+    /** Version 2's encoding of a row, written independently of the code that converts it. */
+    private static byte[] lengthPrefixed(List<Entry> row) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (Entry entry : row) {
+            byte[] encoded = entry.toByteArray();
+            out.writeBytes(java.nio.ByteBuffer.allocate(4).putInt(encoded.length).array());
+            out.writeBytes(encoded);
+        }
+        return out.toByteArray();
     }
 
     @Test
