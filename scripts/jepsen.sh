@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Jepsen-style fault test of a real Latchkey cluster: nodes are separate JVMs (each with its
 # embedded PostgreSQL), by default each in its own network namespace on a private bridge;
-# clients run here; a seeded nemesis kills, pauses, partitions and drops packets; the history
-# is checked for linearizability, fencing and lease safety.
+# clients run here; a seeded nemesis kills, pauses, partitions, drops packets, jumps node
+# clocks, fails fsync and replaces members; the history is checked for linearizability,
+# fencing and lease safety.
 #
 #   scripts/jepsen.sh [--seed S] [--runs N] [--time T] [--nodes 3|5]
-#                     [--nemesis kill,pause,partition,loss|all|none]
+#                     [--nemesis kill,pause,partition,loss,clock,fsync,member|all|none]
 #                     [--workload register,lock,lease] [--net netns|loopback] [--keep]
 #   scripts/jepsen.sh --soak HOURS [options]   repeats runs with fresh seeds for HOURS
 #
 # Prints `jepsen: N runs, M violations, K ops, I indeterminate`; on a violation the history,
 # checker report, nemesis log and node logs are under target/jepsen/<seed>/ and the exit
-# status is 1. Needs root (namespaces, iptables); installs iptables and iproute2 if missing.
+# status is 1. Needs root (namespaces, iptables); installs iproute2, iptables, libfaketime (clock
+# nemesis) and gcc (builds the fsync nemesis's LD_PRELOAD shim) if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +25,8 @@ fi
 missing=()
 command -v ip >/dev/null || missing+=(iproute2)
 command -v iptables >/dev/null || missing+=(iptables)
+ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1 || missing+=(faketime libfaketime)
+command -v gcc >/dev/null || missing+=(gcc libc6-dev)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "jepsen: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive

@@ -18,10 +18,11 @@ record JepsenOptions(List<Long> seeds, int timeSeconds, int nodes, List<Nemesis.
                      boolean netns, Path out, boolean keep) {
     static final String USAGE = """
             usage: jepsen [--seed S] [--runs N] [--time T] [--nodes 3|5]
-                          [--nemesis kill,pause,partition,loss|all|none] [--workload register,lock,lease]
-                          [--net netns|loopback] [--out DIR] [--keep]
+                          [--nemesis kill,pause,partition,loss,clock,fsync,member|all|none]
+                          [--workload register,lock,lease] [--net netns|loopback] [--out DIR] [--keep]
               --runs N   runs seeds S, S+1, ... S+N-1 (default 1)
-              --nemesis  default kill,pause (+ partition,loss with --net netns); 'all' is every fault
+              --nemesis  default kill,pause (+ partition,loss with --net netns); 'all' is every fault;
+                         clock needs libfaketime, fsync needs gcc
               --net      default netns when namespaces can be created, else loopback (no network faults)
             """;
 

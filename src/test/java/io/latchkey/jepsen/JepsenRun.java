@@ -63,7 +63,8 @@ final class JepsenRun {
         Network network = options.netns() ? new Network.Namespaces(options.nodes(), tag) : new Network.Loopback(options.nodes());
         HistoryRecorder recorder = new HistoryRecorder(System::nanoTime);
         LeaseEvidence leases = new LeaseEvidence(Workloads.LEASE_TTL_SECONDS);
-        try (network; Nodes nodes = new Nodes(network, dir)) {
+        NodeFaults faults = NodeFaults.prepare(dir.resolve("faults"), options.faults(), options.out().resolve("tools"));
+        try (network; Nodes nodes = new Nodes(network, dir, faults)) {
             // A harness stopped by SIGTERM or Ctrl-C still removes its nodes, namespaces and rules.
             Thread cleanup = new Thread(() -> {
                 nodes.killAll();
@@ -138,12 +139,19 @@ final class JepsenRun {
         finalReads(ctx);
     }
 
-    /** Undoes every fault and restarts dead nodes, then waits for a leader. */
+    /** Undoes every fault and restarts dead nodes and nodes whose loop stopped, then waits for a leader. */
     private static void heal(Nodes nodes) throws Exception {
         nodes.network.heal();
+        nodes.faults.heal(nodes.size());
         nodes.resumeAll();
         for (int i = 0; i < nodes.size(); i++) {
-            if (!nodes.alive(i)) {
+            int node = i;
+            // A silent node may still be starting (that takes up to a minute on a busy machine).
+            Await.within(Duration.ofSeconds(60), () -> nodes.health(node).state() != Nodes.Health.State.SILENT);
+            Nodes.Health health = nodes.health(i);
+            if (health.state() != Nodes.Health.State.LIVE) {
+                System.out.println("jepsen: restarting node " + (i + 1) + " after the run: " + health);
+                nodes.kill(i);
                 nodes.start(i);
             }
         }

@@ -16,7 +16,19 @@ import java.util.concurrent.TimeUnit;
  * meanwhile does not (the leader a fault aims at is whichever leads at that moment).
  */
 final class Nemesis implements Runnable {
-    enum Fault { KILL, PAUSE, PARTITION, LOSS }
+    /**
+     * KILL: -9 and restart. PAUSE: SIGSTOP past the lease TTL. PARTITION, LOSS: iptables in the
+     * node namespaces. CLOCK: wall-clock jumps of one or every node (libfaketime). FSYNC: fsync
+     * fails with EIO on one node for a while. MEMBER: remove a member and add a new one in its
+     * slot (learner, then promoted) through the membership API.
+     */
+    enum Fault { KILL, PAUSE, PARTITION, LOSS, CLOCK, FSYNC, MEMBER }
+
+    /** Wall-clock offsets a clock jump picks from (seconds): around the TTL, minutes, an hour, a day. */
+    private static final long[] CLOCK_OFFSETS = {-86_400, -3600, -300, -30, -5, -2, 2, 5, 30, 300, 3600, 86_400};
+    /** A libfaketime node sees a new offset within ~3 s (its 1 s cache is checked in whole seconds). */
+    private static final long CLOCK_PICKUP_MILLIS = 3500;
+    private static final Duration MEMBER_STEP_TIMEOUT = Duration.ofSeconds(40);
 
     private final Nodes nodes;
     private final List<Fault> faults;
@@ -24,6 +36,7 @@ final class Nemesis implements Runnable {
     private final long endNanos;
     private final long startNanos = System.nanoTime();
     private final List<String> events = Collections.synchronizedList(new ArrayList<>());
+    private final List<Fault> bag = new ArrayList<>();
 
     Nemesis(Nodes nodes, List<Fault> faults, long seed, long endNanos) {
         this.nodes = nodes;
@@ -39,6 +52,18 @@ final class Nemesis implements Runnable {
     private void log(String what) {
         String line = String.format("%7.1fs %s", (System.nanoTime() - startNanos) / 1e9, what);
         events.add(line);
+    }
+
+    /**
+     * The next fault: the configured faults in a seeded shuffled order, reshuffled once all were
+     * used, so a short run meets each of them rather than whichever a random draw favours.
+     */
+    private Fault next() {
+        if (bag.isEmpty()) {
+            bag.addAll(faults);
+            Collections.shuffle(bag, random);
+        }
+        return bag.removeFirst();
     }
 
     private boolean running() {
@@ -61,12 +86,15 @@ final class Nemesis implements Runnable {
                 if (!sleep(2000 + random.nextInt(3000))) {
                     break;
                 }
-                Fault fault = faults.get(random.nextInt(faults.size()));
+                Fault fault = next();
                 switch (fault) {
                     case KILL -> kill();
                     case PAUSE -> pause();
                     case PARTITION -> partition();
                     case LOSS -> loss();
+                    case CLOCK -> clock();
+                    case FSYNC -> fsync();
+                    case MEMBER -> member();
                 }
             }
         } catch (InterruptedException e) {
@@ -76,6 +104,7 @@ final class Nemesis implements Runnable {
             throw new IllegalStateException(e);
         } finally {
             nodes.network.heal();
+            nodes.faults.heal(nodes.size());
             nodes.resumeAll();
         }
     }
@@ -172,6 +201,220 @@ final class Nemesis implements Runnable {
             log("heal");
             nodes.network.heal();
         }
+    }
+
+    /**
+     * One node's wall clock jumps (one to three times, forward or back), or every node's clock
+     * moves to its own offset at once; then all return to real time. Leases are measured on
+     * the leader's monotonic clock and in replicated time, so none of this may change safety.
+     */
+    private void clock() throws InterruptedException {
+        List<Integer> jumped = new ArrayList<>();
+        if (random.nextInt(3) == 0) {
+            StringBuilder text = new StringBuilder();
+            for (int i = 0; i < nodes.size(); i++) {
+                long offset = CLOCK_OFFSETS[random.nextInt(CLOCK_OFFSETS.length)];
+                nodes.faults.setClockOffset(i, offset);
+                jumped.add(i);
+                text.append(" node ").append(i + 1).append(' ').append(signed(offset)).append('s');
+            }
+            log("clock skew on every node:" + text);
+            observeClocks(jumped);
+            sleep(1000 + random.nextInt(4000));
+        } else {
+            int n = target();
+            jumped.add(n);
+            int jumps = 1 + random.nextInt(3);
+            for (int j = 0; j < jumps && running(); j++) {
+                long offset = CLOCK_OFFSETS[random.nextInt(CLOCK_OFFSETS.length)];
+                log("clock of node " + (n + 1) + " jumps to real time " + signed(offset) + " s");
+                nodes.faults.setClockOffset(n, offset);
+                observeClocks(List.of(n));
+                sleep(1000 + random.nextInt(3000));
+            }
+        }
+        log("clocks of " + plus1(Set.copyOf(jumped)) + " back to real time");
+        jumped.forEach(i -> nodes.faults.setClockOffset(i, 0));
+    }
+
+    /**
+     * Logs each node's wall-clock offset as its HTTP Date header shows it once libfaketime has
+     * had time to pick up the new offset: evidence that a jump reached the process. Helidon
+     * refreshes that header with a java.util.Timer, which runs on the wall clock: after a
+     * backward jump the header stands still until the clock has caught up again.
+     */
+    private void observeClocks(List<Integer> which) throws InterruptedException {
+        sleep(CLOCK_PICKUP_MILLIS);
+        StringBuilder seen = new StringBuilder();
+        for (int i : which) {
+            Long offset = nodes.wallClockOffsetSeconds(i);
+            seen.append(" node ").append(i + 1).append(' ').append(offset == null ? "?" : signed(offset) + "s");
+        }
+        log("wall clocks seen in Date headers (stand still after a backward jump):" + seen);
+    }
+
+    private static String signed(long offset) {
+        return (offset >= 0 ? "+" : "") + offset;
+    }
+
+    /**
+     * fsync fails with EIO on one node for a few seconds. The node must stop acknowledging (its
+     * PostgreSQL panics; the node exits or its loop stops and liveness goes down) and never
+     * acknowledge what it did not persist; the others carry on. Afterwards a node that is not
+     * live is restarted, as an orchestrator would after a failed liveness probe.
+     */
+    private void fsync() throws Exception {
+        int n = target();
+        Nodes.Health before = nodes.health(n);
+        if (before.state() != Nodes.Health.State.LIVE) {
+            // Only a node that runs shows what a storage failure does to it.
+            log("fsync fault skipped: node " + (n + 1) + " is " + oneLine(before.toString()));
+            return;
+        }
+        long commitBefore = nodes.commitIndex(n);
+        log("fsync EIO on node " + (n + 1) + " (its commit index " + commitBefore + ")");
+        nodes.faults.failFsync(n, true);
+        Nodes.Health during;
+        long commitAfter;
+        try {
+            sleep(3000 + random.nextInt(4000));
+            during = nodes.health(n);
+            commitAfter = during.state() == Nodes.Health.State.LIVE ? nodes.commitIndex(n) : -1;
+        } finally {
+            nodes.faults.failFsync(n, false);
+        }
+        // A node that stays live either had nothing to persist (its commit index did not move)
+        // or its storage rode out the failure by retrying the write on a recovered PostgreSQL.
+        log("fsync healthy on node " + (n + 1) + "; node was " + (during.state() == Nodes.Health.State.LIVE
+                ? "still live, commit index " + commitAfter : oneLine(during.toString())));
+        // A live node whose cluster view does not answer is still retrying its failed write
+        // (for up to 10 s); see how that ends. A node that stopped answering while its disk
+        // failed is hung on it: restart that too.
+        Nodes.Health after = during;
+        if (during.state() == Nodes.Health.State.LIVE) {
+            Await.within(Duration.ofSeconds(15), () -> nodes.health(n).state() != Nodes.Health.State.LIVE || nodes.commitIndex(n) >= 0);
+            after = nodes.health(n);
+            log("node " + (n + 1) + " is " + oneLine(after.toString()) + ", commit index " + nodes.commitIndex(n));
+        }
+        if (after.state() != Nodes.Health.State.LIVE) {
+            log("restart node " + (n + 1));
+            nodes.kill(n);
+            nodes.start(n);
+        }
+    }
+
+    private static String oneLine(String text) {
+        String line = text.replaceAll("\\s+", " ");
+        return line.length() > 200 ? line.substring(0, 200) + "..." : line;
+    }
+
+    /**
+     * Removes one member through the leader and adds a new member (new id, empty data) in its
+     * slot: as learner, then promoted once it caught up. The removed node runs on for a moment
+     * before it is killed, so a member that does not yet know it was removed meets clients.
+     */
+    private void member() throws Exception {
+        int victim = target();
+        long oldId = nodes.memberId(victim);
+        String oldHex = Long.toHexString(oldId);
+        // Asked again, through whichever node leads then, while the answer says it did nothing
+        // (an election under way, leadership moved on).
+        Api.Reply[] removed = {null};
+        boolean asked = Await.within(Duration.ofSeconds(15), () -> {
+            int via = nodes.leader();
+            if (via < 0) {
+                return false;
+            }
+            removed[0] = nodes.cluster(via, "DELETE", "/members/" + oldHex, null);
+            log("remove member " + oldHex + " (node " + (victim + 1) + ") via node " + (via + 1) + ": " + answer(removed[0]));
+            if (removed[0].certainlyNothing() || removed[0].answered(307)) {
+                Await.pause(Duration.ofMillis(500));
+                return false;
+            }
+            return true;
+        });
+        if (!asked || (removed[0].fate() == Api.Fate.ANSWERED && removed[0].status() != 204)) {
+            // No leader took it, or it was refused (409: the others would not form a quorum).
+            log("membership change skipped");
+            return;
+        }
+        boolean gone = Await.within(Duration.ofSeconds(10), () -> !knownMember(victim, oldHex));
+        if (!gone) {
+            log("member " + oldHex + " still in the membership; no replacement");
+            return;
+        }
+        Await.pause(Duration.ofMillis(1000 + random.nextInt(2000)));
+        log("kill -9 removed node " + (victim + 1));
+        nodes.kill(victim);
+
+        String[] added = new String[2];
+        boolean ok = Await.within(MEMBER_STEP_TIMEOUT, () -> {
+            int leader = nodes.leader();
+            if (leader < 0 || leader == victim) {
+                // The others may still name the removed (now dead) node until they elect anew.
+                return false;
+            }
+            Api.Reply r = nodes.cluster(leader, "POST", "/members", "{\"name\":\"node-" + (victim + 1) + "-" + System.nanoTime()
+                    + "\",\"peerUrl\":\"" + nodes.peerUrl(victim) + "\",\"clientUrl\":\"" + nodes.clientUrl(victim) + "\"}");
+            if (!r.answered(201)) {
+                log("add member for node " + (victim + 1) + " via node " + (leader + 1) + ": " + answer(r));
+                Await.pause(Duration.ofMillis(500));
+                return false;
+            }
+            added[0] = Api.stringField(r.body(), "id");
+            added[1] = Api.stringField(r.body(), "clusterId");
+            return true;
+        });
+        if (!ok) {
+            log("no new member added for node " + (victim + 1) + "; the slot stays empty");
+            return;
+        }
+        log("added learner " + added[0] + " for node " + (victim + 1) + "; starting it");
+        nodes.replaceMember(victim, Long.parseUnsignedLong(added[0], 16), added[1]);
+        nodes.start(victim);
+        boolean promoted = promote(added[0]);
+        log(promoted ? "promoted " + added[0] + " (node " + (victim + 1) + ") to voter"
+                : "learner " + added[0] + " (node " + (victim + 1) + ") not promoted within " + MEMBER_STEP_TIMEOUT.toSeconds() + " s");
+    }
+
+    /** Promotes the learner through whichever node leads; retries while it is catching up. */
+    private boolean promote(String idHex) {
+        String[] last = {"none"};
+        boolean done = Await.within(MEMBER_STEP_TIMEOUT, () -> {
+            int leader = nodes.leader();
+            if (leader < 0) {
+                return false;
+            }
+            Api.Reply r = nodes.cluster(leader, "POST", "/members/" + idHex + "/promote", null);
+            last[0] = answer(r);
+            if (r.answered(204)) {
+                return true;
+            }
+            Await.pause(Duration.ofMillis(500));
+            return false;
+        });
+        if (!done) {
+            log("last promote answer: " + last[0]);
+        }
+        return done;
+    }
+
+    /** Whether the first other node that answers still lists the member (true if none answers). */
+    private boolean knownMember(int victim, String idHex) {
+        for (int i = 0; i < nodes.size(); i++) {
+            if (i != victim) {
+                Api.Reply view = nodes.cluster(i, "GET", "", null);
+                if (view.answered(200)) {
+                    return view.body().contains("\"id\":\"" + idHex + "\"");
+                }
+            }
+        }
+        return true;
+    }
+
+    private static String answer(Api.Reply r) {
+        return r.fate() == Api.Fate.ANSWERED ? r.status() + (r.status() >= 300 ? " " + oneLine(r.body()) : "")
+                : r.fate().name().toLowerCase() + " " + oneLine(r.body());
     }
 
     private static List<Integer> plus1(Set<Integer> nodes) {

@@ -18,7 +18,9 @@ import java.util.regex.Pattern;
 
 /**
  * The Latchkey nodes of one run: separate JVMs from the test classpath, each with its own data
- * directory (and embedded PostgreSQL) and log, static membership. Only processes this class
+ * directory (and embedded PostgreSQL) and log. Node i (a slot: its address and ports) starts as
+ * member i+1 of a static cluster; the membership nemesis may replace a slot's member by a new
+ * one (new id, empty data directory, joined through the API). Only processes this class
  * started are ever signalled, by pid.
  */
 final class Nodes implements AutoCloseable {
@@ -27,17 +29,27 @@ final class Nodes implements AutoCloseable {
 
     final Network network;
     final Path root;
+    final NodeFaults faults;
     private final List<Process> processes = new ArrayList<>();
     private final boolean[] paused;
+    /** The member id each slot runs as now. */
+    private final long[] memberIds;
+    /** Slots whose member joined through the API (started with the cluster id, no static peers). */
+    private final boolean[] joined;
+    private volatile String clusterId;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(1)).build();
 
-    Nodes(Network network, Path root) {
+    Nodes(Network network, Path root, NodeFaults faults) {
         this.network = network;
         this.root = root;
+        this.faults = faults;
         this.paused = new boolean[network.size()];
+        this.memberIds = new long[network.size()];
+        this.joined = new boolean[network.size()];
         for (int i = 0; i < network.size(); i++) {
             processes.add(null);
+            memberIds[i] = i + 1;
         }
     }
 
@@ -47,6 +59,24 @@ final class Nodes implements AutoCloseable {
 
     String clientUrl(int i) {
         return "http://" + network.host(i) + ":" + network.clientPort(i);
+    }
+
+    String peerUrl(int i) {
+        return "http://" + network.host(i) + ":" + network.peerPort(i);
+    }
+
+    synchronized long memberId(int i) {
+        return memberIds[i];
+    }
+
+    /** The slot running member {@code id}, or -1. */
+    synchronized int slotOf(long id) {
+        for (int i = 0; i < size(); i++) {
+            if (memberIds[i] == id) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     Path log(int i) {
@@ -69,10 +99,17 @@ final class Nodes implements AutoCloseable {
 
     /** Starts node i (again) on its data directory. */
     synchronized void start(int i) throws IOException {
-        StringBuilder peers = new StringBuilder();
-        for (int p = 0; p < size(); p++) {
-            peers.append(peers.isEmpty() ? "" : ",").append(Integer.toHexString(p + 1))
-                    .append("=http://").append(network.host(p)).append(':').append(network.peerPort(p));
+        List<String> membership = new ArrayList<>();
+        membership.add("-Dlatchkey.node-id=" + Long.toHexString(memberIds[i]));
+        if (joined[i]) {
+            membership.add("-Dlatchkey.cluster.id=" + clusterId);
+        } else {
+            // The initial members; a node that already has an identity ignores the list.
+            StringBuilder peers = new StringBuilder();
+            for (int p = 0; p < size(); p++) {
+                peers.append(peers.isEmpty() ? "" : ",").append(Integer.toHexString(p + 1)).append('=').append(peerUrl(p));
+            }
+            membership.add("-Dlatchkey.cluster.peers=" + peers);
         }
         List<String> command = new ArrayList<>(network.wrap(i));
         command.addAll(List.of(
@@ -83,15 +120,17 @@ final class Nodes implements AutoCloseable {
                 "-Dlatchkey.peer-port=" + network.peerPort(i),
                 "-Dlatchkey.data-dir=" + dataDir(i),
                 "-Dlatchkey.peer.secret=" + SECRET,
-                "-Dlatchkey.raft.tick-interval-millis=50",
-                "-Dlatchkey.node-id=" + Integer.toHexString(i + 1),
-                "-Dlatchkey.cluster.peers=" + peers,
-                "-cp", NodeClasspath.get(), "io.helidon.Main"));
+                "-Dlatchkey.raft.tick-interval-millis=50"));
+        command.addAll(membership);
+        command.addAll(List.of("-cp", NodeClasspath.get(), "io.helidon.Main"));
         Files.createDirectories(dataDir(i));
+        faults.initialise(i);
         Files.writeString(log(i), "=== start " + java.time.Instant.now() + "\n",
                 java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
-        processes.set(i, new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log(i).toFile())).start());
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log(i).toFile()));
+        builder.environment().putAll(faults.environment(i));
+        processes.set(i, builder.start());
         paused[i] = false;
     }
 
@@ -148,7 +187,7 @@ final class Nodes implements AutoCloseable {
                 return -1;
             }
             Matcher m = LEADER.matcher(r.body());
-            return m.find() ? (int) Long.parseLong(m.group(1), 16) - 1 : -1;
+            return m.find() ? slotOf(Long.parseUnsignedLong(m.group(1), 16)) : -1;
         } catch (IOException e) {
             return -1;
         } catch (InterruptedException e) {
@@ -177,6 +216,91 @@ final class Nodes implements AutoCloseable {
     /** Waits until a majority agrees on a leader that answers writes; false on timeout. */
     boolean awaitLeader(Duration timeout) throws InterruptedException {
         return Await.within(timeout, () -> leader() >= 0);
+    }
+
+    /** Node i's liveness. */
+    record Health(State state, String detail) {
+        enum State {
+            /** /health/live answers 200. */
+            LIVE,
+            /** It answers that it is not live (its loop stopped, e.g. after a storage failure, or it could not start). */
+            DOWN,
+            /** The process is gone. */
+            EXITED,
+            /** No answer: starting, or hung. */
+            SILENT
+        }
+
+        @Override
+        public String toString() {
+            return detail.isEmpty() ? state.name().toLowerCase() : state.name().toLowerCase() + ": " + detail;
+        }
+    }
+
+    Health health(int i) {
+        if (!alive(i)) {
+            return new Health(Health.State.EXITED, "");
+        }
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(clientUrl(i) + "/health/live"))
+                    .timeout(Duration.ofSeconds(3)).GET().build(), HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() == 200 ? new Health(Health.State.LIVE, "")
+                    : new Health(Health.State.DOWN, r.statusCode() + " " + r.body());
+        } catch (IOException e) {
+            return new Health(Health.State.SILENT, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Health(Health.State.SILENT, "interrupted");
+        }
+    }
+
+    /**
+     * How far node i's wall clock is from ours, in whole seconds, as the Date header of its
+     * answers shows it; null when it does not answer or sends no Date.
+     */
+    Long wallClockOffsetSeconds(int i) {
+        try {
+            HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create(clientUrl(i) + "/health/live"))
+                    .timeout(Duration.ofSeconds(2)).GET().build(), HttpResponse.BodyHandlers.discarding());
+            long now = System.currentTimeMillis();
+            return r.headers().firstValue("Date")
+                    .map(d -> java.time.ZonedDateTime.parse(d, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME))
+                    .map(d -> Math.round((d.toInstant().toEpochMilli() - now) / 1000.0))
+                    .orElse(null);
+        } catch (IOException | java.time.format.DateTimeParseException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    /** Node i's commit index from its cluster view, or -1 when it does not answer. */
+    long commitIndex(int i) {
+        Api.Reply r = cluster(i, "GET", "", null);
+        return r.answered(200) ? Api.longField(r.body(), "commitIndex") : -1;
+    }
+
+    /** A membership request to node i's API: its status and body, or -1 and the error. */
+    Api.Reply cluster(int i, String method, String path, String body) {
+        return new Api(clientUrl(i)).send(method, "/v1/cluster" + path, body, Duration.ofSeconds(20));
+    }
+
+    /**
+     * Slot i runs a new member from now on: the caller has removed the old one and added this
+     * one through the API. Its old process must be dead; its data directory is emptied, since a
+     * new member starts from nothing and catches up from the leader.
+     */
+    synchronized void replaceMember(int i, long newId, String clusterIdHex) {
+        if (alive(i)) {
+            throw new IllegalStateException("node " + (i + 1) + " still runs");
+        }
+        memberIds[i] = newId;
+        joined[i] = true;
+        clusterId = clusterIdHex;
+        stopOrphanedPostgres(i);
+        JepsenRun.deleteTree(dataDir(i));
+        appendLog(i, "=== slot now runs new member " + Long.toHexString(newId) + " of cluster " + clusterIdHex);
     }
 
     String logTails(int lines) {
