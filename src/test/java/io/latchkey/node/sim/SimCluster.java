@@ -125,6 +125,7 @@ final class SimCluster {
         }
 
         void crash() {
+            store.crash(random.nextBoolean());
             replica = null;
             stateMachine = null;
             crashes++;
