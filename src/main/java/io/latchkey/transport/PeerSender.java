@@ -15,15 +15,24 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
 /**
  * Everything that sends to one peer: its bounded queue, its own HTTP/2 connection and a
- * virtual thread that drains the queue one request at a time. Waiting for each answer before
- * the next request is what keeps per-peer FIFO order; batching keeps that cheap.
+ * virtual thread that drains the queue in batches, with up to {@code requestsInFlightMax}
+ * requests awaiting their answer at once (each on a virtual thread of its own), so that a
+ * batch does not wait a round trip for the answer to the one before. The requests of a
+ * connection are numbered and the receiver delivers them in that order ({@link RequestOrder}).
+ * After a failed request the sender lets the others finish, starts a new connection and
+ * pauses; a snapshot travels alone, after every earlier request was answered.
  */
 final class PeerSender {
+    /** Tells this sender's connections apart from those of the peer's earlier or later processes. */
+    private static final String INCARNATION = Long.toHexString(new java.security.SecureRandom().nextLong());
+
     private final long peerId;
     private final URI url;
     private final PeerTransportConfig config;
@@ -34,9 +43,29 @@ final class PeerSender {
     private final PeerQueue queue;
     private final Backoff backoff;
     private final Thread thread;
-    // Replaced by the sender thread after a failure; read by stop() from another thread.
-    private volatile Http2Client client;
+    private final int requestsMax;
+    private final Semaphore requestSlots;
+    /** Threads of the requests in flight, interrupted by stop() like the sender thread. */
+    private final java.util.Set<Thread> requestThreads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    // Replaced by the sender thread after a failure; read by stop() and by requests in flight.
+    private volatile Connection connection;
+    private long connections;
     private volatile boolean stopped;
+
+    /** One HTTP/2 connection and the numbering of the requests sent on it. */
+    private static final class Connection {
+        final Http2Client client;
+        final String id;
+        /** Next request number; used by the sender thread only. */
+        long nextSequence;
+        /** Set by the first request on it that failed. */
+        volatile boolean failed;
+
+        Connection(Http2Client client, String id) {
+            this.client = client;
+            this.id = id;
+        }
+    }
 
     PeerSender(long peerId, URI url, PeerTransportConfig config, SnapshotStreams snapshots,
                Supplier<PeerTransport.Listener> listener, LongAdder droppedMessages, System.Logger logger) {
@@ -49,7 +78,9 @@ final class PeerSender {
         this.logger = logger;
         this.queue = new PeerQueue(config.queueMessagesMax(), config.queueBytesMax());
         this.backoff = new Backoff(config.reconnectBackoffMillisMin(), config.reconnectBackoffMillisMax());
-        this.client = newClient(url, config);
+        this.requestsMax = config.requestsInFlightMax();
+        this.requestSlots = new Semaphore(requestsMax);
+        this.connection = newConnection();
         this.thread = Thread.ofVirtual().name("latchkey-peer-sender-%x".formatted(peerId)).unstarted(this::run);
     }
 
@@ -73,42 +104,97 @@ final class PeerSender {
     List<Message> stop() {
         stopped = true;
         List<Message> left = queue.close();
-        // Closing the connection unblocks a request waiting on a peer that never answers.
-        closeQuietly(client);
+        // Closing the connection unblocks requests waiting on a peer that never answers.
+        closeQuietly(connection.client);
         thread.interrupt();
+        requestThreads.forEach(Thread::interrupt);
         return left;
     }
 
-    /** Waits for the sender thread to finish; false if it did not within {@code timeout}. */
+    /**
+     * Waits for the sender thread and its requests in flight to finish; false if they did not
+     * within {@code timeout}.
+     */
     boolean awaitStopped(Duration timeout) throws InterruptedException {
-        return thread.join(timeout);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        if (!thread.join(timeout)) {
+            return false;
+        }
+        if (!requestSlots.tryAcquire(requestsMax, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+            return false;
+        }
+        requestSlots.release(requestsMax);
+        return true;
     }
 
     private void run() {
         List<Message> batch = new ArrayList<>();
         try {
             while (queue.takeBatch(batch, config.batchBytesMax())) {
-                Message first = batch.getFirst();
-                boolean delivered = first.getType() == MessageType.MsgSnap
-                        ? sendSnapshot(first)
-                        : sendMessages(batch);
-                batch.clear();
-                if (delivered) {
-                    backoff.reset();
-                    continue;
-                }
-                reconnect();
-                if (!queue.pause(backoff.nextDelayMillis())) {
+                if (connection.failed && !startOver()) {
                     return;
                 }
+                if (batch.getFirst().getType() == MessageType.MsgSnap) {
+                    requestSlots.acquire(requestsMax);
+                    try {
+                        if (sendSnapshot(batch.getFirst())) {
+                            backoff.reset();
+                        } else {
+                            connection.failed = true;
+                        }
+                    } finally {
+                        requestSlots.release(requestsMax);
+                    }
+                } else {
+                    requestSlots.acquire();
+                    send(connection, List.copyOf(batch));
+                }
+                batch.clear();
             }
         } catch (InterruptedException e) {
             // stop() interrupts: the thread ends, and the messages left were returned by stop().
         }
     }
 
-    private boolean sendMessages(List<Message> batch) {
-        try (Http2ClientResponse response = client.post(PeerHeaders.ROUTE_PREFIX + PeerHeaders.MESSAGES_PATH)
+    /**
+     * After a failure: waits for the requests still in flight (they fail fast on a broken
+     * connection), replaces the connection and pauses. False once stopped.
+     */
+    private boolean startOver() throws InterruptedException {
+        requestSlots.acquire(requestsMax);
+        try {
+            reconnect();
+            return queue.pause(backoff.nextDelayMillis());
+        } finally {
+            requestSlots.release(requestsMax);
+        }
+    }
+
+    /** Sends one batch on its own virtual thread; the caller holds a request slot, which it releases. */
+    private void send(Connection on, List<Message> batch) {
+        long sequence = on.nextSequence++;
+        Thread.ofVirtual().name("latchkey-peer-request-%x".formatted(peerId)).start(() -> {
+            requestThreads.add(Thread.currentThread());
+            try {
+                if (stopped) {
+                    return;
+                }
+                if (sendMessages(on, sequence, batch)) {
+                    backoff.reset();
+                } else {
+                    on.failed = true;
+                }
+            } finally {
+                requestThreads.remove(Thread.currentThread());
+                requestSlots.release();
+            }
+        });
+    }
+
+    private boolean sendMessages(Connection on, long sequence, List<Message> batch) {
+        try (Http2ClientResponse response = on.client.post(PeerHeaders.ROUTE_PREFIX + PeerHeaders.MESSAGES_PATH)
+                .header(PeerHeaders.CONNECTION, on.id)
+                .header(PeerHeaders.SEQUENCE, Long.toString(sequence))
                 .submit(encode(batch))) {
             if (successful(response)) {
                 return true;
@@ -131,7 +217,7 @@ final class PeerSender {
         Message header = msgSnap.toBuilder().setSnapshot(msgSnap.getSnapshot().toBuilder().clearData()).build();
         boolean delivered = false;
         try (InputStream data = snapshots.open(msgSnap.getSnapshot());
-             Http2ClientResponse response = client.post(PeerHeaders.ROUTE_PREFIX + PeerHeaders.SNAPSHOT_PATH)
+             Http2ClientResponse response = connection.client.post(PeerHeaders.ROUTE_PREFIX + PeerHeaders.SNAPSHOT_PATH)
                      .readTimeout(Duration.ofMillis(config.snapshotTimeoutMillis()))
                      .outputStream(out -> {
                          header.writeDelimitedTo(out);
@@ -163,12 +249,16 @@ final class PeerSender {
      * got it back, failing every later request.
      */
     private void reconnect() {
-        Http2Client failed = client;
-        client = newClient(url, config);
-        closeQuietly(failed);
+        Connection failed = connection;
+        connection = newConnection();
+        closeQuietly(failed.client);
         if (stopped) {
-            closeQuietly(client);
+            closeQuietly(connection.client);
         }
+    }
+
+    private Connection newConnection() {
+        return new Connection(newClient(url, config), INCARNATION + "." + connections++);
     }
 
     private void closeQuietly(Http2Client connection) {
