@@ -5,6 +5,7 @@ import io.helidon.webclient.http2.Http2Client;
 import io.helidon.webclient.http2.Http2ClientConfig;
 import io.helidon.webclient.http2.Http2ClientResponse;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.HeaderValues;
 import io.latchkey.node.PeerTransport;
 import io.latchkey.raft.raftpb.Message;
 import io.latchkey.raft.raftpb.MessageType;
@@ -21,13 +22,17 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
 /**
- * Everything that sends to one peer: its bounded queue, its own HTTP/2 connection and a
+ * Everything that sends to one peer: its bounded queue, its own HTTP/2 connections and a
  * virtual thread that drains the queue in batches, with up to {@code requestsInFlightMax}
  * requests awaiting their answer at once (each on a virtual thread of its own), so that a
- * batch does not wait a round trip for the answer to the one before. The requests of a
- * connection are numbered and the receiver delivers them in that order ({@link RequestOrder}).
- * After a failed request the sender lets the others finish, starts a new connection and
- * pauses; a snapshot travels alone, after every earlier request was answered.
+ * batch does not wait a round trip for the answer to the one before. Each request in flight has
+ * a connection to itself: with two or more streams in flight on one Helidon 4.4.0 HTTP/2
+ * connection, a request now and then got no answer (around the 8192nd, 16384th and 32768th
+ * stream of the connection; see BENCHMARKS.md), and one stream at a time never lost one. The
+ * requests of a generation of connections are numbered and the receiver delivers them in that
+ * order ({@link RequestOrder}). After a failed request the sender lets the others finish,
+ * replaces all its connections and pauses; a snapshot travels alone, after every earlier
+ * request was answered.
  */
 final class PeerSender {
     /** Tells this sender's connections apart from those of the peer's earlier or later processes. */
@@ -52,17 +57,22 @@ final class PeerSender {
     private long connections;
     private volatile boolean stopped;
 
-    /** One HTTP/2 connection and the numbering of the requests sent on it. */
+    /**
+     * One generation of connections, one per request slot, and the numbering of the requests
+     * sent on them: a request takes an idle connection and gives it back when answered.
+     */
     private static final class Connection {
-        final Http2Client client;
+        final List<Http2Client> clients;
+        final java.util.concurrent.BlockingQueue<Http2Client> idle;
         final String id;
         /** Next request number; used by the sender thread only. */
         long nextSequence;
         /** Set by the first request on it that failed. */
         volatile boolean failed;
 
-        Connection(Http2Client client, String id) {
-            this.client = client;
+        Connection(List<Http2Client> clients, String id) {
+            this.clients = clients;
+            this.idle = new java.util.concurrent.LinkedBlockingQueue<>(clients);
             this.id = id;
         }
     }
@@ -105,7 +115,7 @@ final class PeerSender {
         stopped = true;
         List<Message> left = queue.close();
         // Closing the connection unblocks requests waiting on a peer that never answers.
-        closeQuietly(connection.client);
+        closeQuietly(connection);
         thread.interrupt();
         requestThreads.forEach(Thread::interrupt);
         return left;
@@ -127,29 +137,35 @@ final class PeerSender {
         return true;
     }
 
+    /**
+     * A batch is taken only once a request slot is free, so that whatever queued meanwhile
+     * travels together (batching is what makes the rate, see BENCHMARKS.md).
+     */
     private void run() {
         List<Message> batch = new ArrayList<>();
         try {
-            while (queue.takeBatch(batch, config.batchBytesMax())) {
-                if (connection.failed && !startOver()) {
-                    return;
-                }
-                if (batch.getFirst().getType() == MessageType.MsgSnap) {
-                    requestSlots.acquire(requestsMax);
-                    try {
-                        if (sendSnapshot(batch.getFirst())) {
-                            backoff.reset();
-                        } else {
-                            connection.failed = true;
-                        }
-                    } finally {
-                        requestSlots.release(requestsMax);
+            while (true) {
+                requestSlots.acquire();
+                boolean handedOver = false;
+                try {
+                    if (!queue.takeBatch(batch, config.batchBytesMax())) {
+                        return;
                     }
-                } else {
-                    requestSlots.acquire();
-                    send(connection, List.copyOf(batch));
+                    if (connection.failed && !startOver()) {
+                        return;
+                    }
+                    if (batch.getFirst().getType() == MessageType.MsgSnap) {
+                        sendSnapshotAlone(batch.getFirst());
+                    } else {
+                        send(connection, List.copyOf(batch));
+                        handedOver = true;
+                    }
+                } finally {
+                    batch.clear();
+                    if (!handedOver) {
+                        requestSlots.release();
+                    }
                 }
-                batch.clear();
             }
         } catch (InterruptedException e) {
             // stop() interrupts: the thread ends, and the messages left were returned by stop().
@@ -157,16 +173,30 @@ final class PeerSender {
     }
 
     /**
-     * After a failure: waits for the requests still in flight (they fail fast on a broken
-     * connection), replaces the connection and pauses. False once stopped.
+     * After a failure, holding one request slot: waits for the other requests in flight (they
+     * fail fast on a broken connection), replaces the connection and pauses. False once stopped.
      */
     private boolean startOver() throws InterruptedException {
-        requestSlots.acquire(requestsMax);
+        requestSlots.acquire(requestsMax - 1);
         try {
             reconnect();
             return queue.pause(backoff.nextDelayMillis());
         } finally {
-            requestSlots.release(requestsMax);
+            requestSlots.release(requestsMax - 1);
+        }
+    }
+
+    /** Holding one request slot: a snapshot goes after every earlier request was answered, and alone. */
+    private void sendSnapshotAlone(Message msgSnap) throws InterruptedException {
+        requestSlots.acquire(requestsMax - 1);
+        try {
+            if (sendSnapshot(msgSnap)) {
+                backoff.reset();
+            } else {
+                connection.failed = true;
+            }
+        } finally {
+            requestSlots.release(requestsMax - 1);
         }
     }
 
@@ -192,9 +222,13 @@ final class PeerSender {
     }
 
     private boolean sendMessages(Connection on, long sequence, List<Message> batch) {
-        try (Http2ClientResponse response = on.client.post(PeerHeaders.ROUTE_PREFIX + PeerHeaders.MESSAGES_PATH)
+        // One slot per connection: holding a slot, the caller always finds one idle.
+        Http2Client client = on.idle.remove();
+        try (Http2ClientResponse response = client.post(PeerHeaders.ROUTE_PREFIX + PeerHeaders.MESSAGES_PATH)
                 .header(PeerHeaders.CONNECTION, on.id)
-                .header(PeerHeaders.SEQUENCE, Long.toString(sequence))
+                // Marked changing: HPACK sends it literally rather than filling the header table
+                // with a value per request.
+                .header(HeaderValues.create(PeerHeaders.SEQUENCE, true, false, sequence))
                 .submit(encode(batch))) {
             if (successful(response)) {
                 return true;
@@ -203,6 +237,8 @@ final class PeerSender {
                     hex(peerId), batch.size(), response.status());
         } catch (RuntimeException e) {
             logger.log(System.Logger.Level.DEBUG, "peer {0} unreachable: {1}", hex(peerId), describe(e));
+        } finally {
+            on.idle.add(client);
         }
         droppedMessages.add(batch.size());
         // A request aborted by stop() says nothing about the peer.
@@ -217,7 +253,7 @@ final class PeerSender {
         Message header = msgSnap.toBuilder().setSnapshot(msgSnap.getSnapshot().toBuilder().clearData()).build();
         boolean delivered = false;
         try (InputStream data = snapshots.open(msgSnap.getSnapshot());
-             Http2ClientResponse response = connection.client.post(PeerHeaders.ROUTE_PREFIX + PeerHeaders.SNAPSHOT_PATH)
+             Http2ClientResponse response = connection.clients.getFirst().post(PeerHeaders.ROUTE_PREFIX + PeerHeaders.SNAPSHOT_PATH)
                      .readTimeout(Duration.ofMillis(config.snapshotTimeoutMillis()))
                      .outputStream(out -> {
                          header.writeDelimitedTo(out);
@@ -251,22 +287,28 @@ final class PeerSender {
     private void reconnect() {
         Connection failed = connection;
         connection = newConnection();
-        closeQuietly(failed.client);
+        closeQuietly(failed);
         if (stopped) {
-            closeQuietly(connection.client);
+            closeQuietly(connection);
         }
     }
 
     private Connection newConnection() {
-        return new Connection(newClient(url, config), INCARNATION + "." + connections++);
+        List<Http2Client> clients = new ArrayList<>(requestsMax);
+        for (int i = 0; i < requestsMax; i++) {
+            clients.add(newClient(url, config));
+        }
+        return new Connection(List.copyOf(clients), INCARNATION + "." + connections++);
     }
 
-    private void closeQuietly(Http2Client connection) {
-        try {
-            connection.closeResource();
-        } catch (RuntimeException e) {
-            // The goodbye frame could not be written: the connection is already gone, as wanted.
-            logger.log(System.Logger.Level.DEBUG, "closing connection to peer {0}: {1}", hex(peerId), e.toString());
+    private void closeQuietly(Connection connections) {
+        for (Http2Client client : connections.clients) {
+            try {
+                client.closeResource();
+            } catch (RuntimeException e) {
+                // The goodbye frame could not be written: the connection is already gone, as wanted.
+                logger.log(System.Logger.Level.DEBUG, "closing connection to peer {0}: {1}", hex(peerId), e.toString());
+            }
         }
     }
 
