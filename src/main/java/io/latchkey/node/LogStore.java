@@ -20,7 +20,10 @@ public interface LogStore extends AutoCloseable {
     /**
      * Makes one Ready's state durable in a single atomic write. Writing an entry at index i
      * discards every stored entry at or after i. When this method returns, everything passed
-     * survives a crash; if it throws, nothing of it may be acknowledged.
+     * survives a crash; if it throws, nothing of it may be acknowledged. Except (etcd's
+     * {@code MustSync}): a write with no entries and no snapshot whose hard state differs from
+     * the stored one only in its commit index may return before it is durable, as long as it
+     * stays ordered before every later write; a crash may lose that commit index move alone.
      *
      * @param hardState the new hard state, or the empty instance to keep the stored one
      * @param entries   entries to append, possibly empty
@@ -34,8 +37,9 @@ public interface LogStore extends AutoCloseable {
 
     /**
      * Makes several writes durable at once (group commit), with the same effect as persisting
-     * them one by one in order. When it returns all are durable; if it throws, none may be
-     * acknowledged.
+     * them one by one in order. When it returns all are durable (but for the commit-index-only
+     * exception of {@link #persist}, which applies to the writes taken together); if it throws,
+     * none may be acknowledged.
      */
     default void persistAll(List<Write> writes) {
         for (Write w : writes) {

@@ -29,7 +29,8 @@ import java.util.concurrent.locks.LockSupport;
  * The Raft log, hard state and snapshot of one node in PostgreSQL, with write-ahead-log
  * semantics: when a write method returns, what it was given is durable (committed with
  * {@code synchronous_commit=on} on a server with {@code fsync=on}); only then may the caller
- * send the Ready's messages or acknowledge anything.
+ * send the Ready's messages or acknowledge anything. The one exception is a write that only
+ * moves the commit index, which is not waited for (see {@link #persistAll}).
  *
  * <h2>Reads</h2>
  * {@link Storage} reads are answered from memory: the hard state, the log's bounds and a
@@ -261,7 +262,8 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
     /**
      * Makes one Ready durable in one transaction: {@code snapshot} (if any) replaces the log,
      * {@code entries} are written at their indexes discarding every entry from the first of
-     * them on, and {@code hardState} (if any) is saved.
+     * them on, and {@code hardState} (if any) is saved. A commit-index-only write is not
+     * waited for, see {@link #persistAll}.
      *
      * @throws SnapOutOfDateException if the snapshot is not newer than the stored one
      * @throws StorageFailedException if it could not be made durable; nothing may be acknowledged
@@ -274,18 +276,24 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
      * Group commit: makes several Readies durable in one transaction with one WAL flush, with
      * the same effect as persisting them one by one in order. For a loop that ran ahead of
      * its storage (async storage writes).
+     *
+     * <p>A write that only moves the hard state's commit index (no entries, no snapshot, same
+     * term and vote as stored) is committed without waiting for its WAL flush: a crash may lose
+     * that move alone, never anything written before or after it that was flushed.
      */
     public void persistAll(List<WriteBatch> batches) {
         synchronized (writeLock) {
             requireHealthy();
             WritePlan plan;
+            boolean mustSync;
             synchronized (this) {
                 plan = WritePlan.merge(batches, originIndex, originTerm, lastIndex, storedSnapshot.index());
+                mustSync = mustSync(plan, hardState);
             }
             if (plan.isEmpty()) {
                 return;
             }
-            LogTables.StoredSnapshot snapshot = writeDurably("persist", c -> write(c, plan));
+            LogTables.StoredSnapshot snapshot = writeDurably("persist", c -> write(c, plan, mustSync));
             synchronized (this) {
                 if (plan.snapshot != null) {
                     installSnapshot(snapshot, plan.snapshot.getData().size() <= SNAPSHOT_INLINE_SIZE_BYTES_MAX
@@ -401,7 +409,34 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
 
     // ---- internals ----
 
-    private LogTables.StoredSnapshot write(Connection connection, WritePlan plan) throws SQLException {
+    /**
+     * etcd's {@code MustSync}, stricter about snapshots: a write must be flushed before it
+     * returns unless all it does is move the commit index. Raft tolerates losing such a move in
+     * a crash (the commit index is learned again from the leader, and a restarted node only
+     * applies up to what is stored), and every message or answer a Ready carries depends on
+     * entries, term and vote, never on the stored commit index.
+     */
+    private static boolean mustSync(WritePlan plan, HardState stored) {
+        if (plan.snapshot != null || !plan.entries.isEmpty()) {
+            return true;
+        }
+        HardState previous = stored == null ? HardState.getDefaultInstance() : stored;
+        return plan.hardState != null
+                && (plan.hardState.getTerm() != previous.getTerm() || plan.hardState.getVote() != previous.getVote());
+    }
+
+    private LogTables.StoredSnapshot write(Connection connection, WritePlan plan, boolean mustSync) throws SQLException {
+        if (!mustSync) {
+            // Not waiting for the WAL flush: PostgreSQL still orders the commit in its WAL, so
+            // the next flushed write (or the WAL writer, within wal_writer_delay) makes it durable.
+            return inTransaction(connection, c -> {
+                try (Statement statement = c.createStatement()) {
+                    statement.execute("SET LOCAL synchronous_commit TO off");
+                }
+                LogTables.writeEntriesAndHardState(c, plan);
+                return null;
+            });
+        }
         if (plan.snapshot == null && !plan.overwrites) {
             // The common case, an append: autocommit, the single statement is the transaction.
             LogTables.writeEntriesAndHardState(connection, plan);

@@ -15,13 +15,17 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Receiving side of the peer protocol, a Helidon {@link HttpService} to register under
  * {@link PeerHeaders#ROUTE_PREFIX} on the peer listener:
  * <ul>
- *   <li>{@code POST /raft/messages}: body = length-delimited {@code Message}s, delivered in order;</li>
+ *   <li>{@code POST /raft/messages}: body = length-delimited {@code Message}s, delivered in order,
+ *       and in the order of the requests when the sender numbers them ({@link PeerHeaders#CONNECTION},
+ *       {@link PeerHeaders#SEQUENCE}; see {@link RequestOrder});</li>
  *   <li>{@code POST /raft/snapshot}: body = one length-delimited {@code MsgSnap} whose snapshot data
  *       is empty, then the snapshot bytes framed by {@link SnapshotChunks}.</li>
  * </ul>
@@ -32,8 +36,10 @@ import java.util.concurrent.atomic.LongAdder;
  * the sender's address book is wrong and should hear about it.
  *
  * <p>Answers: 204 done, 400 malformed body or a message over {@code messageBytesMax}, 401 not
- * authenticated, 403 other cluster, 421 wrong node, 500 snapshot not stored (including one over
- * {@code snapshotBytesMax}), 503 replica not started yet.
+ * authenticated, 403 other cluster, 409 request of a sender's connection that a newer one
+ * replaced, 421 wrong node, 500 snapshot not stored (including one over
+ * {@code snapshotBytesMax}), 503 replica not started yet, or the requests before this one never
+ * came.
  *
  * <p>Hosting it under Helidon MP (the CDI producer is not part of this package): the instance
  * must be {@link Http2PeerTransport#endpoint()} of the transport handed to the replica, since
@@ -55,6 +61,7 @@ public final class PeerEndpoint implements HttpService {
     private final LongAdder refusedRequests = new LongAdder();
     private final LongAdder rejectedMessages = new LongAdder();
     private final LongAdder deliveredBatches = new LongAdder();
+    private final RequestOrder requestOrder;
     private volatile PeerTransport.Listener listener;
     /** Told the sender's id and {@link PeerHeaders#FROM_URL} of every admitted request. */
     private final java.util.function.BiConsumer<Long, String> senderUrls;
@@ -69,6 +76,7 @@ public final class PeerEndpoint implements HttpService {
         this.snapshots = snapshots;
         this.senderUrls = senderUrls;
         this.secretDigest = config.usesSharedSecret() ? sha256(config.sharedSecret()) : null;
+        this.requestOrder = new RequestOrder(config.requestTimeoutMillis());
     }
 
     /** Starts delivering; before this, requests get 503 so that senders back off and retry. */
@@ -97,30 +105,85 @@ public final class PeerEndpoint implements HttpService {
                 .post(PeerHeaders.SNAPSHOT_PATH, this::snapshot);
     }
 
+    /**
+     * Reads the whole body before waiting for the request's turn (see {@link RequestOrder}): a
+     * request parked with unread data would hold the connection's flow-control window, which
+     * the request it waits for may need. The messages before a malformed or misdirected one are
+     * delivered, as they would have been had they come alone, and the request's turn is used up
+     * either way so that the sender's later requests do not wait for it.
+     */
     private void messages(ServerRequest request, ServerResponse response) throws IOException {
         PeerTransport.Listener target = admit(request, response);
         if (target == null) {
             return;
         }
+        List<Message> messages = new ArrayList<>();
+        Status refusal = null;
+        String reason = null;
         InputStream body = request.content().inputStream();
         while (true) {
             Message message;
             try {
                 message = readDelimited(body);
             } catch (IOException e) {
-                response.status(Status.BAD_REQUEST_400).send(e.getMessage());
-                return;
+                refusal = Status.BAD_REQUEST_400;
+                reason = e.getMessage();
+                break;
             }
             if (message == null) {
                 break;
             }
-            if (!addressedHere(message, response)) {
-                return;
+            if (message.getTo() != config.localNodeId()) {
+                rejectedMessages.increment();
+                refusal = Status.MISDIRECTED_REQUEST_421;
+                reason = "message for %x reached %x".formatted(message.getTo(), config.localNodeId());
+                break;
             }
-            target.received(message);
+            messages.add(message);
         }
-        deliveredBatches.increment();
-        response.status(Status.NO_CONTENT_204).send();
+        Runnable deliver = () -> messages.forEach(target::received);
+        RequestOrder.Turn turn = inOrder(request, deliver);
+        if (turn == RequestOrder.Turn.SUPERSEDED) {
+            response.status(Status.CONFLICT_409).send("superseded by a newer connection of the sender");
+        } else if (turn == RequestOrder.Turn.TIMED_OUT) {
+            response.status(Status.SERVICE_UNAVAILABLE_503).send("earlier requests of the connection did not arrive");
+        } else if (refusal != null) {
+            response.status(refusal).send(reason);
+        } else {
+            deliveredBatches.increment();
+            response.status(Status.NO_CONTENT_204).send();
+        }
+    }
+
+    /** Runs the delivery in the sender's order; a request without numbering (or sender) runs at once. */
+    private RequestOrder.Turn inOrder(ServerRequest request, Runnable deliver) throws IOException {
+        var from = request.headers().first(PeerHeaders.FROM);
+        var connection = request.headers().first(PeerHeaders.CONNECTION);
+        var sequence = request.headers().first(PeerHeaders.SEQUENCE);
+        if (from.isEmpty() || connection.isEmpty() || sequence.isEmpty()) {
+            deliver.run();
+            return RequestOrder.Turn.RAN;
+        }
+        String value = connection.get();
+        int dot = value.lastIndexOf('.');
+        long fromId;
+        long connectionNumber;
+        long sequenceNumber;
+        try {
+            fromId = Long.parseUnsignedLong(from.get(), 16);
+            connectionNumber = Long.parseLong(value.substring(dot + 1));
+            sequenceNumber = Long.parseLong(sequence.get());
+        } catch (NumberFormatException e) {
+            deliver.run();
+            return RequestOrder.Turn.RAN;
+        }
+        try {
+            return requestOrder.inTurn(fromId, value.substring(0, Math.max(0, dot)), connectionNumber,
+                    sequenceNumber, deliver);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for the request's turn", e);
+        }
     }
 
     private void snapshot(ServerRequest request, ServerResponse response) throws IOException {

@@ -17,6 +17,13 @@ public final class PeerHeaders {
      * to answer, as etcd's transport does with X-PeerURLs.
      */
     public static final HeaderName FROM_URL = HeaderNames.create("Latchkey-From-Url");
+    /**
+     * The sender's connection a message request belongs to: {@code <incarnation>.<number>}, where
+     * the incarnation is random per sender process and the number grows with each new connection.
+     */
+    public static final HeaderName CONNECTION = HeaderNames.create("Latchkey-Connection");
+    /** Position (from 0) of a message request among those sent on its {@link #CONNECTION}. */
+    public static final HeaderName SEQUENCE = HeaderNames.create("Latchkey-Sequence");
 
     /** Route prefix the endpoint is registered under. */
     public static final String ROUTE_PREFIX = "/raft";

@@ -32,6 +32,8 @@ import java.util.Objects;
  * @param advertisedPeerUrl        this node's peer URL as its peers know it, sent in
  *                                 {@link PeerHeaders#FROM_URL} so that a node that does not know
  *                                 the sender yet (a joining learner) can answer it; null sends none
+ * @param requestsInFlightMax      message requests to one peer awaiting their answer at once, on
+ *                                 its one connection; the receiver delivers them in the order sent
  */
 public record PeerTransportConfig(
         long localNodeId,
@@ -52,7 +54,8 @@ public record PeerTransportConfig(
         long flowControlStallMillisMax,
         long reconnectBackoffMillisMin,
         long reconnectBackoffMillisMax,
-        String advertisedPeerUrl) {
+        String advertisedPeerUrl,
+        int requestsInFlightMax) {
 
     /** The peer port of the issue: peers never share the client API port. */
     public static final int LISTEN_PORT_DEFAULT = 7080;
@@ -76,12 +79,14 @@ public record PeerTransportConfig(
                 queueBytesMax, batchBytesMax, messageBytesMax, snapshotChunkBytes, snapshotBytesMax,
                 connectTimeoutMillis, requestTimeoutMillis, snapshotTimeoutMillis, flowControlStallMillisMax,
                 reconnectBackoffMillisMin, reconnectBackoffMillisMax);
+        require(requestsInFlightMax > 0, "requests in flight max must be positive");
     }
 
     /**
      * Defaults sized for a LAN cluster: 4096 messages / 64 MiB per peer, 1 MiB batches, 8 MiB
      * messages, 64 KiB snapshot chunks, 2 s connect, 5 s request, 60 s snapshot answer, 1 s
-     * flow-control stall (about one election timeout), backoff 50 ms doubling to 2 s, listening on 0.0.0.0:7080 in cleartext with the secret.
+     * flow-control stall (about one election timeout), backoff 50 ms doubling to 2 s, 4 requests
+     * in flight per peer, listening on 0.0.0.0:7080 in cleartext with the secret.
      */
     public static PeerTransportConfig defaults(long localNodeId, String clusterId, String sharedSecret) {
         return defaults(localNodeId, clusterId, sharedSecret, null);
@@ -95,49 +100,62 @@ public record PeerTransportConfig(
                 4096, 64L << 20, 1 << 20, 8 << 20,
                 64 << 10, 64L << 30,
                 2_000, 5_000, 60_000, 1_000,
-                50, 2_000, null);
+                50, 2_000, null, 4);
     }
 
     public PeerTransportConfig withListen(String host, int port) {
         return new PeerTransportConfig(localNodeId, clusterId, host, port, sharedSecret, tls,
                 queueMessagesMax, queueBytesMax, batchBytesMax, messageBytesMax, snapshotChunkBytes,
                 snapshotBytesMax, connectTimeoutMillis, requestTimeoutMillis, snapshotTimeoutMillis,
-                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax, advertisedPeerUrl);
+                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax, advertisedPeerUrl,
+                requestsInFlightMax);
     }
 
     public PeerTransportConfig withTls(TlsFiles files) {
         return new PeerTransportConfig(localNodeId, clusterId, listenHost, listenPort, sharedSecret, files,
                 queueMessagesMax, queueBytesMax, batchBytesMax, messageBytesMax, snapshotChunkBytes,
                 snapshotBytesMax, connectTimeoutMillis, requestTimeoutMillis, snapshotTimeoutMillis,
-                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax, advertisedPeerUrl);
+                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax, advertisedPeerUrl,
+                requestsInFlightMax);
     }
 
     public PeerTransportConfig withQueueLimits(int messagesMax, long bytesMax) {
         return new PeerTransportConfig(localNodeId, clusterId, listenHost, listenPort, sharedSecret, tls,
                 messagesMax, bytesMax, batchBytesMax, messageBytesMax, snapshotChunkBytes,
                 snapshotBytesMax, connectTimeoutMillis, requestTimeoutMillis, snapshotTimeoutMillis,
-                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax, advertisedPeerUrl);
+                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax, advertisedPeerUrl,
+                requestsInFlightMax);
     }
 
     public PeerTransportConfig withTimeouts(long connectMillis, long requestMillis, long snapshotMillis) {
         return new PeerTransportConfig(localNodeId, clusterId, listenHost, listenPort, sharedSecret, tls,
                 queueMessagesMax, queueBytesMax, batchBytesMax, messageBytesMax, snapshotChunkBytes,
                 snapshotBytesMax, connectMillis, requestMillis, snapshotMillis,
-                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax, advertisedPeerUrl);
+                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax, advertisedPeerUrl,
+                requestsInFlightMax);
     }
 
     public PeerTransportConfig withReconnectBackoff(long millisMin, long millisMax) {
         return new PeerTransportConfig(localNodeId, clusterId, listenHost, listenPort, sharedSecret, tls,
                 queueMessagesMax, queueBytesMax, batchBytesMax, messageBytesMax, snapshotChunkBytes,
                 snapshotBytesMax, connectTimeoutMillis, requestTimeoutMillis, snapshotTimeoutMillis,
-                flowControlStallMillisMax, millisMin, millisMax, advertisedPeerUrl);
+                flowControlStallMillisMax, millisMin, millisMax, advertisedPeerUrl, requestsInFlightMax);
     }
 
     public PeerTransportConfig withAdvertisedPeerUrl(String peerUrl) {
         return new PeerTransportConfig(localNodeId, clusterId, listenHost, listenPort, sharedSecret, tls,
                 queueMessagesMax, queueBytesMax, batchBytesMax, messageBytesMax, snapshotChunkBytes,
                 snapshotBytesMax, connectTimeoutMillis, requestTimeoutMillis, snapshotTimeoutMillis,
-                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax, peerUrl);
+                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax, peerUrl,
+                requestsInFlightMax);
+    }
+
+    public PeerTransportConfig withRequestsInFlightMax(int requests) {
+        return new PeerTransportConfig(localNodeId, clusterId, listenHost, listenPort, sharedSecret, tls,
+                queueMessagesMax, queueBytesMax, batchBytesMax, messageBytesMax, snapshotChunkBytes,
+                snapshotBytesMax, connectTimeoutMillis, requestTimeoutMillis, snapshotTimeoutMillis,
+                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax, advertisedPeerUrl,
+                requests);
     }
 
     /** True when peers authenticate by the secret header rather than (or besides) mutual TLS. */
@@ -157,7 +175,8 @@ public record PeerTransportConfig(
                 .formatted(snapshotChunkBytes, snapshotBytesMax, connectTimeoutMillis, requestTimeoutMillis)
                 + "snapshotTimeoutMillis=%d, flowControlStallMillisMax=%d, reconnectBackoffMillisMin=%d, "
                 .formatted(snapshotTimeoutMillis, flowControlStallMillisMax, reconnectBackoffMillisMin)
-                + "reconnectBackoffMillisMax=%d, advertisedPeerUrl=%s]".formatted(reconnectBackoffMillisMax, advertisedPeerUrl);
+                + "reconnectBackoffMillisMax=%d, advertisedPeerUrl=%s, requestsInFlightMax=%d]"
+                .formatted(reconnectBackoffMillisMax, advertisedPeerUrl, requestsInFlightMax);
     }
 
     private static void validate(long localNodeId, String clusterId, String listenHost, int listenPort,

@@ -1,11 +1,12 @@
 /**
- * HTTP/2 peer transport: carries Raft messages between replicas over one long-lived h2c
- * (or TLS) connection per peer, on a listener separate from the client API.
+ * HTTP/2 peer transport: carries Raft messages between replicas over long-lived h2c (or TLS)
+ * connections, one per request in flight to a peer, on a listener separate from the client API.
  *
  * <p>Sending side ({@link io.latchkey.transport.Http2PeerTransport}): one bounded queue and
  * one virtual sender thread per peer. The sender batches everything queued (up to
- * {@code batchBytesMax}) into one POST of length-delimited protobuf messages, waits for the
- * answer, then sends the next batch; that keeps per-peer order without sequence numbers.
+ * {@code batchBytesMax}) into one POST of length-delimited protobuf messages whenever one of
+ * its {@code requestsInFlightMax} request slots is free; the requests are numbered, and the
+ * receiver delivers them in that order ({@link io.latchkey.transport.RequestOrder}).
  * A full queue or a failed request drops messages and reports the peer unreachable, so the
  * Raft loop never waits for a slow peer.
  *

@@ -129,6 +129,7 @@ final class SimCluster {
         }
 
         void crash() {
+            store.crash(random.nextBoolean());
             replica = null;
             stateMachine = null;
             crashes++;

@@ -16,11 +16,15 @@ import java.util.List;
 /**
  * A log store whose "disk" is a {@link MemoryStorage} that survives a simulated crash of its
  * replica. A write either happens whole or, when the simulator injects an fsync error, not at
- * all and throws — the all-or-nothing of one PostgreSQL transaction.
+ * all and throws — the all-or-nothing of one PostgreSQL transaction. Writes that only move the
+ * commit index are not flushed (as {@link LogStore#persist} allows): a crash may undo them
+ * back to the last flushed write.
  */
 final class SimLogStore implements LogStore {
     private final MemoryStorage disk = new MemoryStorage();
     private boolean failNextWrite;
+    /** The hard state of the last flushed write while commit-only moves follow it; else null. */
+    private HardState flushedHardState;
 
     /** Makes the next write fail as an fsync error would. */
     void failNextWrite() {
@@ -35,6 +39,14 @@ final class SimLogStore implements LogStore {
     @Override
     public void persist(HardState hardState, List<Entry> entries, Snapshot snapshot) {
         checkWritable();
+        HardState stored = disk.initialState().hardState();
+        boolean commitOnly = entries.isEmpty() && Ready.isEmptySnap(snapshot) && !Ready.isEmptyHardState(hardState)
+                && hardState.getTerm() == stored.getTerm() && hardState.getVote() == stored.getVote();
+        if (!commitOnly) {
+            flushedHardState = null;
+        } else if (flushedHardState == null) {
+            flushedHardState = stored;
+        }
         if (!Ready.isEmptySnap(snapshot)) {
             disk.applySnapshot(snapshot);
         }
@@ -46,15 +58,25 @@ final class SimLogStore implements LogStore {
         }
     }
 
+    /** The process died: unflushed commit index moves are lost if {@code loseUnflushed}. */
+    void crash(boolean loseUnflushed) {
+        if (flushedHardState != null && loseUnflushed) {
+            disk.setHardState(flushedHardState);
+        }
+        flushedHardState = null;
+    }
+
     @Override
     public void saveSnapshot(long index, ConfState confState, ByteString data) {
         checkWritable();
+        flushedHardState = null;
         disk.createSnapshot(index, confState, data);
     }
 
     @Override
     public void compact(long index) {
         checkWritable();
+        flushedHardState = null;
         disk.compact(index);
     }
 
