@@ -32,13 +32,12 @@ final class ApiExchange {
 
     private final ServerRequest request;
     private final ServerResponse response;
-    private final Map<String, String> path;
+    private Map<String, String> path = Map.of();
     private byte[] body;
 
-    ApiExchange(ServerRequest request, ServerResponse response, Map<String, String> path) {
+    private ApiExchange(ServerRequest request, ServerResponse response) {
         this.request = request;
         this.response = response;
-        this.path = path;
     }
 
     /**
@@ -47,7 +46,7 @@ final class ApiExchange {
      * JAX-RS resources).
      */
     static <S> void dispatch(RouteTable<S> table, S service, ServerRequest request, ServerResponse response) {
-        ApiExchange exchange = new ApiExchange(request, response, Map.of());
+        ApiExchange exchange = new ApiExchange(request, response);
         try {
             RouteTable.Match<S> match = table.match(request.prologue().method().text(), request.prologue().uriPath().rawPathNoParams());
             if (match == null) {
@@ -57,7 +56,8 @@ final class ApiExchange {
             if (!acceptable(request.headers().first(HeaderNames.ACCEPT).orElse(null), match.produces())) {
                 throw new ProblemException(406, "Not Acceptable", "HTTP 406 Not Acceptable", null);
             }
-            match.handler().handle(service, new ApiExchange(request, response, match.parameters()));
+            exchange.path = match.parameters();
+            match.handler().handle(service, exchange);
         } catch (Throwable t) {
             exchange.fail(t);
         }
