@@ -118,14 +118,13 @@ final class ApiExchange {
         }
     }
 
-    /** A whole number; null if absent or empty. */
+    /** A whole number that fits an int; null if absent or empty. */
     Integer queryInt(String name) {
-        String value = query(name);
-        try {
-            return value == null || value.isEmpty() ? null : Integer.valueOf(value);
-        } catch (NumberFormatException e) {
+        Long value = queryLong(name);
+        if (value != null && value != value.intValue()) {
             throw wrongFormat(name);
         }
+        return value == null ? null : value.intValue();
     }
 
     /** A path parameter that must be a whole number. */

@@ -52,7 +52,6 @@ public class LockResource {
         this.forwarding = forwarding;
     }
 
-
     record AcquireJson(Long leaseId, Long ttlSeconds, Long waitMillis, String owner) {
         static AcquireJson of(JsonObject body) {
             return new AcquireJson(JsonText.longField(body, "leaseId"), JsonText.longField(body, "ttlSeconds"),

@@ -18,7 +18,9 @@ import jakarta.inject.Inject;
  *
  * <p>Mounted at the root and matched on the raw path: a route under {@code /v1/config} would
  * not see {@code /v1/config/..}, which Helidon's routing normalizes to {@code /v1} but which
- * names the (invalid) key {@code ..}.
+ * names the (invalid) key {@code ..}. The resources' handlers are package-private, never
+ * private: the resources arrive here as CDI client proxies, which pass on only non-private
+ * methods (a private one would run on the empty proxy).
  */
 @ApplicationScoped
 @RoutingPath("/")
