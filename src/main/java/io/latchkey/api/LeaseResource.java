@@ -1,5 +1,6 @@
 package io.latchkey.api;
 
+import io.helidon.http.HeaderNames;
 import io.latchkey.state.Limits;
 import io.latchkey.state.proto.Command;
 import io.latchkey.state.proto.GrantLease;
@@ -9,93 +10,86 @@ import io.latchkey.state.proto.Result;
 import io.latchkey.state.proto.RevokeLease;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.ws.rs.Consumes;
-import jakarta.ws.rs.DELETE;
-import jakarta.ws.rs.GET;
-import jakarta.ws.rs.HeaderParam;
-import jakarta.ws.rs.POST;
-import jakarta.ws.rs.Path;
-import jakarta.ws.rs.PathParam;
-import jakarta.ws.rs.Produces;
-import jakarta.ws.rs.QueryParam;
-import jakarta.ws.rs.core.MediaType;
-import jakarta.ws.rs.core.Response;
 
-import java.net.URI;
-import java.util.List;
 import java.util.Map;
 
-/** Leases: time-limited sessions that hold locks and keys, kept alive by their client. */
+/**
+ * Leases: time-limited sessions that hold locks and keys, kept alive by their client. Served
+ * through {@link StateRoutes}.
+ */
 @ApplicationScoped
-@Path("/v1/leases")
-@Produces(MediaType.APPLICATION_JSON)
 public class LeaseResource {
+    static final RouteTable<LeaseResource> ROUTES = new RouteTable<LeaseResource>()
+            .add("POST", "/v1/leases", LeaseResource::grant)
+            .add("POST", "/v1/leases/{id}/keepalive", LeaseResource::keepAlive)
+            .add("GET", "/v1/leases/{id}", LeaseResource::get)
+            .add("DELETE", "/v1/leases/{id}", LeaseResource::revoke);
     private static final Map<String, String> FIELDS = Map.of("ttl_seconds", "ttlSeconds", "lease_id", "id");
 
     private final StateAccess state;
+    private final LeaderForwarding forwarding;
 
     @Inject
-    public LeaseResource(StateAccess state) {
+    public LeaseResource(StateAccess state, LeaderForwarding forwarding) {
         this.state = state;
+        this.forwarding = forwarding;
     }
 
-    public record GrantJson(Long ttlSeconds) {
-    }
 
-    public record LeaseJson(long id, long ttlSeconds) {
-    }
-
-    public record KeepAliveJson(long id, long ttlSeconds, long remainingMillis) {
-    }
-
-    public record LeaseDetailJson(long id, long ttlSeconds, long remainingMillis, List<String> keys,
-                                  List<String> locks, List<String> awaitedLocks) {
-    }
-
-    @POST
-    @Consumes(MediaType.APPLICATION_JSON)
-    public Response grant(GrantJson request, @HeaderParam("Idempotency-Key") String idempotencyKey) {
-        if (request == null || request.ttlSeconds() == null) {
+    void grant(ApiExchange x) {
+        if (forwarding.forwarded(x)) {
+            return;
+        }
+        Long ttlSeconds = JsonText.longField(x.jsonBody(), "ttlSeconds");
+        if (ttlSeconds == null) {
             throw ProblemException.badField("ttlSeconds", "ttlSeconds is required");
         }
-        StateAccess.check(Limits.checkTtlSeconds("ttlSeconds", request.ttlSeconds()));
-        Result result = state.write(Command.newBuilder().setGrantLease(GrantLease.newBuilder().setTtlSeconds(request.ttlSeconds())),
-                idempotencyKey);
+        StateAccess.check(Limits.checkTtlSeconds("ttlSeconds", ttlSeconds));
+        Result result = state.write(Command.newBuilder().setGrantLease(GrantLease.newBuilder().setTtlSeconds(ttlSeconds)),
+                x.header(ApiExchange.IDEMPOTENCY_KEY));
         StateAccess.requireSuccess(result, FIELDS::get);
         LeaseInfo lease = result.getLease();
-        return Response.created(URI.create("/v1/leases/" + lease.getId()))
-                .entity(new LeaseJson(lease.getId(), lease.getTtlSeconds())).build();
+        x.header(HeaderNames.LOCATION, x.absoluteUrl("/v1/leases/" + lease.getId()))
+                .json(201, JsonText.object().field("id", lease.getId()).field("ttlSeconds", lease.getTtlSeconds()));
     }
 
-    @POST
-    @Path("{id}/keepalive")
-    public KeepAliveJson keepAlive(@PathParam("id") long id, @HeaderParam("Idempotency-Key") String idempotencyKey) {
+    void keepAlive(ApiExchange x) {
+        if (forwarding.forwarded(x)) {
+            return;
+        }
+        long id = x.pathLong("id");
         StateAccess.check(Limits.checkPositive("id", id));
-        Result result = state.write(Command.newBuilder().setKeepAlive(KeepAlive.newBuilder().setLeaseId(id)), idempotencyKey);
+        Result result = state.write(Command.newBuilder().setKeepAlive(KeepAlive.newBuilder().setLeaseId(id)),
+                x.header(ApiExchange.IDEMPOTENCY_KEY));
         StateAccess.requireSuccess(result, FIELDS::get);
         LeaseInfo lease = result.getLease();
-        return new KeepAliveJson(lease.getId(), lease.getTtlSeconds(), lease.getRemainingMillis());
+        x.json(JsonText.object().field("id", lease.getId()).field("remainingMillis", lease.getRemainingMillis())
+                .field("ttlSeconds", lease.getTtlSeconds()));
     }
 
-    @GET
-    @Path("{id}")
-    public LeaseDetailJson get(@PathParam("id") long id, @QueryParam("consistency") String consistency) {
+    void get(ApiExchange x) {
+        long id = x.pathLong("id");
+        String consistency = x.query("consistency");
         StateAccess.check(Limits.checkPositive("id", id));
         long now = state.leaseNowMillis();
         LeaseInfo lease = state.read(consistency, view -> view.lease(id, now).orElse(null));
         if (lease == null) {
             throw new ProblemException(404, "Not found", "no lease " + id, "id");
         }
-        return new LeaseDetailJson(lease.getId(), lease.getTtlSeconds(), lease.getRemainingMillis(),
-                lease.getKeysList(), lease.getHeldLocksList(), lease.getAwaitedLocksList());
+        x.json(JsonText.object().strings("awaitedLocks", lease.getAwaitedLocksList()).field("id", lease.getId())
+                .strings("keys", lease.getKeysList()).strings("locks", lease.getHeldLocksList())
+                .field("remainingMillis", lease.getRemainingMillis()).field("ttlSeconds", lease.getTtlSeconds()));
     }
 
-    @DELETE
-    @Path("{id}")
-    public Response revoke(@PathParam("id") long id, @HeaderParam("Idempotency-Key") String idempotencyKey) {
+    void revoke(ApiExchange x) {
+        if (forwarding.forwarded(x)) {
+            return;
+        }
+        long id = x.pathLong("id");
         StateAccess.check(Limits.checkPositive("id", id));
-        Result result = state.write(Command.newBuilder().setRevokeLease(RevokeLease.newBuilder().setLeaseId(id)), idempotencyKey);
+        Result result = state.write(Command.newBuilder().setRevokeLease(RevokeLease.newBuilder().setLeaseId(id)),
+                x.header(ApiExchange.IDEMPOTENCY_KEY));
         StateAccess.requireSuccess(result, FIELDS::get);
-        return Response.noContent().build();
+        x.noContent();
     }
 }

@@ -10,10 +10,20 @@ import jakarta.ws.rs.core.Response;
 public record Problem(String type, String title, int status, String detail, String field) {
     public static final String MEDIA_TYPE = "application/problem+json";
 
+    static Problem of(int status, String title, String detail, String field) {
+        return new Problem("about:blank", title, status, detail, field);
+    }
+
     public static Response response(int status, String title, String detail, String field) {
         return Response.status(status)
                 .type(MediaType.valueOf(MEDIA_TYPE))
-                .entity(new Problem("about:blank", title, status, detail, field))
+                .entity(of(status, title, detail, field))
                 .build();
+    }
+
+    /** The problem as JSON-B writes it (fields in name order, none that is null). */
+    byte[] json() {
+        return JsonText.object().field("detail", detail).field("field", field).field("status", status)
+                .field("title", title).field("type", type).bytes();
     }
 }

@@ -8,6 +8,7 @@ import jakarta.ws.rs.ProcessingException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
 import jakarta.ws.rs.ext.ExceptionMapper;
@@ -28,30 +29,10 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
 
     @Override
     public Response toResponse(Throwable error) {
-        Throwable e = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
-                ? error.getCause() : error;
-        if (e instanceof ProblemException p) {
-            Response response = Problem.response(p.status(), p.title(), p.getMessage(), p.field());
-            // Every 503 (no leader yet, node not started) tells the client when to come back.
-            return p.status() == 503 ? withRetryAfter(response) : response;
-        }
-        if (e instanceof Membership.NotLeaderException n) {
-            if (n.leaderClientUrl() == null) {
-                return withRetryAfter(Problem.response(503, "No leader", n.getMessage(), null));
-            }
-            return Response.fromResponse(Problem.response(307, "Not the leader", n.getMessage(), null))
-                    .location(URI.create(n.leaderClientUrl() + "/" + uriInfo.getPath().replaceFirst("^/", "")))
-                    .build();
-        }
-        if (e instanceof Membership.MembershipException m) {
-            return Problem.response(m.status(), "Membership change refused", m.getMessage(), null);
-        }
-        if (e instanceof ReplicaException r) {
-            return switch (r.reason()) {
-                case NO_LEADER, DROPPED -> withRetryAfter(Problem.response(503, "Unavailable", r.getMessage(), null));
-                case TIMEOUT, LEADER_CHANGED -> withRetryAfter(Problem.response(504, "Outcome unknown", r.getMessage(), null));
-                case STOPPED -> withRetryAfter(Problem.response(503, "Stopping", r.getMessage(), null));
-            };
+        Throwable e = unwrap(error);
+        Failure failure = failure(e, uriInfo.getPath());
+        if (failure != null) {
+            return failure.response();
         }
         if (e instanceof ParamException p) {
             // A query, path or header parameter that does not convert (e.g. limit=abc): the spec
@@ -81,6 +62,62 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
         return Problem.response(500, "Internal error", e.toString(), null);
     }
 
+    /** A failure as the client gets it: the problem, and what tells it where to go next. */
+    record Failure(Problem problem, boolean retryAfter, String location) {
+        Failure(Problem problem) {
+            this(problem, false, null);
+        }
+
+        Response response() {
+            Response.ResponseBuilder response = Response.status(problem.status())
+                    .type(MediaType.valueOf(Problem.MEDIA_TYPE)).entity(problem);
+            if (retryAfter) {
+                response.header("Retry-After", "1");
+            }
+            if (location != null) {
+                response.location(URI.create(location));
+            }
+            return response.build();
+        }
+    }
+
+    /** The failure's own cause when it only carries one (a failed future). */
+    static Throwable unwrap(Throwable error) {
+        return error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
+    }
+
+    /**
+     * The answer to a failure of a request or of the node, for JAX-RS resources and the SE
+     * routes alike; null for a failure only the web framework knows. {@code path} is the
+     * request's path, for the 307 to the leader.
+     */
+    static Failure failure(Throwable e, String path) {
+        if (e instanceof ProblemException p) {
+            // Every 503 (no leader yet, node not started) and 504 (outcome unknown) tells the
+            // client when to come back.
+            return new Failure(Problem.of(p.status(), p.title(), p.getMessage(), p.field()),
+                    p.status() == 503 || p.status() == 504, null);
+        }
+        if (e instanceof Membership.NotLeaderException n) {
+            if (n.leaderClientUrl() == null) {
+                return new Failure(Problem.of(503, "No leader", n.getMessage(), null), true, null);
+            }
+            return new Failure(Problem.of(307, "Not the leader", n.getMessage(), null), false,
+                    n.leaderClientUrl() + "/" + path.replaceFirst("^/", ""));
+        }
+        if (e instanceof Membership.MembershipException m) {
+            return new Failure(Problem.of(m.status(), "Membership change refused", m.getMessage(), null));
+        }
+        if (e instanceof ReplicaException r) {
+            return switch (r.reason()) {
+                case NO_LEADER, DROPPED -> new Failure(Problem.of(503, "Unavailable", r.getMessage(), null), true, null);
+                case TIMEOUT, LEADER_CHANGED -> new Failure(Problem.of(504, "Outcome unknown", r.getMessage(), null), true, null);
+                case STOPPED -> new Failure(Problem.of(503, "Stopping", r.getMessage(), null), true, null);
+            };
+        }
+        return null;
+    }
+
     private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (type.isInstance(t)) {
@@ -96,9 +133,5 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
             t = t.getCause();
         }
         return t;
-    }
-
-    private static Response withRetryAfter(Response response) {
-        return Response.fromResponse(response).header("Retry-After", "1").build();
     }
 }
