@@ -235,6 +235,9 @@ final class ApiExchange {
         if (failure.location() != null) {
             response.header(HeaderNames.LOCATION, failure.location());
         }
+        if (e instanceof MethodNotAllowedException m) {
+            response.header(HeaderNames.ALLOW, m.allowHeader());
+        }
         problem(failure.problem(), failure.retryAfter());
     }
 }

@@ -74,7 +74,7 @@ final class RouteTable<S> {
         if (allowed.isEmpty()) {
             return null;
         }
-        throw new ProblemException(405, "Method Not Allowed", method + " is not served here; allowed: " + String.join(", ", allowed), null);
+        throw new MethodNotAllowedException(method, allowed);
     }
 
     private static Map<String, String> parameters(String[] template, String[] parts) {
