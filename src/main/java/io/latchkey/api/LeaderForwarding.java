@@ -13,7 +13,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -122,8 +121,10 @@ public class LeaderForwarding {
             for (HeaderName name : RETURNED_HEADERS) {
                 response.headers().first(name).ifPresent(v -> x.header(name, v));
             }
-        } catch (IOException | UncheckedIOException e) {
+        } catch (IOException | RuntimeException e) {
             // The leader may or may not have applied it; the client retries with its idempotency key.
+            // Helidon's client reports a connection lost mid-answer with runtime exceptions of its
+            // own (e.g. DataReader.InsufficientDataAvailableException), so any failure counts.
             throw new ProblemException(504, "Outcome unknown",
                     "forwarding to the leader failed: " + e.getMessage() + "; retry with the same Idempotency-Key", null);
         }

@@ -144,6 +144,36 @@ final class ProcessCluster implements AutoCloseable {
         }
 
         /**
+         * A write as a careful client sends it: with an {@code Idempotency-Key}, sent again with
+         * the same key after a 503, a 504 (outcome unknown) or a lost connection, until an
+         * answer or the deadline. Each attempt may wait up to {@code attemptTimeout}.
+         */
+        Reply callIdempotent(String method, String path, String body, String contentType, String key,
+                             Duration attemptTimeout, Duration deadline) {
+            long end = System.nanoTime() + deadline.toNanos();
+            while (true) {
+                Reply reply;
+                try {
+                    HttpRequest request = HttpRequest.newBuilder(URI.create(clientUrl() + path)).timeout(attemptTimeout)
+                            .header("Content-Type", contentType).header("Idempotency-Key", key)
+                            .method(method, HttpRequest.BodyPublishers.ofString(body)).build();
+                    HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+                    reply = new Reply(r.statusCode(), r.body());
+                } catch (IOException e) {
+                    reply = new Reply(-1, e.toString());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return new Reply(-1, "interrupted");
+                }
+                boolean retry = reply.status() == 503 || reply.status() == 504 || reply.status() == -1;
+                if (!retry || System.nanoTime() - end >= 0) {
+                    return reply;
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(200).toNanos());
+            }
+        }
+
+        /**
          * Like {@link #call}, retrying while the node answers 503 (no leader ready yet, as right
          * after an election) the way a client honouring Retry-After would, up to a deadline.
          */

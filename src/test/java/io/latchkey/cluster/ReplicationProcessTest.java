@@ -112,27 +112,29 @@ class ReplicationProcessTest {
                     () -> n.call("GET", "/v1/locks/db?consistency=serializable", null, null).body().contains("\"owner\":\"a\""));
         }
 
-        // The next waiter queues on node c (its request is forwarded to the leader).
+        // The next waiter queues on node c (its request is forwarded to the leader). It sends an
+        // Idempotency-Key and, when the leader dies under its request (504), asks again with it:
+        // the new leader answers for the same place in the queue instead of queueing anew.
         ProcessCluster.Reply[] second = new ProcessCluster.Reply[1];
-        Thread waiter = Thread.ofVirtual().start(() -> second[0] = c.callRetrying("POST", "/v1/locks/db",
-                "{\"ttlSeconds\":30,\"owner\":\"c\",\"waitMillis\":60000}", JSON));
-        cluster.await(WAIT, "c to be queued",
-                () -> c.call("GET", "/v1/locks/db?consistency=serializable", null, null).body().contains("\"owner\":\"c\""));
+        Thread waiter = Thread.ofVirtual().start(() -> second[0] = c.callIdempotent("POST", "/v1/locks/db",
+                "{\"ttlSeconds\":30,\"owner\":\"c\",\"waitMillis\":60000}", JSON, "waiter-c",
+                Duration.ofSeconds(70), Duration.ofSeconds(150)));
+        String[] queued = new String[1];
+        cluster.await(WAIT, "c to be queued", () -> {
+            queued[0] = c.call("GET", "/v1/locks/db?consistency=serializable", null, null).body();
+            return queued[0].contains("\"owner\":\"c\"");
+        });
+        Matcher waiterLease = Pattern.compile("\"waiters\":\\[\\{\"leaseId\":(\\d+)").matcher(queued[0]);
+        assertThat(waiterLease.find()).as(queued[0]).isTrue();
 
         // The leader dies; nobody keeps a's lease alive, so after a new leader renews it for a
-        // full TTL it expires, and only then is c granted, with a higher token.
+        // full TTL it expires, and only then is the queued waiter granted, with a higher token.
         leader.kill();
-        waiter.join(Duration.ofSeconds(90));
-        if (second[0] == null || second[0].status() != 200) {
-            // The waiting request was forwarded to the killed leader; ask again on c.
-            cluster.awaitLeader(WAIT);
-            cluster.await(WAIT, "c to hold the lock", () -> {
-                ProcessCluster.Reply r = c.call("POST", "/v1/locks/db", "{\"ttlSeconds\":30,\"owner\":\"c\",\"waitMillis\":10000}", JSON);
-                second[0] = r;
-                return r.status() == 200;
-            });
-        }
+        waiter.join(Duration.ofSeconds(160));
+        assertThat(second[0]).isNotNull();
+        assertThat(second[0].status()).as(second[0].body()).isEqualTo(200);
         assertThat(second[0].body()).contains("\"owner\":\"c\"");
+        assertThat(number(second[0].body(), "leaseId")).as("the waiter queued before the crash").isEqualTo(Long.parseLong(waiterLease.group(1)));
         assertThat(number(second[0].body(), "token")).isGreaterThan(firstToken);
     }
 
