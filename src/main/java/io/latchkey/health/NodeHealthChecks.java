@@ -79,6 +79,9 @@ public class NodeHealthChecks {
                 if (leader == 0) {
                     return b.down().withData("reason", "no leader known").build();
                 }
+                if (!host.storageReachable()) {
+                    return b.down().withData("reason", "storage not reachable").build();
+                }
                 if (commit - applied > READY_APPLY_LAG_ENTRIES_MAX || !localReadsReady) {
                     return b.down().withData("reason", "catching up").build();
                 }

@@ -114,6 +114,11 @@ public final class ReplicaHost implements AutoCloseable {
         return logStore;
     }
 
+    /** Whether the node's PostgreSQL answers now (for readiness). */
+    public boolean storageReachable() {
+        return store.reachable();
+    }
+
     public NodeIdentity identity() {
         return identity;
     }

@@ -64,6 +64,7 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
     public static final long SNAPSHOT_INLINE_SIZE_BYTES_MAX = 1L << 20;
     static final String WRITER = "writer";
     static final String READER = "reader";
+    private static final int REACHABLE_QUERY_TIMEOUT_SECONDS = 2;
     private static final long RETRY_BACKOFF_NANOS_MIN = TimeUnit.MILLISECONDS.toNanos(20);
     private static final long RETRY_BACKOFF_NANOS_MAX = TimeUnit.MILLISECONDS.toNanos(500);
 
@@ -616,6 +617,27 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
                     throw new StorageException("reading the Raft log from PostgreSQL failed: " + e.getMessage(), e);
                 }
             }
+        }
+    }
+
+    /**
+     * Whether PostgreSQL answers a trivial query now, on the reader's connection (a new one if
+     * it was lost); false once the store has stopped acknowledging writes. For readiness: a node
+     * whose database is down must not look ready until its next write fails.
+     */
+    public boolean reachable() {
+        if (failure != null) {
+            return false;
+        }
+        try {
+            return readFromDatabase(connection -> {
+                try (Statement statement = connection.createStatement()) {
+                    statement.setQueryTimeout(REACHABLE_QUERY_TIMEOUT_SECONDS);
+                    return statement.execute("SELECT 1");
+                }
+            });
+        } catch (StorageException e) {
+            return false;
         }
     }
 

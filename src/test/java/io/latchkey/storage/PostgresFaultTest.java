@@ -13,9 +13,11 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -160,6 +162,46 @@ class PostgresFaultTest {
         try (PostgresLogStore store = PostgresLogStore.open(config, NODE)) {
             assertThat(store.lastIndex()).isEqualTo(10);
             assertThat(store.hardState()).isEqualTo(hardState(1, 7, 0));
+        }
+    }
+
+    @Test
+    void reachable_followsWhetherTheDatabaseLetsTheNodeIn() throws Exception {
+        String role = "latchkey_reach_" + ProcessHandle.current().pid();
+        admin("DROP ROLE IF EXISTS " + role, "CREATE ROLE " + role + " LOGIN", "GRANT CREATE ON DATABASE postgres TO " + role);
+        StorageConfig config = StorageConfig.external(TestPostgres.jdbcUrl().replace("user=postgres", "user=" + role),
+                TestPostgres.freshSchema(), Map.of());
+        try (PostgresLogStore store = PostgresLogStore.open(config, NODE)) {
+            store.persist(hardState(1, 7, 0), entries(1, 1, 10), null);
+            assertThat(store.reachable()).isTrue();
+
+            // Its sessions end and it may not log in again: what a database that is down looks like to it.
+            admin("ALTER ROLE " + role + " NOLOGIN",
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '" + role + "'");
+            assertThat(store.reachable()).isFalse();
+
+            admin("ALTER ROLE " + role + " LOGIN");
+            assertThat(store.reachable()).isTrue();
+        }
+    }
+
+    @Test
+    void reachable_isFalseOnceTheStoreStoppedAcknowledging() throws Exception {
+        StorageConfig config = TestPostgres.freshConfig().withWriteRetryTimeMax(Duration.ZERO);
+        try (PostgresLogStore store = PostgresLogStore.open(config, NODE)) {
+            store.persist(hardState(1, 7, 0), entries(1, 1, 10), null);
+            terminate(store.writerBackendPid());
+            assertThatThrownBy(() -> store.persist(hardState(1, 7, 10), entries(11, 1, 10), null))
+                    .isInstanceOf(StorageFailedException.class);
+            assertThat(store.reachable()).isFalse();
+        }
+    }
+
+    private static void admin(String... statements) throws SQLException {
+        try (Connection connection = TestPostgres.connect("public"); Statement statement = connection.createStatement()) {
+            for (String sql : statements) {
+                statement.execute(sql);
+            }
         }
     }
 
