@@ -13,6 +13,8 @@ import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * JSON for the routes of the state API, without a binding layer: answers are written field by
@@ -132,6 +134,24 @@ final class JsonText {
             return value.asJsonObject();
         } catch (JsonException e) {
             throw badBody(e.getMessage());
+        }
+    }
+
+    /**
+     * Refuses a field the request does not take (the schemas say {@code additionalProperties:
+     * false}): a misspelt {@code waitMilis} must not turn a wait into a try-lock unnoticed.
+     *
+     * @throws ProblemException 400 naming the first unknown field
+     */
+    static void requireOnly(JsonObject body, Set<String> names) {
+        if (body == null) {
+            return;
+        }
+        for (String name : body.keySet()) {
+            if (!names.contains(name)) {
+                throw ProblemException.badField(name, "unknown field " + name + "; this request takes "
+                        + String.join(", ", new TreeSet<>(names)));
+            }
         }
     }
 

@@ -10,8 +10,10 @@ import io.latchkey.state.proto.Result;
 import io.latchkey.state.proto.RevokeLease;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import jakarta.json.JsonObject;
 
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Leases: time-limited sessions that hold locks and keys, kept alive by their client. Served
@@ -25,6 +27,7 @@ public class LeaseResource {
             .add("GET", "/v1/leases/{id}", LeaseResource::get)
             .add("DELETE", "/v1/leases/{id}", LeaseResource::revoke);
     private static final Map<String, String> FIELDS = Map.of("ttl_seconds", "ttlSeconds", "lease_id", "id");
+    private static final Set<String> GRANT_FIELDS = Set.of("ttlSeconds");
 
     private final StateAccess state;
     private final LeaderForwarding forwarding;
@@ -40,7 +43,9 @@ public class LeaseResource {
         if (forwarding.forwarded(x)) {
             return;
         }
-        Long ttlSeconds = JsonText.longField(x.jsonBody(), "ttlSeconds");
+        JsonObject body = x.jsonBody();
+        JsonText.requireOnly(body, GRANT_FIELDS);
+        Long ttlSeconds = JsonText.longField(body, "ttlSeconds");
         if (ttlSeconds == null) {
             throw ProblemException.badField("ttlSeconds", "ttlSeconds is required");
         }

@@ -16,6 +16,7 @@ import jakarta.inject.Inject;
 import jakarta.json.JsonObject;
 
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -53,7 +54,10 @@ public class LockResource {
     }
 
     record AcquireJson(Long leaseId, Long ttlSeconds, Long waitMillis, String owner) {
+        private static final Set<String> FIELDS = Set.of("leaseId", "ttlSeconds", "waitMillis", "owner");
+
         static AcquireJson of(JsonObject body) {
+            JsonText.requireOnly(body, FIELDS);
             return new AcquireJson(JsonText.longField(body, "leaseId"), JsonText.longField(body, "ttlSeconds"),
                     JsonText.longField(body, "waitMillis"), JsonText.stringField(body, "owner"));
         }

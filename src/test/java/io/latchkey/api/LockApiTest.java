@@ -148,6 +148,10 @@ class LockApiTest extends ApiTestBase {
     @Test
     void otherInvalidLockRequestsAre400NamingTheField() {
         assertProblem(api.post("/v1/locks/" + Api.unique("owner")).json(Api.object("ttlSeconds", 5, "owner", "o".repeat(257))).send(), 400, "owner");
+        String misspelt = Api.unique("misspelt");
+        assertProblem(api.post("/v1/locks/" + misspelt).json(Api.object("ttlSeconds", 5, "waitMilis", 1000)).send(), 400, "waitMilis");
+        assertThat(api.get("/v1/locks/" + misspelt).send().status()).as("nothing was acquired").isEqualTo(404);
+        assertProblem(api.post("/v1/leases").json(Api.object("ttlSeconds", 5, "ttl", 9)).send(), 400, "ttl");
         assertProblem(api.post("/v1/locks/a/../b").json(Api.object("ttlSeconds", 5)).send(), 400, "name");
         assertProblem(api.post("/v1/locks/" + "n".repeat(513)).json(Api.object("ttlSeconds", 5)).send(), 400, "name");
         assertProblem(api.delete("/v1/locks/" + Api.unique("x")).send(), 400, "token");
