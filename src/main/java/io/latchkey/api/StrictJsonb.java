@@ -1,0 +1,25 @@
+package io.latchkey.api;
+
+import jakarta.json.bind.Jsonb;
+import jakarta.json.bind.JsonbBuilder;
+import jakarta.json.bind.JsonbConfig;
+import jakarta.ws.rs.ext.ContextResolver;
+import jakarta.ws.rs.ext.Provider;
+
+/**
+ * JSON-B for the JAX-RS resources (cluster membership): a body with a field the request does not
+ * take is refused (400) instead of ignored, as the schemas' {@code additionalProperties: false}
+ * say and as the SE routes do ({@link JsonText#requireOnly}).
+ */
+@Provider
+public class StrictJsonb implements ContextResolver<Jsonb> {
+    /** Yasson's switch; JSON-B itself has no standard one. */
+    private static final String FAIL_ON_UNKNOWN_PROPERTIES = "jsonb.fail-on-unknown-properties";
+
+    private final Jsonb jsonb = JsonbBuilder.create(new JsonbConfig().setProperty(FAIL_ON_UNKNOWN_PROPERTIES, true));
+
+    @Override
+    public Jsonb getContext(Class<?> type) {
+        return jsonb;
+    }
+}
