@@ -235,8 +235,8 @@ final class ApiExchange {
         if (failure.location() != null) {
             response.header(HeaderNames.LOCATION, failure.location());
         }
-        if (e instanceof MethodNotAllowedException m) {
-            response.header(HeaderNames.ALLOW, m.allowHeader());
+        if (failure.allow() != null) {
+            response.header(HeaderNames.ALLOW, failure.allow());
         }
         problem(failure.problem(), failure.retryAfter());
     }

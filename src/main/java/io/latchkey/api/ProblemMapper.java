@@ -63,9 +63,13 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
     }
 
     /** A failure as the client gets it: the problem, and what tells it where to go next. */
-    record Failure(Problem problem, boolean retryAfter, String location) {
+    record Failure(Problem problem, boolean retryAfter, String location, String allow) {
         Failure(Problem problem) {
             this(problem, false, null);
+        }
+
+        Failure(Problem problem, boolean retryAfter, String location) {
+            this(problem, retryAfter, location, null);
         }
 
         Response response() {
@@ -76,6 +80,9 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
             }
             if (location != null) {
                 response.location(URI.create(location));
+            }
+            if (allow != null) {
+                response.header(HttpHeaders.ALLOW, allow);
             }
             return response.build();
         }
@@ -92,6 +99,10 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
      * request's path, for the 307 to the leader.
      */
     static Failure failure(Throwable e, String path) {
+        if (e instanceof MethodNotAllowedException m) {
+            // A 405 must list the methods the path takes (RFC 9110 section 15.5.6).
+            return new Failure(Problem.of(405, m.title(), m.getMessage(), null), false, null, m.allowHeader());
+        }
         if (e instanceof ProblemException p) {
             // Every 503 (no leader yet, node not started) and 504 (outcome unknown) tells the
             // client when to come back.

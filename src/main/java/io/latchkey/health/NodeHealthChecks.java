@@ -23,6 +23,9 @@ import java.time.Duration;
  */
 @ApplicationScoped
 public class NodeHealthChecks {
+    private record Progress(long applied, boolean localReadsReady) {
+    }
+
     /** How many committed entries a ready node may still have to apply. */
     static final long READY_APPLY_LAG_ENTRIES_MAX = 1_000;
 
@@ -70,8 +73,9 @@ public class NodeHealthChecks {
                 return b.down().withData("reason", "loop stopped: " + host.loop().failure()).build();
             }
             try {
-                long applied = host.loop().query(r -> r.appliedIndex(), Duration.ofSeconds(2)).get();
-                boolean localReadsReady = host.loop().query(r -> r.localReadsReady(), Duration.ofSeconds(2)).get();
+                Progress progress = host.loop().query(r -> new Progress(r.appliedIndex(), r.localReadsReady()),
+                        Duration.ofSeconds(2)).get();
+                long applied = progress.applied();
                 Status status = host.loop().status(Duration.ofSeconds(2)).get();
                 long leader = status.basic().softState().lead();
                 long commit = status.basic().hardState().getCommit();
@@ -82,7 +86,7 @@ public class NodeHealthChecks {
                 if (!host.storageReachable()) {
                     return b.down().withData("reason", "storage not reachable").build();
                 }
-                if (commit - applied > READY_APPLY_LAG_ENTRIES_MAX || !localReadsReady) {
+                if (commit - applied > READY_APPLY_LAG_ENTRIES_MAX || !progress.localReadsReady()) {
                     return b.down().withData("reason", "catching up").build();
                 }
                 return b.up().build();

@@ -80,7 +80,6 @@ public final class Replica {
      * answers to this run's requests (a client was once told it held a lock from an old grant).
      */
     private long nextProposalId;
-    private long nextConfChangeId;
     private long nextReadId;
     private boolean localReadsReady;
     private boolean catchUpReadPending;
@@ -104,7 +103,6 @@ public final class Replica {
         this.logger = logger;
         this.crashPoints = crashPoints;
         this.nextProposalId = randomIdBase(config);
-        this.nextConfChangeId = randomIdBase(config);
         this.nextReadId = randomIdBase(config);
         Snapshot snapshot = logStore.storage().snapshot();
         this.confState = logStore.storage().initialState().confState();
@@ -253,7 +251,8 @@ public final class Replica {
             result.completeExceptionally(ReplicaException.noLeader());
             return result;
         }
-        long changeId = nextConfChangeId++;
+        // From the proposals' sequence: conf changes wait in the same map under their own keys.
+        long changeId = nextProposalId++;
         try {
             rawNode.proposeConfChange(change.toBuilder().setId(changeId).build());
         } catch (ProposalDroppedException e) {

@@ -27,7 +27,8 @@ public final class Membership {
     private static final Duration CHANGE_TIMEOUT = Duration.ofSeconds(15);
 
     private final ReplicaLoop loop;
-    private final SecureRandom random = new SecureRandom();
+    /** Shared: a view is built on every forwarded write's leader lookup, an id only when adding. */
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     public Membership(ReplicaLoop loop) {
         this.loop = loop;
@@ -61,7 +62,7 @@ public final class Membership {
         requireLeader();
         long id;
         do {
-            id = random.nextLong() & Long.MAX_VALUE;
+            id = RANDOM.nextLong() & Long.MAX_VALUE;
         } while (id == 0);
         Member member = Member.newBuilder().setId(id).setName(name).setPeerUrl(peerUrl).setClientUrl(clientUrl).build();
         change(ConfChangeType.ConfChangeAddLearnerNode, id, member.toByteString());

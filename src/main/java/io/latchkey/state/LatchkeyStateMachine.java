@@ -228,8 +228,7 @@ public final class LatchkeyStateMachine implements StateMachine {
         Result.Builder result = locks.release(name, token);
         if (result.getStatus() == Status.OK) {
             Lease lease = leases.get(leaseId);
-            if (lease.getForLock() && keys.keysOf(leaseId).isEmpty()
-                    && locks.namesHeldBy(leaseId).isEmpty() && locks.namesAwaitedBy(leaseId).isEmpty()) {
+            if (lease.getForLock() && keys.keysOf(leaseId).isEmpty() && !locks.usedBy(leaseId)) {
                 revokeLeaseUnchecked(leaseId);
             }
         }

@@ -170,6 +170,11 @@ final class LockTable {
         Invariants.check(!namesByLease.containsKey(leaseId), "lease %d still indexed after dropping its locks", leaseId);
     }
 
+    /** Whether the lease holds or awaits any lock. */
+    boolean usedBy(long leaseId) {
+        return namesByLease.containsKey(leaseId);
+    }
+
     List<String> namesHeldBy(long leaseId) {
         return names(leaseId, true);
     }

@@ -111,14 +111,6 @@ public record PeerTransportConfig(
                 requestsInFlightMax);
     }
 
-    public PeerTransportConfig withTls(TlsFiles files) {
-        return new PeerTransportConfig(localNodeId, clusterId, listenHost, listenPort, sharedSecret, files,
-                queueMessagesMax, queueBytesMax, batchBytesMax, messageBytesMax, snapshotChunkBytes,
-                snapshotBytesMax, connectTimeoutMillis, requestTimeoutMillis, snapshotTimeoutMillis,
-                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax, advertisedPeerUrl,
-                requestsInFlightMax);
-    }
-
     public PeerTransportConfig withQueueLimits(int messagesMax, long bytesMax) {
         return new PeerTransportConfig(localNodeId, clusterId, listenHost, listenPort, sharedSecret, tls,
                 messagesMax, bytesMax, batchBytesMax, messageBytesMax, snapshotChunkBytes,
@@ -148,14 +140,6 @@ public record PeerTransportConfig(
                 snapshotBytesMax, connectTimeoutMillis, requestTimeoutMillis, snapshotTimeoutMillis,
                 flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax, peerUrl,
                 requestsInFlightMax);
-    }
-
-    public PeerTransportConfig withRequestsInFlightMax(int requests) {
-        return new PeerTransportConfig(localNodeId, clusterId, listenHost, listenPort, sharedSecret, tls,
-                queueMessagesMax, queueBytesMax, batchBytesMax, messageBytesMax, snapshotChunkBytes,
-                snapshotBytesMax, connectTimeoutMillis, requestTimeoutMillis, snapshotTimeoutMillis,
-                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax, advertisedPeerUrl,
-                requests);
     }
 
     /** True when peers authenticate by the secret header rather than (or besides) mutual TLS. */

@@ -1,15 +1,12 @@
 package io.latchkey.cluster;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -20,19 +17,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * restart, and membership changes through the API.
  */
 @Tag("cluster")
-class ClusterProcessTest {
+class ClusterProcessTest extends ProcessClusterTest {
     private static final Duration ELECTION_WAIT = Duration.ofSeconds(90);
-
-    @TempDir
-    Path root;
-    private ProcessCluster cluster;
-
-    @AfterEach
-    void stop() throws InterruptedException {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     @Test
     void threeProcesses_electOneLeader_andSurviveItsCrash() throws Exception {

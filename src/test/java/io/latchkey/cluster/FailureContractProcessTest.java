@@ -7,10 +7,8 @@ import io.latchkey.api.contract.OpenApiDocument;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -25,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @Tag("cluster")
 @Tag("api")
-class FailureContractProcessTest {
+class FailureContractProcessTest extends ProcessClusterTest {
     /** Three JVMs, each with its own PostgreSQL, take a while to start on a busy machine. */
     private static final Duration WAIT = Duration.ofSeconds(180);
     private static final String JSON = "application/json";
@@ -36,19 +34,15 @@ class FailureContractProcessTest {
      */
     private static final String ELECTION_TICKS = "-Dlatchkey.raft.election-ticks=40";
 
-    @TempDir
-    Path root;
-    private ProcessCluster cluster;
-
+    /** Paused nodes are let go first, so that stopping them is quick (runs before the cluster is closed). */
     @AfterEach
-    void stop() throws InterruptedException {
+    void resumePausedNodes() {
         if (cluster != null) {
             for (ProcessCluster.NodeProcess n : cluster.nodes) {
                 if (n.alive()) {
                     n.resume();
                 }
             }
-            cluster.close();
         }
     }
 

@@ -1,11 +1,8 @@
 package io.latchkey.cluster;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -19,20 +16,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * leader's answer (successes, refusals, and a lock acquire that waits in the queue).
  */
 @Tag("cluster")
-class FollowerWriteProcessTest {
+class FollowerWriteProcessTest extends ProcessClusterTest {
     private static final Duration ELECTION_WAIT = Duration.ofSeconds(90);
     private static final Pattern TOKEN = Pattern.compile("\"token\":(\\d+)");
-
-    @TempDir
-    Path root;
-    private ProcessCluster cluster;
-
-    @AfterEach
-    void stop() throws InterruptedException {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     @Test
     void followersPassWritesToTheLeaderAndRelayItsAnswers() throws Exception {

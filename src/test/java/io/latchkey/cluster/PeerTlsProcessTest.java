@@ -7,16 +7,13 @@ import io.helidon.webclient.http2.Http2Client;
 import io.helidon.webclient.http2.Http2ClientResponse;
 import io.latchkey.testing.TestCertificates;
 import io.latchkey.transport.PeerHeaders;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -34,20 +31,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * from another CA, and refuses one with no certificate (counted in latchkey_peer_refused_requests).
  */
 @Tag("cluster")
-class PeerTlsProcessTest {
+class PeerTlsProcessTest extends ProcessClusterTest {
     private static final Duration ELECTION_WAIT = Duration.ofSeconds(90);
     private static final Pattern REFUSED_ONE = Pattern.compile("(?m)^latchkey_peer_refused_requests\\{[^}]*} 1\\.0$");
-
-    @TempDir
-    Path root;
-    private ProcessCluster cluster;
-
-    @AfterEach
-    void stop() throws InterruptedException {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     @Test
     void threeProcessesOverMutualTls_replicate_andRefuseForeignOrMissingCertificates() throws Exception {

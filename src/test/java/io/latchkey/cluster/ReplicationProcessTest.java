@@ -1,11 +1,8 @@
 package io.latchkey.cluster;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -19,21 +16,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * passes to the next waiter only when its lease expires.
  */
 @Tag("cluster")
-class ReplicationProcessTest {
+class ReplicationProcessTest extends ProcessClusterTest {
     private static final Duration WAIT = Duration.ofSeconds(90);
     private static final String TEXT = "text/plain";
     private static final String JSON = "application/json";
-
-    @TempDir
-    Path root;
-    private ProcessCluster cluster;
-
-    @AfterEach
-    void stop() throws InterruptedException {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     @Test
     void writesOnAnyNode_surviveTheLeadersCrash_andReachARestartedNodeBySnapshot() throws Exception {
