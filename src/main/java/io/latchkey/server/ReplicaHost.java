@@ -66,7 +66,7 @@ public final class ReplicaHost implements AutoCloseable {
         createDirectories(settings.dataDir());
         Path identityFile = settings.dataDir().resolve(IDENTITY_FILE);
         boolean firstStart = !Files.exists(identityFile);
-        StartPlan plan = firstStart ? StartPlan.decide(settings) : StartPlan.restart(readIdentity(identityFile));
+        StartPlan plan = firstStart ? StartPlan.decide(settings) : StartPlan.restart(settings, readIdentity(identityFile));
         NodeIdentity identity = plan.identity();
 
         PostgresLogStore store = PostgresLogStore.open(storageConfig(settings), identity);
@@ -137,8 +137,14 @@ public final class ReplicaHost implements AutoCloseable {
 
     /** Who this node is on its first start, and which members (if any) it bootstraps with. */
     record StartPlan(NodeIdentity identity, List<Member> bootstrapMembers, boolean hasPeers) {
-        static StartPlan restart(NodeIdentity identity) {
-            return new StartPlan(identity, List.of(), true);
+        /**
+         * A node coming back has peers exactly when it was configured with them: static members,
+         * a StatefulSet, or a cluster id to join. A node started alone had a random secret that no
+         * other member could have learnt, so it could not have grown a working peer since.
+         */
+        static StartPlan restart(NodeSettings s, NodeIdentity identity) {
+            boolean hasPeers = !s.peers().isEmpty() || s.kubernetes().isPresent() || (s.nodeId() != 0 && s.clusterId() != 0);
+            return new StartPlan(identity, List.of(), hasPeers);
         }
 
         static StartPlan decide(NodeSettings s) {
