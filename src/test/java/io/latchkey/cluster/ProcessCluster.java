@@ -24,14 +24,14 @@ import java.util.regex.Pattern;
  * PostgreSQL and data directory, talking HTTP/2 to its peers. Nodes can be killed with
  * SIGKILL and restarted on the same data.
  */
-final class ProcessCluster implements AutoCloseable {
+public final class ProcessCluster implements AutoCloseable {
     static final String SECRET = "process-cluster-test-secret";
     private static final Pattern LEADER = Pattern.compile("\"leaderId\":\"([0-9a-f]+)\"");
 
     final Path root;
-    final List<NodeProcess> nodes = new ArrayList<>();
+    public final List<NodeProcess> nodes = new ArrayList<>();
     /** System properties given to every node, e.g. a small snapshot interval. */
-    final List<String> commonProperties = new ArrayList<>();
+    public final List<String> commonProperties = new ArrayList<>();
     /** Environment variables given to every node, the way a container gets its settings. */
     final java.util.Map<String, String> commonEnvironment = new java.util.HashMap<>();
     /** Null starts the nodes without a shared secret (mutual TLS alone authenticates them). */
@@ -41,9 +41,9 @@ final class ProcessCluster implements AutoCloseable {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     /** One member: fixed ports and data directory, and the process while it runs. */
-    final class NodeProcess {
-        final int index;
-        final long id;
+    public final class NodeProcess {
+        public final int index;
+        public final long id;
         final int clientPort;
         final int peerPort;
         final Path dataDir;
@@ -61,7 +61,7 @@ final class ProcessCluster implements AutoCloseable {
             this.log = root.resolve("node-" + index + ".log");
         }
 
-        String clientUrl() {
+        public String clientUrl() {
             return "http://127.0.0.1:" + clientPort;
         }
 
@@ -69,7 +69,7 @@ final class ProcessCluster implements AutoCloseable {
             return peerScheme + "://127.0.0.1:" + peerPort;
         }
 
-        boolean alive() {
+        public boolean alive() {
             return process != null && process.isAlive();
         }
 
@@ -99,7 +99,7 @@ final class ProcessCluster implements AutoCloseable {
         }
 
         /** SIGKILL: no shutdown hook runs, nothing is flushed that was not already durable. */
-        void kill() throws InterruptedException {
+        public void kill() throws InterruptedException {
             if (process != null) {
                 process.destroyForcibly();
                 process.waitFor(30, TimeUnit.SECONDS);
@@ -107,11 +107,11 @@ final class ProcessCluster implements AutoCloseable {
         }
 
         /** Sends SIGSTOP: the process freezes, as in a long GC pause or a stalled VM. */
-        void pause() {
+        public void pause() {
             signal("STOP");
         }
 
-        void resume() {
+        public void resume() {
             signal("CONT");
         }
 
@@ -206,7 +206,7 @@ final class ProcessCluster implements AutoCloseable {
         }
 
         /** The leader this node knows of, or 0. */
-        long leader() {
+        public long leader() {
             String json = cluster();
             if (json == null) {
                 return 0;
@@ -219,7 +219,7 @@ final class ProcessCluster implements AutoCloseable {
     record Reply(int status, String body) {
     }
 
-    ProcessCluster(Path root, int size) throws IOException {
+    public ProcessCluster(Path root, int size) throws IOException {
         this.root = root;
         for (int i = 1; i <= size; i++) {
             nodes.add(new NodeProcess(i, freePort(), freePort()));
@@ -227,13 +227,13 @@ final class ProcessCluster implements AutoCloseable {
     }
 
     /** Starts every node as an initial member of a static cluster. */
-    void startAll() throws IOException {
+    public void startAll() throws IOException {
         for (NodeProcess n : nodes) {
             startStatic(n);
         }
     }
 
-    void startStatic(NodeProcess n) throws IOException {
+    public void startStatic(NodeProcess n) throws IOException {
         StringBuilder peers = new StringBuilder();
         for (NodeProcess p : nodes) {
             peers.append(peers.isEmpty() ? "" : ",").append(Long.toHexString(p.id)).append('=').append(p.peerUrl());
@@ -242,7 +242,7 @@ final class ProcessCluster implements AutoCloseable {
     }
 
     /** Waits until every live node agrees on one leader; returns it. */
-    NodeProcess awaitLeader(Duration timeout) {
+    public NodeProcess awaitLeader(Duration timeout) {
         long[] leader = {0};
         await(timeout, "one leader known by every live node", () -> {
             long agreed = 0;
@@ -263,7 +263,7 @@ final class ProcessCluster implements AutoCloseable {
     }
 
     /** Waits on a condition with a deadline; fails with the description and the node logs' tails. */
-    void await(Duration timeout, String what, BooleanSupplier condition) {
+    public void await(Duration timeout, String what, BooleanSupplier condition) {
         if (Await.within(timeout, condition)) {
             return;
         }
