@@ -7,7 +7,7 @@ import jakarta.json.bind.JsonbException;
 import java.nio.charset.StandardCharsets;
 
 /** JSON-B for the client's records; unknown properties are ignored, so newer servers stay readable. */
-final class Json {
+public final class Json {
     private static final Jsonb JSONB = JsonbBuilder.create();
 
     private Json() {
@@ -34,8 +34,8 @@ final class Json {
         return JSONB.toJson(value).getBytes(StandardCharsets.UTF_8);
     }
 
-    /** Pretty-printed JSON of a record, for the CLI. */
-    static String text(Object value) {
+    /** JSON of a record on one line, for the CLI. */
+    public static String text(Object value) {
         return JSONB.toJson(value);
     }
 
