@@ -46,6 +46,14 @@ cluster_json() { curl -fsS --max-time 2 "http://127.0.0.1:$(client_port "$1")/v1
 
 leader_of() { cluster_json "$1" | sed -n 's/.*"leaderId":"\([0-9a-f]*\)".*/\1/p'; }
 
+# protobuf-java reads arrays through sun.misc.Unsafe; JDK 24 and later warn about it at every
+# start unless told to allow it (JDK 21 does not know the option).
+unsafe_opt() {
+  if "$JAVA_HOME/bin/java" --help-extra 2>&1 | grep -q -- --sun-misc-unsafe-memory-access; then
+    echo --sun-misc-unsafe-memory-access=allow
+  fi
+}
+
 start() {
   if [ ! -f "$jar" ]; then
     echo "building $jar" >&2
@@ -59,7 +67,7 @@ start() {
     fi
     mkdir -p "$dir/node-$i"
     # shellcheck disable=SC2086 # the options are meant to split into words
-    "$JAVA_HOME/bin/java" ${LATCHKEY_JAVA_OPTS:-} \
+    "$JAVA_HOME/bin/java" $(unsafe_opt) ${LATCHKEY_JAVA_OPTS:-} \
       -Dserver.host=127.0.0.1 \
       -Dserver.port="$(client_port "$i")" \
       -Dlatchkey.peer-port="$(peer_port "$i")" \
