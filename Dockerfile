@@ -20,15 +20,25 @@ RUN --mount=type=cache,target=/root/.m2 \
     ./mvnw -B -ntp package -DskipTests -Pcontainer
 
 FROM eclipse-temurin:21-jre-noble
-# curl and jq run the chart's membership script (init container, member-agent, scale-down hook).
+# curl and jq run the chart's membership script (init container, member-agent, scale-down hook);
+# `latchkey` is the command line (target/latchkey-client.jar), e.g. kubectl exec ... -- latchkey member list.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends curl jq \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 latchkey \
  && useradd --system --uid 10001 --gid latchkey --no-create-home --home-dir /nonexistent latchkey \
- && install -d -o 10001 -g 10001 -m 0750 /var/lib/latchkey
+ && install -d -o 10001 -g 10001 -m 0750 /var/lib/latchkey \
+ && printf '#!/bin/sh\nexec java -jar /opt/latchkey/latchkey-client.jar "$@"\n' >/usr/local/bin/latchkey \
+ && chmod 0755 /usr/local/bin/latchkey
+# OCI labels; `docker build --build-arg VERSION=... --build-arg REVISION=$(git rev-parse HEAD)`.
+ARG VERSION=0.1.0
+ARG REVISION=""
+LABEL org.opencontainers.image.title="Latchkey" \
+      org.opencontainers.image.description="Distributed locks, leases and config keys on a Java port of etcd-io/raft" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}"
 WORKDIR /opt/latchkey
-COPY --from=build /build/target/latchkey.jar ./
+COPY --from=build /build/target/latchkey.jar /build/target/latchkey-client.jar ./
 COPY --from=build /build/target/libs ./libs
 ENV SERVER_HOST=0.0.0.0 \
     LATCHKEY_DATA_DIR=/var/lib/latchkey \

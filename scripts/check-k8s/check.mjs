@@ -123,6 +123,22 @@ function validateServiceMonitor(doc) {
   return '';
 }
 
+// PrometheusRule is a Prometheus Operator CRD that kubernetes-models does not ship.
+function validatePrometheusRule(doc) {
+  if (doc.apiVersion !== 'monitoring.coreos.com/v1') return `apiVersion ${doc.apiVersion}`;
+  const groups = doc.spec?.groups;
+  if (!Array.isArray(groups) || groups.length === 0) return 'no groups';
+  for (const group of groups) {
+    if (!group.name || !Array.isArray(group.rules) || group.rules.length === 0) return 'a group without name or rules';
+    for (const rule of group.rules) {
+      if (typeof rule.alert !== 'string' || typeof rule.expr !== 'string' || !rule.expr.trim()) return 'a rule without alert or expr';
+      if (rule.for !== undefined && !/^[0-9]+(ms|s|m|h)$/.test(rule.for)) return `bad for in ${rule.alert}`;
+      if (!rule.labels?.severity || !rule.annotations?.summary) return `${rule.alert} without severity or summary`;
+    }
+  }
+  return '';
+}
+
 // Certificate is a cert-manager CRD that kubernetes-models does not ship.
 function validateCertificate(doc) {
   const spec = doc.spec ?? {};
@@ -158,6 +174,7 @@ async function checkScenario(scenarioName, file) {
     check(at(`${label} has apiVersion, kind, metadata.name`),
       Boolean(object.apiVersion && object.kind && object.metadata?.name));
     const problem = object.kind === 'ServiceMonitor' ? validateServiceMonitor(object)
+      : object.kind === 'PrometheusRule' ? validatePrometheusRule(object)
       : object.kind === 'Certificate' ? validateCertificate(object) : await validateSchema(object);
     check(at(`${label} is a valid ${object.apiVersion} ${object.kind}`), problem === '', problem);
     objects.push(object);
@@ -425,6 +442,29 @@ async function checkScenario(scenarioName, file) {
       endpoint.path === '/metrics' && client?.spec.ports.some((p) => p.name === endpoint.port && p.port === clientPort)));
   } else {
     check(at('no ServiceMonitor'), monitors.length === 0);
+  }
+
+  // Alerts and the dashboard, behind values: the rules name the alerts the chart documents and
+  // read metrics the node exports; the dashboard is JSON Grafana can load.
+  const rules = ofKind('PrometheusRule');
+  const dashboards = ofKind('ConfigMap').filter((c) => c.metadata.name.endsWith('-dashboard'));
+  if (s.serviceMonitor) {
+    const alerts = (rules[0]?.spec.groups ?? []).flatMap((g) => g.rules.map((r) => r.alert));
+    check(at('PrometheusRule alerts on no leader, leader changes, fsync latency, a member down, apply lag'),
+      ['LatchkeyNoLeader', 'LatchkeyFrequentLeaderChanges', 'LatchkeyHighFsyncLatency', 'LatchkeyMemberDown',
+        'LatchkeyApplyLagHigh'].every((a) => alerts.includes(a)), alerts.join(','));
+    let dashboard = null;
+    try {
+      dashboard = JSON.parse(dashboards[0]?.data?.['latchkey.json'] ?? '');
+    } catch (error) {
+      check(at('Grafana dashboard JSON parses'), false, error.message);
+    }
+    if (dashboard) {
+      check(at('Grafana dashboard JSON parses, with panels on latchkey_ metrics'), Array.isArray(dashboard.panels)
+        && dashboard.panels.length > 0 && dashboard.panels.every((p) => p.targets?.every((t) => t.expr.includes('latchkey_'))));
+    }
+  } else {
+    check(at('no PrometheusRule, no dashboard'), rules.length === 0 && dashboards.length === 0);
   }
 }
 

@@ -1,6 +1,7 @@
 package io.latchkey.metrics;
 
 import io.latchkey.node.ReplicaEvents;
+import io.latchkey.raft.BasicStatus;
 import io.latchkey.server.LatchkeyService;
 import io.latchkey.server.ReplicaHost;
 import io.latchkey.state.LatchkeyStateMachine;
@@ -21,7 +22,8 @@ import java.util.function.ToLongFunction;
 
 /**
  * The node's application metrics (Prometheus names in parentheses): raft term, commit and
- * applied index and apply lag (gauges {@code latchkey_raft_*}), leader changes and proposals
+ * applied index and apply lag (gauges {@code latchkey_raft_*}), whether this node knows a leader
+ * and is it ({@code latchkey_has_leader}, {@code latchkey_is_leader}), leader changes and proposals
  * (counters {@code latchkey_raft_*_total}), lock grants and waits (counters), locks held and
  * leases (gauges), lease expiries (counter), and the latency of durable log writes including
  * their fsync (timer {@code latchkey_storage_fsync_seconds}). Request latencies of the JAX-RS
@@ -45,11 +47,12 @@ public class NodeMetrics implements ReplicaEvents {
     private final Counter lockWaits;
     private final Counter leaseExpiries;
     private final Timer fsync;
-    private volatile Sample sample = new Sample(0, 0, 0, 0, 0, 0);
+    private volatile Sample sample = new Sample(0, 0, 0, 0, 0, 0, 0, 0);
     private volatile boolean attached;
 
     /** One reading of everything the gauges show. */
-    private record Sample(long atNanos, long term, long commitIndex, long appliedIndex, long locksHeld, long leases) {
+    private record Sample(long atNanos, long term, long commitIndex, long appliedIndex, long locksHeld, long leases,
+                          long nodeId, long leaderId) {
     }
 
     @Inject
@@ -61,6 +64,10 @@ public class NodeMetrics implements ReplicaEvents {
         gauge(registry, "latchkey_raft_applied_index", "The highest log index applied to the state.", Sample::appliedIndex);
         gauge(registry, "latchkey_raft_apply_lag", "Committed entries not applied yet.",
                 s -> Math.max(0, s.commitIndex() - s.appliedIndex()));
+        gauge(registry, "latchkey_has_leader", "1 while this node knows a leader, else 0.",
+                s -> s.leaderId() != 0 ? 1 : 0);
+        gauge(registry, "latchkey_is_leader", "1 while this node is the leader, else 0.",
+                s -> s.leaderId() != 0 && s.leaderId() == s.nodeId() ? 1 : 0);
         gauge(registry, "latchkey_locks_held", "Locks held now.", Sample::locksHeld);
         gauge(registry, "latchkey_leases", "Leases that exist now.", Sample::leases);
         registry.gauge(Metadata.builder().withName("latchkey_peer_refused_requests")
@@ -138,8 +145,9 @@ public class NodeMetrics implements ReplicaEvents {
         try {
             s = host.loop().query(replica -> {
                 StateView view = stateMachine.view();
-                return new Sample(now, replica.term(), replica.status().basic().hardState().getCommit(),
-                        replica.appliedIndex(), view.lockCount(), view.leaseCount());
+                BasicStatus status = replica.status().basic();
+                return new Sample(now, replica.term(), status.hardState().getCommit(),
+                        replica.appliedIndex(), view.lockCount(), view.leaseCount(), status.id(), status.softState().lead());
             }, SAMPLE_TIMEOUT).get(SAMPLE_TIMEOUT.toMillis() * 2, TimeUnit.MILLISECONDS);
             sample = s;
         } catch (Exception e) {
