@@ -2,6 +2,10 @@ package io.latchkey.client;
 
 import io.latchkey.cluster.ProcessCluster;
 import io.latchkey.testing.Await;
+import jakarta.ws.rs.NotFoundException;
+import jakarta.ws.rs.client.Client;
+import jakarta.ws.rs.client.ClientBuilder;
+import org.glassfish.jersey.client.proxy.WebResourceFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -135,6 +139,35 @@ class ClientSingleNodeTest {
             Await.until(Duration.ofSeconds(10), "the replay", () -> replay.size() >= 3);
         }
         assertThat(new String(replay.getFirst().key().getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8)).isEqualTo("w/a");
+    }
+
+    /** The Rest Client interface's annotations describe the real API: a proxy made from them works. */
+    @Test
+    void restClientInterfaceMatchesTheApi() {
+        Client http = ClientBuilder.newClient();
+        try {
+            LatchkeyApi api = WebResourceFactory.newResource(LatchkeyApi.class,
+                    http.target(cluster.nodes.getFirst().clientUrl()));
+            Written w = api.putKey("rest/a", "one".getBytes(StandardCharsets.UTF_8), null, null, null, null, "rest-1");
+            assertThat(api.putKey("rest/a", "one".getBytes(StandardCharsets.UTF_8), null, null, null, null, "rest-1"))
+                    .as("a retry with the same idempotency key answers the first result").isEqualTo(w);
+            assertThat(api.getKey("rest/a", null).value()).isEqualTo("one");
+            assertThat(api.listKeys("rest/", 10, "serializable").keys()).hasSize(1);
+            LeaseGrant lease = api.grantLease(new Requests.Grant(30), null);
+            LockHeld held = api.acquireLock("rest/lock", new Requests.Acquire(lease.id(), null, 0L, "rest"), null);
+            assertThat(api.getLock("rest/lock", null).token()).isEqualTo(held.token());
+            assertThat(api.listLocks("rest/", null, null).locks()).hasSize(1);
+            api.putKey("rest/a", "two".getBytes(StandardCharsets.UTF_8), w.revision(), null, "rest/lock", held.token(), null);
+            api.releaseLock("rest/lock", held.token(), null);
+            assertThat(api.keepAliveLease(lease.id(), null).ttlSeconds()).isEqualTo(30);
+            assertThat(api.getLease(lease.id(), null).locks()).isEmpty();
+            api.revokeLease(lease.id(), null);
+            assertThat(api.deleteKey("rest/a", null, null, null, null).version()).isZero();
+            assertThat(api.getCluster().members()).hasSize(1);
+            assertThatThrownBy(() -> api.getKey("rest/a", null)).isInstanceOf(NotFoundException.class);
+        } finally {
+            http.close();
+        }
     }
 
     @Test
