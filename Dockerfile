@@ -40,6 +40,9 @@ LABEL org.opencontainers.image.title="Latchkey" \
 WORKDIR /opt/latchkey
 COPY --from=build /build/target/latchkey.jar /build/target/latchkey-client.jar ./
 COPY --from=build /build/target/libs ./libs
+# The one membership script (join, promote-loop, scale-down): the plain manifests in k8s/ run it
+# from here; the chart mounts its own copy of the same file over it.
+COPY helm/latchkey/files/membership.sh ./membership/membership.sh
 ENV SERVER_HOST=0.0.0.0 \
     LATCHKEY_DATA_DIR=/var/lib/latchkey \
     JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"

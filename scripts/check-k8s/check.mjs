@@ -63,6 +63,9 @@ const SOCKET_TLS = {
 // Per-pod settings that membership.sh hands the node of a joining pod through the node.env file.
 const JOIN_ENV = ['LATCHKEY_NODE_ID', 'LATCHKEY_CLUSTER_ID'];
 const MEMBERSHIP_SCRIPT = readFileSync('helm/latchkey/files/membership.sh', 'utf8');
+const IMAGE_HAS_MEMBERSHIP_SCRIPT = /^WORKDIR \/opt\/latchkey$[\s\S]*^COPY helm\/latchkey\/files\/membership\.sh \.\/membership\/membership\.sh$/m
+  .test(readFileSync('Dockerfile', 'utf8'))
+  && readFileSync('.dockerignore', 'utf8').split('\n').includes('!helm/latchkey/files/membership.sh');
 // The image's entrypoint, which the node's container runs after sourcing node.env.
 const ENTRYPOINT = JSON.parse(readFileSync('Dockerfile', 'utf8').match(/^ENTRYPOINT\s+(\[.*\])\s*$/m)?.[1] ?? '[]');
 
@@ -386,7 +389,12 @@ async function checkScenario(scenarioName, file) {
         (value(envName(TLS_SWITCH)) ?? 'false') === (literal(envName(TLS_SWITCH)) ?? 'false'));
     }
     const scripts = pod.spec.volumes?.find((v) => v.name === 'membership')?.configMap?.name;
-    check(at('membership script is in the mounted ConfigMap'), Boolean(byName('ConfigMap', scripts)?.data?.['membership.sh']));
+    if (scripts) {
+      check(at('membership script is in the mounted ConfigMap'), Boolean(byName('ConfigMap', scripts)?.data?.['membership.sh']));
+    } else {
+      // No copy of the script beside the manifests: the image's, put there from the chart's file.
+      check(at('membership script comes from the image, copied from the chart\'s file'), IMAGE_HAS_MEMBERSHIP_SCRIPT);
+    }
 
     // join reads node.identity where the node keeps it and writes node.env where the node's
     // container sources it before running the image's entrypoint.
