@@ -8,7 +8,8 @@
 # (so it also restarts a killed one) and returns once a leader is elected; `status` prints
 # each node's pid, ports and role; `stop` stops only the processes this script started.
 # LATCHKEY_JAVA_OPTS adds JVM options to every node, e.g.
-# LATCHKEY_JAVA_OPTS=-Dlatchkey.raft.async-storage-writes=true.
+# LATCHKEY_JAVA_OPTS=-Dlatchkey.raft.async-storage-writes=true. LATCHKEY_CLASSPATH runs the nodes
+# from that classpath (io.helidon.Main) instead of target/latchkey.jar, as the process tests do.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/java-home.sh
@@ -47,7 +48,13 @@ cluster_json() { curl -fsS --max-time 2 "http://127.0.0.1:$(client_port "$1")/v1
 leader_of() { cluster_json "$1" | sed -n 's/.*"leaderId":"\([0-9a-f]*\)".*/\1/p'; }
 
 start() {
-  if [ ! -f "$jar" ]; then
+  local launch
+  if [ -n "${LATCHKEY_CLASSPATH:-}" ]; then
+    launch=(-cp "$LATCHKEY_CLASSPATH" io.helidon.Main)
+  else
+    launch=(-jar "$jar")
+  fi
+  if [ -z "${LATCHKEY_CLASSPATH:-}" ] && [ ! -f "$jar" ]; then
     echo "building $jar" >&2
     ./mvnw -B -ntp -q package -DskipTests
   fi
@@ -67,7 +74,7 @@ start() {
       -Dlatchkey.node-id="$(printf '%x' "$i")" \
       -Dlatchkey.cluster.peers="$(peers)" \
       -Dlatchkey.peer.secret="$secret" \
-      -jar "$jar" >>"$dir/node-$i.log" 2>&1 &
+      "${launch[@]}" >>"$dir/node-$i.log" 2>&1 &
     echo $! >"$(pid_file "$i")"
     echo "node $i started: pid $!, client port $(client_port "$i"), peer port $(peer_port "$i")"
   done
