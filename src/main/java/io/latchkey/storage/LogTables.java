@@ -18,6 +18,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The SQL of the storage tables (see {@code db/migration/}). Connections come
@@ -306,6 +307,14 @@ final class LogTables {
     }
 
     /** Stores {@code identity} on first use; returns what is stored. */
+    /** The identity stored by the node's first start, if any. */
+    static Optional<NodeIdentity> storedIdentity(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement();
+             ResultSet rs = statement.executeQuery("SELECT node_id, cluster_id FROM node_identity")) {
+            return rs.next() ? Optional.of(new NodeIdentity(rs.getLong(1), rs.getLong(2))) : Optional.empty();
+        }
+    }
+
     static NodeIdentity claimIdentity(Connection connection, NodeIdentity identity) throws SQLException {
         try (PreparedStatement insert = connection.prepareStatement(
                 "INSERT INTO node_identity(node_id, cluster_id) VALUES (?, ?) ON CONFLICT (singleton) DO NOTHING")) {
