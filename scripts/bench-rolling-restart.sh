@@ -16,6 +16,7 @@ label="$1"; rounds="${2:-2}"
 export LATCHKEY_BASE_PORT="${LATCHKEY_BENCH_BASE_PORT:-29080}"
 export LATCHKEY_PEER_BASE_PORT="${LATCHKEY_BENCH_PEER_BASE_PORT:-29180}"
 export LATCHKEY_CLUSTER_DIR=target/bench/rolling
+export LATCHKEY_LEADER_WAIT_SECONDS="${LATCHKEY_LEADER_WAIT_SECONDS:-300}"
 classpath_file=target/bench-classpath.txt
 if [ ! -f target/test-classes/io/latchkey/bench/RollingRestartProbe.class ] || [ ! -f "$classpath_file" ]; then
   ./mvnw -B -ntp -q test-compile dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$classpath_file"

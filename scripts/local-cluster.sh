@@ -7,7 +7,7 @@
 # its log in target/local-cluster/node-i.log (LATCHKEY_CLUSTER_DIR replaces target/local-cluster). `start` starts the nodes that are not running
 # (so it also restarts a killed one) and returns once a leader is elected; `status` prints
 # each node's pid, ports and role; `stop` stops only the processes this script started.
-# LATCHKEY_JAVA_OPTS adds JVM options to every node, e.g.
+# LATCHKEY_LEADER_WAIT_SECONDS (90) bounds the wait for a leader. LATCHKEY_JAVA_OPTS adds JVM options to every node, e.g.
 # LATCHKEY_JAVA_OPTS=-Dlatchkey.raft.async-storage-writes=true. LATCHKEY_CLASSPATH runs the nodes
 # from that classpath (io.helidon.Main) instead of target/latchkey.jar, as the process tests do.
 set -euo pipefail
@@ -22,7 +22,7 @@ dir="${LATCHKEY_CLUSTER_DIR:-target/local-cluster}"
 jar=target/latchkey.jar
 # Only for this local cluster; a real one gets its own secret.
 secret="${LATCHKEY_PEER_SECRET:-local-cluster-peer-secret}"
-leader_wait_seconds=90
+leader_wait_seconds="${LATCHKEY_LEADER_WAIT_SECONDS:-90}"
 
 case "$nodes" in (''|*[!0-9]*) echo "N must be a number" >&2; exit 2 ;; esac
 
