@@ -169,7 +169,7 @@ public final class ReplicaHost implements AutoCloseable {
      * etcd's leadership handover on stop: if this node leads and has other voters, it asks the
      * voter whose log matches furthest (among those recently heard from) to take over at once
      * (Raft's leadership transfer: MsgTimeoutNow once it is caught up) and waits until this
-     * node no longer leads, at most {@code waitMax}. The cluster then has a leader again after a
+     * node follows another leader, at most {@code waitMax}. The cluster then has a leader again after a
      * round trip instead of after an election timeout of silence. Safety is Raft's own: the
      * transferee campaigns with an ordinary vote, and the transfer is abandoned after an
      * election timeout.
@@ -198,7 +198,10 @@ public final class ReplicaHost implements AutoCloseable {
             loop.transferLeadership(transferee.get());
             while (System.nanoTime() - deadline < 0) {
                 long lead = loop.status(waitMax).get().basic().softState().lead();
-                if (lead != self) {
+                // Not just "no longer leads": this node steps down when the transferee's vote
+                // request arrives, and must stay up until its vote has reached the transferee
+                // (which then leads, and tells this node so), or the campaign fails for want of it.
+                if (lead != self && lead != 0) {
                     return lead;
                 }
                 // Polling the loop for the outcome of a message exchange with the transferee.
