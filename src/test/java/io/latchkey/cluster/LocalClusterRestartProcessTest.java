@@ -116,8 +116,10 @@ class LocalClusterRestartProcessTest {
         builder.environment().put("LATCHKEY_PEER_BASE_PORT", Integer.toString(peerBasePort));
         builder.environment().put("LATCHKEY_CLASSPATH", NodeClasspath.get());
         builder.environment().put("LATCHKEY_JAVA_OPTS", "-Xmx256m");
+        // Three JVMs and PostgreSQLs starting on a busy machine can take longer than the script's default.
+        builder.environment().put("LATCHKEY_LEADER_WAIT_SECONDS", Long.toString(WAIT.toSeconds()));
         Process p = builder.start();
-        assertThat(p.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).as("local-cluster.sh %s to finish", command).isTrue();
+        assertThat(p.waitFor(2 * WAIT.toSeconds(), TimeUnit.SECONDS)).as("local-cluster.sh %s to finish", command).isTrue();
         assertThat(p.exitValue()).as("local-cluster.sh %s exit status\n%s", command, logs()).isZero();
     }
 
