@@ -7,8 +7,9 @@
 # its log in target/local-cluster/node-i.log (LATCHKEY_CLUSTER_DIR replaces target/local-cluster). `start` starts the nodes that are not running
 # (so it also restarts a killed one) and returns once a leader is elected; `status` prints
 # each node's pid, ports and role; `stop` stops only the processes this script started.
-# LATCHKEY_JAVA_OPTS adds JVM options to every node, e.g.
-# LATCHKEY_JAVA_OPTS=-Dlatchkey.raft.async-storage-writes=true.
+# LATCHKEY_LEADER_WAIT_SECONDS (90) bounds the wait for a leader. LATCHKEY_JAVA_OPTS adds JVM options to every node, e.g.
+# LATCHKEY_JAVA_OPTS=-Dlatchkey.raft.async-storage-writes=true. LATCHKEY_CLASSPATH runs the nodes
+# from that classpath (io.helidon.Main) instead of target/latchkey.jar, as the process tests do.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/java-home.sh
@@ -21,7 +22,7 @@ dir="${LATCHKEY_CLUSTER_DIR:-target/local-cluster}"
 jar=target/latchkey.jar
 # Only for this local cluster; a real one gets its own secret.
 secret="${LATCHKEY_PEER_SECRET:-local-cluster-peer-secret}"
-leader_wait_seconds=90
+leader_wait_seconds="${LATCHKEY_LEADER_WAIT_SECONDS:-90}"
 
 case "$nodes" in (''|*[!0-9]*) echo "N must be a number" >&2; exit 2 ;; esac
 
@@ -55,7 +56,13 @@ unsafe_opt() {
 }
 
 start() {
-  if [ ! -f "$jar" ]; then
+  local launch
+  if [ -n "${LATCHKEY_CLASSPATH:-}" ]; then
+    launch=(-cp "$LATCHKEY_CLASSPATH" io.helidon.Main)
+  else
+    launch=(-jar "$jar")
+  fi
+  if [ -z "${LATCHKEY_CLASSPATH:-}" ] && [ ! -f "$jar" ]; then
     echo "building $jar" >&2
     ./mvnw -B -ntp -q package -DskipTests
   fi
@@ -75,7 +82,7 @@ start() {
       -Dlatchkey.node-id="$(printf '%x' "$i")" \
       -Dlatchkey.cluster.peers="$(peers)" \
       -Dlatchkey.peer.secret="$secret" \
-      -jar "$jar" >>"$dir/node-$i.log" 2>&1 &
+      "${launch[@]}" >>"$dir/node-$i.log" 2>&1 &
     echo $! >"$(pid_file "$i")"
     echo "node $i started: pid $!, client port $(client_port "$i"), peer port $(peer_port "$i")"
   done

@@ -19,6 +19,8 @@ import java.util.Optional;
  * @param clientUrl how clients reach this node's API
  * @param peerSecret the shared secret peers send each other, or empty
  * @param peerTls   PEM files for mutual TLS on the peer listener and towards peers, if enabled
+ * @param storageIoTimeout how long one database call (connect, login, statement, answer) may hang
+ * @param leadershipHandoverWait how long a stopping leader waits for a voter to take over; zero skips the handover
  */
 public record NodeSettings(
         Path dataDir,
@@ -41,7 +43,9 @@ public record NodeSettings(
         int electionTicks,
         int heartbeatTicks,
         long snapshotEntries,
-        boolean asyncStorageWrites) {
+        boolean asyncStorageWrites,
+        Duration storageIoTimeout,
+        Duration leadershipHandoverWait) {
 
     /** Where a pod of a StatefulSet finds its siblings. */
     public record KubernetesSettings(String podName, String namespace, String serviceName, int replicas, String clusterDomain) {
@@ -119,7 +123,9 @@ public record NodeSettings(
                 string(config, "latchkey.storage.password", ""),
                 Duration.ofMillis(tickMillis), electionTicks, heartbeatTicks,
                 positive(config, "latchkey.raft.snapshot-entries", 10_000),
-                bool(config, "latchkey.raft.async-storage-writes", false));
+                bool(config, "latchkey.raft.async-storage-writes", false),
+                Duration.ofSeconds(positive(config, "latchkey.storage.io-timeout-seconds", 15)),
+                Duration.ofMillis(notNegative(config, "latchkey.shutdown.leadership-handover-millis", 2_000)));
     }
 
     /**
@@ -190,6 +196,14 @@ public record NodeSettings(
         int value = integer(config, key, fallback);
         if (value <= 0) {
             throw new IllegalArgumentException(key + " must be positive, got " + value);
+        }
+        return value;
+    }
+
+    private static int notNegative(Config config, String key, int fallback) {
+        int value = integer(config, key, fallback);
+        if (value < 0) {
+            throw new IllegalArgumentException(key + " must be zero or more, got " + value);
         }
         return value;
     }

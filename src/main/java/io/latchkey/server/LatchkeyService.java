@@ -1,5 +1,8 @@
 package io.latchkey.server;
 
+import io.helidon.Main;
+import io.helidon.common.Weighted;
+import io.helidon.spi.HelidonShutdownHandler;
 import io.latchkey.config.NodeSettings;
 import io.latchkey.node.StateMachine;
 import jakarta.annotation.PreDestroy;
@@ -10,6 +13,7 @@ import jakarta.inject.Inject;
 import org.eclipse.microprofile.config.Config;
 
 import java.lang.System.Logger.Level;
+import java.time.Duration;
 
 /**
  * The node inside the Helidon MP container: starts the {@link ReplicaHost} before the
@@ -23,7 +27,9 @@ public class LatchkeyService {
 
     private final Config config;
     private final StateMachine stateMachine;
+    private final HelidonShutdownHandler leadershipHandover = new LeadershipHandover();
     private ReplicaHost host;
+    private Duration handoverWait = Duration.ZERO;
     private String startFailure;
 
     @Inject
@@ -35,6 +41,32 @@ public class LatchkeyService {
     /** Runs before the web server starts (it starts later in the same phase). */
     void onStartup(@Observes @Initialized(ApplicationScoped.class) Object ignored) {
         host();
+        Main.addShutdownHandler(leadershipHandover);
+    }
+
+    /**
+     * On SIGTERM a leader hands leadership over before anything stops: Helidon runs shutdown
+     * handlers by weight, so this one runs while the peer listener still takes the new leader's
+     * messages, before the handler that stops the server and the CDI container.
+     */
+    private final class LeadershipHandover implements HelidonShutdownHandler, Weighted {
+        @Override
+        public void shutdown() {
+            ReplicaHost running;
+            Duration wait;
+            synchronized (LatchkeyService.this) {
+                running = host;
+                wait = handoverWait;
+            }
+            if (running != null && wait.isPositive()) {
+                running.handOverLeadership(wait);
+            }
+        }
+
+        @Override
+        public double weight() {
+            return Weighted.DEFAULT_WEIGHT * 10;
+        }
     }
 
     /** The running node, or null if it could not start; see {@link #startFailure()}. */
@@ -43,6 +75,7 @@ public class LatchkeyService {
             try {
                 NodeSettings settings = NodeSettings.from(config);
                 host = ReplicaHost.start(settings, stateMachine);
+                handoverWait = settings.leadershipHandoverWait();
                 LOG.log(Level.INFO, "node {0} of cluster {1} started; peers on port {2}",
                         Long.toHexString(host.identity().nodeId()), Long.toHexString(host.identity().clusterId()),
                         String.valueOf(settings.peerPort()));
@@ -64,6 +97,7 @@ public class LatchkeyService {
         // Set first: a late caller (the leader-duties thread, a request in flight) must not
         // start the node again while the JVM shuts down.
         startFailure = "the node is shutting down";
+        Main.removeShutdownHandler(leadershipHandover);
         if (host != null) {
             host.close();
             host = null;

@@ -10,6 +10,8 @@ import io.latchkey.node.StateMachine;
 import io.latchkey.node.proto.Member;
 import io.latchkey.raft.DefaultLogger;
 import io.latchkey.raft.Ready;
+import io.latchkey.raft.Status;
+import io.latchkey.raft.raftpb.HardState;
 import io.latchkey.storage.NodeIdentity;
 import io.latchkey.storage.PostgresLogStore;
 import io.latchkey.storage.PostgresReplicaLogStore;
@@ -23,12 +25,19 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.SplittableRandom;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * One running node: its durable log, its peer transport and its replica loop, put together
@@ -38,6 +47,10 @@ import java.util.SplittableRandom;
  */
 public final class ReplicaHost implements AutoCloseable {
     static final String IDENTITY_FILE = "node.identity";
+    /** How often the progress record may lag the database (see {@link NodeProgress}). */
+    private static final long PROGRESS_RECORD_INTERVAL_SECONDS = 5;
+    private static final long HANDOVER_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    private static final System.Logger LOG = System.getLogger(ReplicaHost.class.getName());
 
     private final NodeIdentity identity;
     private final PostgresLogStore store;
@@ -45,15 +58,22 @@ public final class ReplicaHost implements AutoCloseable {
     private final Http2PeerTransport transport;
     private final ReplicaLoop loop;
     private final MemberPublisher publisher;
+    private final Path dataDir;
+    private final ScheduledExecutorService progressRecorder;
+    private NodeProgress recordedProgress;
 
-    private ReplicaHost(NodeIdentity identity, PostgresLogStore store, PostgresReplicaLogStore logStore,
+    private ReplicaHost(NodeIdentity identity, Path dataDir, PostgresLogStore store, PostgresReplicaLogStore logStore,
                         Http2PeerTransport transport, ReplicaLoop loop, MemberPublisher publisher) {
         this.identity = identity;
+        this.dataDir = dataDir;
         this.store = store;
         this.logStore = logStore;
         this.transport = transport;
         this.loop = loop;
         this.publisher = publisher;
+        this.progressRecorder = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("node-progress").factory());
+        progressRecorder.scheduleWithFixedDelay(this::recordProgress, PROGRESS_RECORD_INTERVAL_SECONDS,
+                PROGRESS_RECORD_INTERVAL_SECONDS, TimeUnit.SECONDS);
     }
 
     /**
@@ -69,8 +89,11 @@ public final class ReplicaHost implements AutoCloseable {
         StartPlan plan = firstStart ? StartPlan.decide(settings) : StartPlan.restart(settings, readIdentity(identityFile));
         NodeIdentity identity = plan.identity();
 
-        PostgresLogStore store = PostgresLogStore.open(storageConfig(settings), identity);
+        StorageConfig storageConfig = storageConfig(settings);
+        PostgresLogStore store = PostgresLogStore.open(storageConfig, identity, !firstStart);
         try {
+            NodeProgress.read(settings.dataDir()).ifPresent(recorded -> recorded.requireReachedBy(store.hardState().getTerm(),
+                    store.lastIndex(), "the database of " + identity + " (schema " + storageConfig.schema() + ")"));
             boolean storageEmpty = store.lastIndex() == 0 && Ready.isEmptySnap(store.snapshot())
                     && Ready.isEmptyHardState(store.hardState());
             String secret = peerSecret(settings, plan);
@@ -98,7 +121,7 @@ public final class ReplicaHost implements AutoCloseable {
             loop.start();
             MemberPublisher publisher = new MemberPublisher(loop, identity.nodeId(), settings.peerUrl(), settings.clientUrl());
             publisher.start();
-            return new ReplicaHost(identity, store, logStore, transport, loop, publisher);
+            return new ReplicaHost(identity, settings.dataDir(), store, logStore, transport, loop, publisher);
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -132,7 +155,81 @@ public final class ReplicaHost implements AutoCloseable {
     public void close() {
         publisher.close();
         loop.close();
+        progressRecorder.shutdownNow();
+        try {
+            progressRecorder.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        recordProgress();
         store.close();
+    }
+
+    /**
+     * etcd's leadership handover on stop: if this node leads and has other voters, it asks the
+     * voter whose log matches furthest (among those recently heard from) to take over at once
+     * (Raft's leadership transfer: MsgTimeoutNow once it is caught up) and waits until this
+     * node follows another leader, at most {@code waitMax}. The cluster then has a leader again after a
+     * round trip instead of after an election timeout of silence. Safety is Raft's own: the
+     * transferee campaigns with an ordinary vote, and the transfer is abandoned after an
+     * election timeout.
+     *
+     * @return the voter that took over, or 0 if this node did not lead or none took over in time
+     */
+    public long handOverLeadership(Duration waitMax) {
+        if (loop.failure() != null) {
+            return 0;
+        }
+        long self = identity.nodeId();
+        long deadline = System.nanoTime() + waitMax.toNanos();
+        try {
+            Status status = loop.status(waitMax).get();
+            if (status.basic().softState().lead() != self) {
+                return 0;
+            }
+            Optional<Long> transferee = status.progress().entrySet().stream()
+                    .filter(e -> e.getKey() != self && !e.getValue().isLearner() && e.getValue().recentActive())
+                    .max(Comparator.comparingLong(e -> e.getValue().match()))
+                    .map(Map.Entry::getKey);
+            if (transferee.isEmpty()) {
+                return 0;
+            }
+            LOG.log(System.Logger.Level.INFO, "stopping: handing leadership over to " + Long.toHexString(transferee.get()));
+            loop.transferLeadership(transferee.get());
+            while (System.nanoTime() - deadline < 0) {
+                long lead = loop.status(waitMax).get().basic().softState().lead();
+                // Not just "no longer leads": this node steps down when the transferee's vote
+                // request arrives, and must stay up until its vote has reached the transferee
+                // (which then leads, and tells this node so), or the campaign fails for want of it.
+                if (lead != self && lead != 0) {
+                    return lead;
+                }
+                // Polling the loop for the outcome of a message exchange with the transferee.
+                LockSupport.parkNanos(HANDOVER_POLL_NANOS);
+            }
+            LOG.log(System.Logger.Level.WARNING, "stopping: " + Long.toHexString(transferee.get())
+                    + " did not take over leadership within " + waitMax);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "stopping: leadership handover failed: " + e);
+        }
+        return 0;
+    }
+
+    /** Records how far the durable state came, when it moved; a failure is only logged (the next try may work). */
+    private synchronized void recordProgress() {
+        HardState hardState = store.hardState();
+        NodeProgress now = new NodeProgress(hardState.getTerm(), Math.min(hardState.getCommit(), store.lastIndex()));
+        if (now.equals(recordedProgress)) {
+            return;
+        }
+        try {
+            now.write(dataDir);
+            recordedProgress = now;
+        } catch (UncheckedIOException e) {
+            LOG.log(System.Logger.Level.WARNING, "could not record the node's progress: " + e.getMessage());
+        }
     }
 
     /** Who this node is on its first start, and which members (if any) it bootstraps with. */
@@ -240,7 +337,7 @@ public final class ReplicaHost implements AutoCloseable {
 
     private static StorageConfig storageConfig(NodeSettings settings) {
         if (settings.jdbcUrl().isEmpty()) {
-            return StorageConfig.embedded(settings.dataDir(), settings.storageSchema());
+            return StorageConfig.embedded(settings.dataDir(), settings.storageSchema()).withIoTimeout(settings.storageIoTimeout());
         }
         Map<String, String> properties = new HashMap<>();
         if (!settings.storageUser().isEmpty()) {
@@ -249,7 +346,8 @@ public final class ReplicaHost implements AutoCloseable {
         if (!settings.storagePassword().isEmpty()) {
             properties.put("password", settings.storagePassword());
         }
-        return StorageConfig.external(settings.jdbcUrl(), settings.storageSchema(), properties);
+        return StorageConfig.external(settings.jdbcUrl(), settings.storageSchema(), properties)
+                .withIoTimeout(settings.storageIoTimeout());
     }
 
     private static long randomId() {

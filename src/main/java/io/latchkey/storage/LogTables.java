@@ -18,6 +18,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.zip.CRC32C;
 
 /**
  * The SQL of the storage tables (see {@code db/migration/}). Connections come
@@ -204,7 +206,7 @@ final class LogTables {
         long sizeBytes = 0;
         int chunks = 0;
         try (PreparedStatement insert = connection.prepareStatement(
-                "INSERT INTO snapshot_chunk(snapshot_idx, seq, data) VALUES (?, ?, ?)")) {
+                "INSERT INTO snapshot_chunk(snapshot_idx, seq, data, crc32c) VALUES (?, ?, ?, ?)")) {
             while (true) {
                 byte[] chunk = data.readNBytes(SNAPSHOT_CHUNK_SIZE_BYTES);
                 if (chunk.length == 0) {
@@ -213,6 +215,7 @@ final class LogTables {
                 insert.setLong(1, metadata.getIndex());
                 insert.setInt(2, chunks);
                 insert.setBytes(3, chunk);
+                insert.setInt(4, crc32c(chunk));
                 insert.executeUpdate();
                 sizeBytes += chunk.length;
                 chunks++;
@@ -235,16 +238,36 @@ final class LogTables {
         return new StoredSnapshot(metadata, sizeBytes, chunks);
     }
 
-    /** One chunk of the snapshot at {@code snapshotIndex}, or null if that snapshot was replaced. */
+    /**
+     * One chunk of the snapshot at {@code snapshotIndex}, or null if that snapshot was replaced.
+     *
+     * @throws StorageCorruptionException if the chunk fails its checksum
+     */
     static byte[] readSnapshotChunk(Connection connection, long snapshotIndex, int seq) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT data FROM snapshot_chunk WHERE snapshot_idx = ? AND seq = ?")) {
+                "SELECT data, crc32c FROM snapshot_chunk WHERE snapshot_idx = ? AND seq = ?")) {
             statement.setLong(1, snapshotIndex);
             statement.setInt(2, seq);
             try (ResultSet rs = statement.executeQuery()) {
-                return rs.next() ? rs.getBytes(1) : null;
+                if (!rs.next()) {
+                    return null;
+                }
+                byte[] data = rs.getBytes(1);
+                int stored = rs.getInt(2);
+                // A chunk written before schema version 4 has no checksum to check.
+                if (!rs.wasNull() && stored != crc32c(data)) {
+                    throw new StorageCorruptionException("chunk " + seq + " of the snapshot at index " + snapshotIndex
+                            + " fails its CRC-32C");
+                }
+                return data;
             }
         }
+    }
+
+    private static int crc32c(byte[] data) {
+        CRC32C crc = new CRC32C();
+        crc.update(data);
+        return (int) crc.getValue();
     }
 
     /** The whole data of a small snapshot, for handing it to the core inline. */
@@ -306,6 +329,14 @@ final class LogTables {
     }
 
     /** Stores {@code identity} on first use; returns what is stored. */
+    /** The identity stored by the node's first start, if any. */
+    static Optional<NodeIdentity> storedIdentity(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement();
+             ResultSet rs = statement.executeQuery("SELECT node_id, cluster_id FROM node_identity")) {
+            return rs.next() ? Optional.of(new NodeIdentity(rs.getLong(1), rs.getLong(2))) : Optional.empty();
+        }
+    }
+
     static NodeIdentity claimIdentity(Connection connection, NodeIdentity identity) throws SQLException {
         try (PreparedStatement insert = connection.prepareStatement(
                 "INSERT INTO node_identity(node_id, cluster_id) VALUES (?, ?) ON CONFLICT (singleton) DO NOTHING")) {

@@ -65,6 +65,8 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
     static final String WRITER = "writer";
     static final String READER = "reader";
     private static final int REACHABLE_QUERY_TIMEOUT_SECONDS = 2;
+    /** A live server's statement_timeout answers before the driver gives up on the socket. */
+    private static final long SOCKET_TIMEOUT_MARGIN_SECONDS = 5;
     private static final long RETRY_BACKOFF_NANOS_MIN = TimeUnit.MILLISECONDS.toNanos(20);
     private static final long RETRY_BACKOFF_NANOS_MAX = TimeUnit.MILLISECONDS.toNanos(500);
 
@@ -91,7 +93,7 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
     private volatile StorageFailedException failure;
 
     private PostgresLogStore(StorageConfig config, String jdbcUrl, EmbeddedPostgresServer embeddedServer,
-                             NodeIdentity identity) {
+                             NodeIdentity identity, boolean restart) {
         this.config = config;
         this.jdbcUrl = jdbcUrl;
         this.embeddedServer = embeddedServer;
@@ -100,7 +102,9 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
             writer = connect(WRITER);
             requireDurableServer(writer);
             SchemaMigrator.migrate(writer, config.schema());
-            NodeIdentity stored = LogTables.claimIdentity(writer, identity);
+            NodeIdentity stored = restart
+                    ? LogTables.storedIdentity(writer).orElseThrow(() -> IdentityMismatchException.missing(config.schema(), identity))
+                    : LogTables.claimIdentity(writer, identity);
             if (!stored.equals(identity)) {
                 throw new IdentityMismatchException(config.schema(), stored, identity);
             }
@@ -130,12 +134,24 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
      * @throws IdentityMismatchException   if the storage belongs to another node
      */
     public static PostgresLogStore open(StorageConfig config, NodeIdentity identity) {
+        return open(config, identity, false);
+    }
+
+    /**
+     * Like {@link #open(StorageConfig, NodeIdentity)}, for a node that knows whether it has
+     * started before: on a restart the storage must already hold the node's identity, since
+     * storage found empty then was emptied or replaced behind the node's back.
+     *
+     * @throws IdentityMismatchException if the storage belongs to another node, or holds no
+     *                                   node although {@code restart} says it should
+     */
+    public static PostgresLogStore open(StorageConfig config, NodeIdentity identity, boolean restart) {
         if (!config.embeddedDatabase()) {
-            return new PostgresLogStore(config, config.jdbcUrl(), null, identity);
+            return new PostgresLogStore(config, config.jdbcUrl(), null, identity, restart);
         }
         EmbeddedPostgresServer server = startEmbedded(config);
         try {
-            return new PostgresLogStore(config, server.jdbcUrl(), server, identity);
+            return new PostgresLogStore(config, server.jdbcUrl(), server, identity, restart);
         } catch (RuntimeException e) {
             server.close();
             throw e;
@@ -580,8 +596,8 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
                     throw fail(what + " lost its database connection and could not be retried within "
                             + config.writeRetryTimeMax(), e);
                 }
-                LOG.log(System.Logger.Level.WARNING, "{0}: database connection lost ({1}); retrying",
-                        what, e.getMessage());
+                LOG.log(System.Logger.Level.WARNING, "{0}: PostgreSQL failed (SQLState {1}: {2}); retrying",
+                        what, e.getSQLState(), e.getMessage());
                 // Pacing reconnects to a database that is restarting, not waiting for a condition.
                 LockSupport.parkNanos(Math.min(backoffNanos, Math.max(0, deadline - System.nanoTime())));
                 backoffNanos = Math.min(backoffNanos * 2, RETRY_BACKOFF_NANOS_MAX);
@@ -631,9 +647,14 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
         }
         try {
             return readFromDatabase(connection -> {
+                // A hung server does not answer the cancel that a query timeout sends either: bound
+                // the wait on the socket itself, so that a health check answers in time.
+                int previous = connection.getNetworkTimeout();
+                connection.setNetworkTimeout(Runnable::run, REACHABLE_QUERY_TIMEOUT_SECONDS * 1000);
                 try (Statement statement = connection.createStatement()) {
-                    statement.setQueryTimeout(REACHABLE_QUERY_TIMEOUT_SECONDS);
                     return statement.execute("SELECT 1");
+                } finally {
+                    connection.setNetworkTimeout(Runnable::run, previous);
                 }
             });
         } catch (StorageException e) {
@@ -668,15 +689,18 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
     }
 
     /**
-     * Connection classes (08xxx) and operator intervention (57P01..57P03: the backend was
-     * terminated or the server is shutting down or starting) mean the work may succeed on a
-     * new connection; anything else is a bug or damage and retrying would not help.
+     * Failures after which the work may succeed on a new connection: connection classes (08xxx,
+     * also a socket or login timeout on a hung server), operator intervention (57P01..57P03: the
+     * backend was terminated or the server is shutting down or starting), a statement cancelled
+     * by {@code statement_timeout} (57014), and insufficient resources (53xxx: disk full, out of
+     * memory, too many connections), which an operator can fix without any data being wrong.
+     * Anything else is a bug or damage and retrying would not help.
      */
     private static boolean isConnectionLoss(SQLException e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof SQLException sql && sql.getSQLState() != null) {
                 String state = sql.getSQLState();
-                if (state.startsWith("08") || state.startsWith("57P")) {
+                if (state.startsWith("08") || state.startsWith("57P") || state.equals("57014") || state.startsWith("53")) {
                     return true;
                 }
             }
@@ -695,10 +719,18 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
         properties.setProperty("currentSchema", config.schema());
         properties.setProperty("ApplicationName", applicationName(role, config.schema()));
         properties.putIfAbsent("tcpKeepAlive", "true");
+        // A server that stops answering (SIGSTOP, a dead network path) must fail the call, not
+        // block the Raft loop forever: the driver bounds connecting, logging in and each wait
+        // for an answer; the server cancels a statement first (and says why) when it is alive.
+        long timeoutSeconds = config.ioTimeout().toSeconds();
+        properties.putIfAbsent("connectTimeout", Long.toString(timeoutSeconds));
+        properties.putIfAbsent("loginTimeout", Long.toString(timeoutSeconds));
+        properties.putIfAbsent("socketTimeout", Long.toString(timeoutSeconds + SOCKET_TIMEOUT_MARGIN_SECONDS));
         Connection connection = DriverManager.getConnection(jdbcUrl, properties);
         try (Statement statement = connection.createStatement()) {
             // The server's default may be relaxed for other users; the Raft log is never.
             statement.execute("SET synchronous_commit TO on");
+            statement.execute("SET statement_timeout TO " + config.ioTimeout().toMillis());
         } catch (SQLException e) {
             closeQuietly(connection);
             throw e;

@@ -23,7 +23,8 @@ final class SchemaMigrator {
             new Migration(1, "raft_log", "db/migration/V1__raft_log.sql", null),
             new Migration(2, "log_segments", "db/migration/V2__log_segments.sql", null),
             new Migration(3, "compact_segments", "db/migration/V3__compact_segments.sql",
-                    LengthPrefixedSegments::convertAll));
+                    LengthPrefixedSegments::convertAll),
+            new Migration(4, "snapshot_checksums", "db/migration/V4__snapshot_checksums.sql", null));
 
     /**
      * One version: its script, then its data step (null if none) for rewrites SQL cannot

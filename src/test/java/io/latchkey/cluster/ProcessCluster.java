@@ -98,6 +98,16 @@ public final class ProcessCluster implements AutoCloseable {
                     .start();
         }
 
+        /** SIGTERM, as Kubernetes or Ctrl-C stops a node, and waits for the process to exit. */
+        void stop() throws InterruptedException {
+            if (process != null) {
+                process.destroy();
+                if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                    throw new AssertionError("node " + index + " did not stop within 60 s of SIGTERM\n" + logTails());
+                }
+            }
+        }
+
         /** SIGKILL: no shutdown hook runs, nothing is flushed that was not already durable. */
         public void kill() throws InterruptedException {
             if (process != null) {
@@ -217,6 +227,16 @@ public final class ProcessCluster implements AutoCloseable {
     }
 
     record Reply(int status, String body) {
+        private static final Pattern VALUE = Pattern.compile("\"value\":\"([^\"]*)\"");
+
+        /** The value of a config key read with 200, else null. */
+        String configValue() {
+            if (status != 200) {
+                return null;
+            }
+            Matcher m = VALUE.matcher(body);
+            return m.find() ? m.group(1) : null;
+        }
     }
 
     public ProcessCluster(Path root, int size) throws IOException {
@@ -239,6 +259,23 @@ public final class ProcessCluster implements AutoCloseable {
             peers.append(peers.isEmpty() ? "" : ",").append(Long.toHexString(p.id)).append('=').append(p.peerUrl());
         }
         n.start(List.of("-Dlatchkey.node-id=" + Long.toHexString(n.id), "-Dlatchkey.cluster.peers=" + peers));
+    }
+
+    /** A cluster of one node started the README's way (see {@link #startAlone}), without a shared secret. */
+    static ProcessCluster alone(Path root, List<String> properties) throws IOException {
+        ProcessCluster cluster = new ProcessCluster(root, 1);
+        cluster.peerSecret = null;
+        cluster.commonProperties.addAll(properties);
+        return cluster;
+    }
+
+    /**
+     * Starts a node the way the README runs one: no peers, no node id, no secret; it bootstraps
+     * a cluster of its own on its first start, under a random id, and leads it.
+     */
+    void startAlone(NodeProcess n, Duration timeout) throws IOException {
+        n.start(List.of());
+        await(timeout, "node " + n.index + " to lead itself", () -> n.leader() != 0);
     }
 
     /** Waits until every live node agrees on one leader; returns it. */
