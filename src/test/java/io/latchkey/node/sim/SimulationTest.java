@@ -17,27 +17,7 @@ class SimulationTest {
 
     @Test
     void clustersStaySafeUnderPartitionsCrashesAndDiskFaults() {
-        String replay = System.getProperty("latchkey.sim.seed", "");
-        if (!replay.isEmpty()) {
-            long seed = Long.parseLong(replay);
-            new SimCluster(seed, 3 + (int) Math.floorMod(seed, 2) * 2).run(SIMULATED_MICROS, SimCluster.Faults.all());
-            return;
-        }
-        long budgetNanos = Long.getLong("latchkey.sim.budget-seconds", 20) * 1_000_000_000L;
-        long started = System.nanoTime();
-        long seeds = 0;
-        long acknowledged = 0;
-        long crashes = 0;
-        for (long seed = 1; System.nanoTime() - started < budgetNanos; seed++) {
-            SimCluster cluster = new SimCluster(seed, 3 + (int) (seed % 2) * 2);
-            cluster.run(SIMULATED_MICROS, SimCluster.Faults.all());
-            seeds++;
-            acknowledged += cluster.operationsAcknowledged;
-            crashes += cluster.crashes;
-        }
-        System.out.printf("simulation: %d seeds, %d acknowledged writes, %d crashes, 0 violations%n", seeds, acknowledged, crashes);
-        assertThat(seeds).isPositive();
-        assertThat(acknowledged).as("the workload made progress").isPositive();
+        runSeeds("simulation", 1, Long.getLong("latchkey.sim.budget-seconds", 20), SimCluster.Faults.all());
     }
 
     /**
@@ -47,23 +27,32 @@ class SimulationTest {
      */
     @Test
     void leaseReadsStayLinearizableWhileLeadershipMoves() {
+        runSeeds("simulation (leadership changes)", 1_000_001, Long.getLong("latchkey.sim.lease-budget-seconds", 10),
+                SimCluster.Faults.partitionsAndLeadershipChanges());
+    }
+
+    /** Seeds from {@code firstSeed} on, for the budget, or the one seed to replay if one is given. */
+    private static void runSeeds(String name, long firstSeed, long budgetSeconds, SimCluster.Faults faults) {
         String replay = System.getProperty("latchkey.sim.seed", "");
         if (!replay.isEmpty()) {
             long seed = Long.parseLong(replay);
-            new SimCluster(seed, 3 + (int) Math.floorMod(seed, 2) * 2).run(SIMULATED_MICROS, SimCluster.Faults.partitionsAndLeadershipChanges());
+            new SimCluster(seed, 3 + (int) Math.floorMod(seed, 2) * 2).run(SIMULATED_MICROS, faults);
             return;
         }
-        long budgetNanos = Long.getLong("latchkey.sim.lease-budget-seconds", 10) * 1_000_000_000L;
+        long budgetNanos = budgetSeconds * 1_000_000_000L;
         long started = System.nanoTime();
         long seeds = 0;
         long acknowledged = 0;
-        for (long seed = 1_000_001; System.nanoTime() - started < budgetNanos; seed++) {
+        long crashes = 0;
+        for (long seed = firstSeed; System.nanoTime() - started < budgetNanos; seed++) {
             SimCluster cluster = new SimCluster(seed, 3 + (int) (seed % 2) * 2);
-            cluster.run(SIMULATED_MICROS, SimCluster.Faults.partitionsAndLeadershipChanges());
+            cluster.run(SIMULATED_MICROS, faults);
             seeds++;
             acknowledged += cluster.operationsAcknowledged;
+            crashes += cluster.crashes;
         }
-        System.out.printf("simulation (leadership changes): %d seeds, %d acknowledged writes, 0 violations%n", seeds, acknowledged);
+        System.out.printf("%s: %d seeds, %d acknowledged writes, %d crashes, 0 violations%n", name, seeds, acknowledged, crashes);
+        assertThat(seeds).isPositive();
         assertThat(acknowledged).as("the workload made progress").isPositive();
     }
 
