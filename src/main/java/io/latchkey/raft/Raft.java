@@ -227,15 +227,21 @@ final class Raft {
             return maybeSendSnapshot(to, pr);
         }
         List<Entry> entries = List.of();
+        boolean entriesUnavailable = false;
         if (pr.state() != ProgressState.StateReplicate || !pr.inflights().full()) {
             try {
                 entries = raftLog.entries(pr.next(), maxMsgSize);
             } catch (StorageException e) {
-                return maybeSendSnapshot(to, pr);
+                entriesUnavailable = true;
             }
         }
         if (entries.isEmpty() && !sendIfEmpty) {
             return false;
+        }
+        // etcd's order (its TODO would check the failure first): when nothing has to be
+        // sent, a failed read of the entries sends nothing, not even a snapshot.
+        if (entriesUnavailable) {
+            return maybeSendSnapshot(to, pr);
         }
         send(Message.newBuilder()
                 .setTo(to)
