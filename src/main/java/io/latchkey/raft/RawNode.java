@@ -366,7 +366,7 @@ public final class RawNode {
     /** Visits every peer's progress without allocating a full {@link Status}. */
     public void withProgress(ProgressVisitor visitor) {
         raft.trk.visit((id, pr) -> visitor.visit(id,
-                pr.isLearner() ? ProgressType.ProgressTypeLearner : ProgressType.ProgressTypePeer, pr.copy()));
+                pr.isLearner() ? ProgressType.ProgressTypeLearner : ProgressType.ProgressTypePeer, pr.copyWithoutInflights()));
     }
 
     /** Reports that the last message to {@code id} could not be delivered. */
