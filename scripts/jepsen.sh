@@ -2,11 +2,11 @@
 # Jepsen-style fault test of a real Latchkey cluster: nodes are separate JVMs (each with its
 # embedded PostgreSQL), by default each in its own network namespace on a private bridge;
 # clients run here; a seeded nemesis kills, pauses, partitions, drops packets, jumps node
-# clocks, fails fsync and replaces members; the history is checked for linearizability,
-# fencing and lease safety.
+# clocks, fails fsync, replaces members and transfers leadership (to a leader that may no
+# longer hear its peers); the history is checked for linearizability, fencing and lease safety.
 #
 #   scripts/jepsen.sh [--seed S] [--runs N] [--time T] [--nodes 3|5]
-#                     [--nemesis kill,pause,partition,loss,clock,fsync,member|all|none]
+#                     [--nemesis kill,pause,partition,loss,clock,fsync,member,transfer|all|none]
 #                     [--workload register,lock,lease] [--net netns|loopback] [--keep]
 #   scripts/jepsen.sh --soak HOURS [options]   repeats runs with fresh seeds for HOURS
 #

@@ -39,6 +39,9 @@ public final class ReplicaLoop implements AutoCloseable, PeerTransport.Listener 
     private final LinkedBlockingQueue<List<Message>> appendQueue = new LinkedBlockingQueue<>();
     private final Thread writer;
     private volatile boolean stopping;
+    /** When ticks started (set before the loop starts), and how many the replica got since (loop only). */
+    private long ticksStartNanos;
+    private long ticksDelivered;
     private volatile Throwable failure;
 
     public ReplicaLoop(Replica replica, PeerTransport transport, Duration tickInterval) {
@@ -54,10 +57,11 @@ public final class ReplicaLoop implements AutoCloseable, PeerTransport.Listener 
     /** Starts the loop, the ticks and the transport. */
     public void start() {
         transport.start(this);
+        ticksStartNanos = System.nanoTime();
         thread.start();
         writer.start();
         long tickNanos = tickInterval.toNanos();
-        ticker.scheduleAtFixedRate(() -> inbox.add(replica::tick), tickNanos, tickNanos, TimeUnit.NANOSECONDS);
+        ticker.scheduleAtFixedRate(() -> inbox.add(this::deliverDueTicks), tickNanos, tickNanos, TimeUnit.NANOSECONDS);
     }
 
     /** Proposes a command; see {@link Replica#propose}. Fails with a timeout {@link ReplicaException}. */
@@ -69,9 +73,31 @@ public final class ReplicaLoop implements AutoCloseable, PeerTransport.Listener 
         return call(r -> r.proposeConfChange(change), timeout);
     }
 
-    /** A linearizable read barrier; see {@link Replica#readBarrier}. */
+    /**
+     * A linearizable read barrier; see {@link Replica#readBarrier}. A lease read first gets the
+     * ticks that are due: after a pause of the whole process (SIGSTOP, a VM freeze) the read
+     * may be taken before the timer's late ticks, and the lease would look younger than it is
+     * (raft package documentation, "Lease reads").
+     */
     public CompletableFuture<Long> readBarrier(ReadOnlyOption mode, Duration timeout) {
-        return call(r -> r.readBarrier(mode), timeout);
+        return call(r -> {
+            if (mode == ReadOnlyOption.ReadOnlyLeaseBased) {
+                deliverDueTicks();
+            }
+            return r.readBarrier(mode);
+        }, timeout);
+    }
+
+    /**
+     * On the loop: ticks the replica up to the monotonic clock, one tick per interval since
+     * the start, so that late or bunched timer firings neither lose nor add ticks.
+     */
+    private void deliverDueTicks() {
+        long due = (System.nanoTime() - ticksStartNanos) / tickInterval.toNanos();
+        while (ticksDelivered < due) {
+            ticksDelivered++;
+            replica.tick();
+        }
     }
 
     /** Runs {@code query} on the loop thread, for consistent snapshots of replica state. */

@@ -26,6 +26,7 @@ public final class Config {
     private boolean checkQuorum;
     private boolean preVote;
     private ReadOnlyOption readOnlyOption = ReadOnlyOption.ReadOnlySafe;
+    private int leaseMarginTicks;
     private Logger logger;
     private boolean disableProposalForwarding;
     private boolean disableConfChangeValidation;
@@ -77,9 +78,23 @@ public final class Config {
         if (readOnlyOption == ReadOnlyOption.ReadOnlyLeaseBased && !checkQuorum) {
             throw new IllegalArgumentException("CheckQuorum must be enabled when ReadOnlyOption is ReadOnlyLeaseBased");
         }
+        if (leaseMarginTicks == 0) {
+            leaseMarginTicks = defaultLeaseMarginTicks(electionTick);
+        } else if (leaseMarginTicks < 1 || leaseMarginTicks >= electionTick) {
+            throw new IllegalArgumentException("lease margin ticks must be between 1 and election tick - 1");
+        }
         if (random == null) {
             random = new SplittableRandom();
         }
+    }
+
+    /**
+     * One tick for the phase of the ticks plus a tenth of the election timeout: with 10
+     * election ticks a lease survives tick rates differing by up to 12.5%, with more ticks
+     * by at least 11% (see {@link #leaseMarginTicks()}).
+     */
+    static int defaultLeaseMarginTicks(int electionTick) {
+        return 1 + electionTick / 10;
     }
 
     /** A copy that can be changed without affecting this one. */
@@ -99,6 +114,7 @@ public final class Config {
         c.checkQuorum = checkQuorum;
         c.preVote = preVote;
         c.readOnlyOption = readOnlyOption;
+        c.leaseMarginTicks = leaseMarginTicks;
         c.logger = logger;
         c.disableProposalForwarding = disableProposalForwarding;
         c.disableConfChangeValidation = disableConfChangeValidation;
@@ -161,6 +177,18 @@ public final class Config {
 
     public ReadOnlyOption readOnlyOption() { return readOnlyOption; }
     public Config readOnlyOption(ReadOnlyOption value) { readOnlyOption = value; return this; }
+
+    /**
+     * How many ticks before the end of the election timeout a leader stops trusting its lease
+     * (see the package documentation, "Lease reads"); 0 picks {@code 1 + electionTick / 10}.
+     * The lease is safe while every pair of nodes ticks at rates within a factor of
+     * {@code (electionTick - 1) / (electionTick - leaseMarginTicks)} of each other: a follower
+     * grants no vote before {@code electionTick - 1} of its own tick periods after a heartbeat,
+     * and the leader trusts that heartbeat for at most {@code electionTick - leaseMarginTicks}
+     * of its own. 1 tolerates no difference at all; a larger margin shortens the lease.
+     */
+    public int leaseMarginTicks() { return leaseMarginTicks; }
+    public Config leaseMarginTicks(int value) { leaseMarginTicks = value; return this; }
 
     public Logger logger() { return logger; }
     public Config logger(Logger value) { logger = value; return this; }

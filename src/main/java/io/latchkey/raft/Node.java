@@ -6,12 +6,15 @@ import io.latchkey.raft.raftpb.ConfChangeV2;
 import io.latchkey.raft.raftpb.ConfChanges;
 import io.latchkey.raft.raftpb.ConfState;
 import io.latchkey.raft.raftpb.Entry;
+import io.latchkey.raft.raftpb.HardState;
 import io.latchkey.raft.raftpb.Message;
 import io.latchkey.raft.raftpb.MessageType;
+import io.latchkey.raft.tracker.TrackerConfig;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -33,6 +36,10 @@ public final class Node implements AutoCloseable {
     private static final int PENDING_TICKS_MAX = 128;
     /** The loop never blocks on the application, so it answers hand-overs within this or is broken. */
     private static final Duration LOOP_ANSWER_TIMEOUT = Duration.ofMinutes(1);
+    /** What a stopped node reports: Go's zero {@code Status}. */
+    private static final Status EMPTY_STATUS = new Status(
+            new BasicStatus(Raft.NONE, HardState.getDefaultInstance(), new SoftState(Raft.NONE, StateType.StateFollower), 0, Raft.NONE),
+            new TrackerConfig(), Map.of());
 
     private final RawNode rawNode;
     private final Raft raft;
@@ -53,7 +60,8 @@ public final class Node implements AutoCloseable {
     /** Confined to the loop thread: a Ready was handed out and not yet advanced. */
     private boolean awaitingAdvance;
 
-    private record Proposal(Message message, CompletableFuture<Void> result) {
+    /** A proposal; {@code result} completes when raft took it ({@code waitForResult}) or when the loop did. */
+    private record Proposal(Message message, boolean waitForResult, CompletableFuture<Void> result) {
     }
 
     /** Work for the loop; {@code result} is failed if the node stops before running it. */
@@ -123,37 +131,46 @@ public final class Node implements AutoCloseable {
      */
     public void propose(ByteString data, Duration timeout) throws TimeoutException {
         stepProposal(Message.newBuilder().setType(MessageType.MsgProp)
-                .addEntries(Entry.newBuilder().setData(data)).build(), timeout);
-    }
-
-    public void proposeConfChange(ConfChange cc, Duration timeout) throws TimeoutException {
-        stepProposal(Raft.confChangeToMsg(cc), timeout);
-    }
-
-    public void proposeConfChange(ConfChangeV2 cc, Duration timeout) throws TimeoutException {
-        stepProposal(Raft.confChangeToMsg(cc), timeout);
+                .addEntries(Entry.newBuilder().setData(data)).build(), true, timeout);
     }
 
     /**
-     * Steps a message received from a peer. Local message types from outside are ignored, as
-     * are responses from non-members.
+     * Proposes a conf change, returning once the loop took it (a leader is known), not once
+     * raft accepted it: as in etcd, a refusal is not reported; watch the committed entries.
+     *
+     * @throws TimeoutException if no leader was known in time
+     */
+    public void proposeConfChange(ConfChange cc, Duration timeout) throws TimeoutException {
+        stepProposal(Raft.confChangeToMsg(cc), false, timeout);
+    }
+
+    /** Like {@link #proposeConfChange(ConfChange, Duration)}. */
+    public void proposeConfChange(ConfChangeV2 cc, Duration timeout) throws TimeoutException {
+        stepProposal(Raft.confChangeToMsg(cc), false, timeout);
+    }
+
+    /**
+     * Steps a message received from a peer, returning once the loop has it (as etcd's
+     * {@code Step}): a proposal once a leader is known, anything else at once. Local message
+     * types from outside are ignored, as are responses from non-members.
+     *
+     * @throws TimeoutException if a proposal found no leader in time
      */
     public void step(Message m, Duration timeout) throws TimeoutException {
         if (Describe.isLocalMsg(m.getType()) && !Describe.isLocalMsgTarget(m.getFrom())) {
             return;
         }
         if (m.getType() == MessageType.MsgProp) {
-            stepProposal(m, timeout);
+            stepProposal(m, false, timeout);
             return;
         }
-        call(() -> {
+        submit(() -> {
             if (Describe.isResponseMsg(m.getType()) && !Describe.isLocalMsgTarget(m.getFrom())
                     && raft.trk.progress().get(m.getFrom()) == null) {
-                return null;
+                return;
             }
             stepIgnoringRefusal(m);
-            return null;
-        }, timeout);
+        });
     }
 
     /**
@@ -264,8 +281,13 @@ public final class Node implements AutoCloseable {
         }, timeout);
     }
 
+    /** The node's status; once the node is stopped, an empty one (id 0), as etcd's. */
     public Status status(Duration timeout) throws TimeoutException {
-        return call(rawNode::status, timeout);
+        try {
+            return call(rawNode::status, timeout);
+        } catch (NodeStoppedException e) {
+            return EMPTY_STATUS;
+        }
     }
 
     public void reportUnreachable(long id) {
@@ -290,14 +312,14 @@ public final class Node implements AutoCloseable {
         loop.join();
     }
 
-    private void stepProposal(Message m, Duration timeout) throws TimeoutException {
+    private void stepProposal(Message m, boolean waitForResult, Duration timeout) throws TimeoutException {
         CompletableFuture<Void> result = new CompletableFuture<>();
         lock.lock();
         try {
             if (stopped) {
                 throw NodeStoppedException.INSTANCE;
             }
-            proposals.add(new Proposal(m.toBuilder().setFrom(raft.id).build(), result));
+            proposals.add(new Proposal(m.toBuilder().setFrom(raft.id).build(), waitForResult, result));
             workArrived.signal();
         } finally {
             lock.unlock();
@@ -351,8 +373,8 @@ public final class Node implements AutoCloseable {
     private void stepIgnoringRefusal(Message m) {
         try {
             raft.step(m);
-        } catch (ProposalDroppedException e) {
-            // Only proposals report refusals to their caller.
+        } catch (RaftException e) {
+            // Only proposals report refusals to their caller; etcd ignores the error here too.
         }
     }
 
@@ -394,10 +416,14 @@ public final class Node implements AutoCloseable {
                 w.run().run();
             }
             for (Proposal proposal : taken) {
+                if (!proposal.waitForResult()) {
+                    proposal.result().complete(null);
+                }
                 try {
                     raft.step(proposal.message());
                     proposal.result().complete(null);
                 } catch (RuntimeException e) {
+                    // Without a waiting caller a refusal goes unreported, as in etcd.
                     proposal.result().completeExceptionally(e);
                 }
             }

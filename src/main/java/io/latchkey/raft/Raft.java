@@ -75,6 +75,12 @@ final class Raft {
     /** The node leadership is being transferred to, or NONE. */
     long leadTransferee;
     /**
+     * Whether this leader sent MsgTimeoutNow in its term. Its lease is then void for the rest
+     * of the term: the transferee's vote requests bypass the followers' lease promises, and a
+     * delayed MsgTimeoutNow can start that election even after the transfer was aborted.
+     */
+    boolean leaseSurrendered;
+    /**
      * Only one conf change may be pending (in the log, not yet applied) at a time; this is the
      * index of the latest one that may be.
      */
@@ -94,6 +100,8 @@ final class Raft {
     long tickCount;
     final boolean checkQuorum;
     final boolean preVote;
+    /** Ticks before the end of an election timeout at which the leader stops trusting its lease. */
+    final int leaseMarginTicks;
     final int heartbeatTimeout;
     final int electionTimeout;
     /** In [electiontimeout, 2 * electiontimeout - 1], reset on every state change. */
@@ -118,6 +126,7 @@ final class Raft {
         this.heartbeatTimeout = c.heartbeatTick();
         this.checkQuorum = c.checkQuorum();
         this.preVote = c.preVote();
+        this.leaseMarginTicks = c.leaseMarginTicks();
         this.readOnly = new ReadOnly(c.readOnlyOption());
         this.disableProposalForwarding = c.disableProposalForwarding();
         this.disableConfChangeValidation = c.disableConfChangeValidation();
@@ -218,15 +227,21 @@ final class Raft {
             return maybeSendSnapshot(to, pr);
         }
         List<Entry> entries = List.of();
+        boolean entriesUnavailable = false;
         if (pr.state() != ProgressState.StateReplicate || !pr.inflights().full()) {
             try {
                 entries = raftLog.entries(pr.next(), maxMsgSize);
             } catch (StorageException e) {
-                return maybeSendSnapshot(to, pr);
+                entriesUnavailable = true;
             }
         }
         if (entries.isEmpty() && !sendIfEmpty) {
             return false;
+        }
+        // etcd's order (its TODO would check the failure first): when nothing has to be
+        // sent, a failed read of the entries sends nothing, not even a snapshot.
+        if (entriesUnavailable) {
+            return maybeSendSnapshot(to, pr);
         }
         send(Message.newBuilder()
                 .setTo(to)
@@ -293,14 +308,17 @@ final class Raft {
     }
 
     /**
-     * Whether no other leader can exist now: a quorum acknowledged a heartbeat sent less than
-     * an election timeout ago, less a margin of one tick (tick phase) and a tenth of the
-     * timeout (clocks running at different rates).
+     * Whether no other leader can exist now (see the package documentation, "Lease reads"): a
+     * quorum acknowledged a heartbeat sent less than an election timeout ago, less the lease
+     * margin, and this leader has neither a transfer in progress nor handed leadership away
+     * in this term.
      */
     boolean leaseValid() {
-        long start = readOnly.leaseStartTick(trk.config().voters(), id, tickCount);
-        long marginTicks = 1 + electionTimeout / 10;
-        return start >= 0 && tickCount < start + electionTimeout - marginTicks;
+        if (leadTransferee != NONE || leaseSurrendered) {
+            return false;
+        }
+        long start = readOnly.leaseStartTick(trk.config().voters(), id, tickCount, committedEntryInCurrentTerm());
+        return start >= 0 && tickCount < start + electionTimeout - leaseMarginTicks;
     }
 
     private void bcastHeartbeatWithCtx(ByteString ctx) {
@@ -351,6 +369,7 @@ final class Raft {
         heartbeatElapsed = 0;
         resetRandomizedElectionTimeout();
         abortLeaderTransfer();
+        leaseSurrendered = false;
         trk.resetVotes();
         long lastIndex = raftLog.lastIndex();
         trk.progress().replaceAll((peer, old) -> {
@@ -478,6 +497,7 @@ final class Raft {
         reset(term);
         lead = id;
         state = StateType.StateLeader;
+        readOnly.leaderSince(tickCount);
         // The leader's own progress is always replicating: it has every entry it appends.
         Progress pr = trk.progress().get(id);
         pr.becomeReplicate();
@@ -1050,6 +1070,12 @@ final class Raft {
                     logger.error("ignoring MsgForgetLeader due to ReadOnlyLeaseBased");
                     return;
                 }
+                // Beyond etcd: with CheckQuorum any leader serves lease reads a request asks
+                // for, whatever the configured option, so the promise must be kept here too.
+                if (checkQuorum) {
+                    logger.error("ignoring MsgForgetLeader due to CheckQuorum (the leader may serve lease reads)");
+                    return;
+                }
                 if (lead != NONE) {
                     logger.info("%x forgetting leader %x at term %d", id, lead, term);
                     lead = NONE;
@@ -1280,10 +1306,15 @@ final class Raft {
     }
 
     private void sendTimeoutNow(long to) {
+        leaseSurrendered = true;
         send(Message.newBuilder().setTo(to).setType(MessageType.MsgTimeoutNow));
     }
 
     void abortLeaderTransfer() {
+        if (leadTransferee != NONE) {
+            // Acks gathered before or during the transfer do not renew the lease afterwards.
+            readOnly.forgetLeaseAcks(tickCount);
+        }
         leadTransferee = NONE;
     }
 

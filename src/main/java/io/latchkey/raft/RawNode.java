@@ -366,7 +366,7 @@ public final class RawNode {
     /** Visits every peer's progress without allocating a full {@link Status}. */
     public void withProgress(ProgressVisitor visitor) {
         raft.trk.visit((id, pr) -> visitor.visit(id,
-                pr.isLearner() ? ProgressType.ProgressTypeLearner : ProgressType.ProgressTypePeer, pr.copy()));
+                pr.isLearner() ? ProgressType.ProgressTypeLearner : ProgressType.ProgressTypePeer, pr.copyWithoutInflights()));
     }
 
     /** Reports that the last message to {@code id} could not be delivered. */
@@ -387,7 +387,8 @@ public final class RawNode {
 
     /**
      * Makes a follower forget its leader, so that it may vote for another at once (for a
-     * leader known to be gone). Ignored by leaders and under lease-based reads.
+     * leader known to be gone). Ignored by leaders and by followers with CheckQuorum, whose
+     * leader may serve lease reads (see the package documentation, "Lease reads").
      */
     public void forgetLeader() {
         raft.step(Message.newBuilder().setType(MessageType.MsgForgetLeader).build());

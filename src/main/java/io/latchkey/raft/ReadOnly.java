@@ -18,14 +18,11 @@ import java.util.Map;
  * carries the number of the newest one, and a quorum of acks for number n confirms every
  * request up to n at once.
  *
- * <p>It also keeps the leader's lease, which etcd does not track precisely: etcd answers a
- * lease-based read whenever the node leads, yet a leader cut off just after a quorum check
- * keeps leading for up to two election timeouts while the others may elect a new leader
- * after one. Here, with check quorum on, every heartbeat carries the leader's tick count and
- * the follower echoes it; a follower that received a heartbeat sent at tick t grants no vote
- * before one election timeout has passed on its own clock (the in-lease check in
- * {@code Raft.step}). So once a quorum echoed ticks of t or later, no other leader can exist
- * before t plus an election timeout, less a margin for clock rates and tick phase.
+ * <p>It also keeps the evidence for the leader's lease, which etcd does not track: etcd
+ * answers a lease-based read whenever the node leads, yet a leader cut off just after a quorum
+ * check keeps leading for up to two election timeouts while the others may elect a new leader
+ * after one. Here heartbeats carry the leader's tick and followers echo it; the package
+ * documentation ("Lease reads") says why a quorum of echoes makes a lease and what voids it.
  */
 final class ReadOnly implements AckedIndexer {
     record ReadIndexRequest(Message req, long index) {
@@ -36,6 +33,10 @@ final class ReadOnly implements AckedIndexer {
     private final Map<Long, Long> acks = new HashMap<>();
     /** Per voter, the latest leader tick echoed in a heartbeat response. */
     private final Map<Long, Long> leaseAcks = new HashMap<>();
+    /** Echoed ticks below this one are ignored (heartbeats sent before a lease was given up). */
+    private long leaseFloorTick;
+    /** The tick this leader was elected at, or -1 once acks before a point were dropped. */
+    private long leaderSinceTick = -1;
     private final List<ReadIndexRequest> unconfirmedReads = new ArrayList<>();
     /** How many requests have been confirmed since this leader started. */
     private long confirmedReads;
@@ -59,24 +60,45 @@ final class ReadOnly implements AckedIndexer {
         if (position > 0) {
             acks.merge(from, position, Math::max);
         }
-        if (ctx.size() == 2 * Long.BYTES) {
-            leaseAcks.merge(from, buffer.getLong(Long.BYTES), Math::max);
+        long tick = ctx.size() == 2 * Long.BYTES ? buffer.getLong(Long.BYTES) : -1;
+        if (tick >= leaseFloorTick) {
+            leaseAcks.merge(from, tick, Math::max);
         }
+    }
+
+    /** Records that this leader was elected at {@code tick}; see {@link #leaseStartTick}. */
+    void leaderSince(long tick) {
+        leaderSinceTick = tick;
     }
 
     /**
      * The latest tick t such that a quorum (counting the leader itself at {@code nowTick})
-     * has acknowledged a heartbeat sent at t or later; -1 if no quorum has.
+     * has acknowledged a message of this leader sent at t or later; -1 if no quorum has.
+     *
+     * <p>Heartbeats carry their tick. Appends do not, but once an entry of this term is
+     * committed ({@code termEntryCommitted}) a quorum has acknowledged an append sent no
+     * earlier than the election, and a follower makes its promise on any message from the
+     * leader: the election tick then counts as acknowledged.
      */
-    long leaseStartTick(JointConfig voters, long selfId, long nowTick) {
+    long leaseStartTick(JointConfig voters, long selfId, long nowTick, boolean termEntryCommitted) {
+        // The quorum computation reads a missing voter as index 0, and 0 is also a real tick:
+        // shift ticks up by one so that 0 can only mean "no quorum".
         long start = voters.committedIndex(voter -> {
             if (voter == selfId) {
-                return nowTick;
+                return nowTick + 1;
             }
             Long tick = leaseAcks.get(voter);
-            return tick == null ? AckedIndexer.NOT_FOUND : tick;
+            return tick == null ? AckedIndexer.NOT_FOUND : tick + 1;
         });
-        return start == AckedIndexer.NOT_FOUND ? -1 : start;
+        long fromHeartbeats = start - 1;
+        return termEntryCommitted ? Math.max(fromHeartbeats, leaderSinceTick) : fromHeartbeats;
+    }
+
+    /** Drops the lease acknowledgements: only heartbeats sent at {@code nowTick} or later count. */
+    void forgetLeaseAcks(long nowTick) {
+        leaseAcks.clear();
+        leaseFloorTick = nowTick;
+        leaderSinceTick = -1;
     }
 
     @Override

@@ -18,7 +18,7 @@ public record Status(BasicStatus basic, TrackerConfig config, Map<Long, Progress
         BasicStatus basic = BasicStatus.of(r);
         Map<Long, Progress> progress = new TreeMap<>();
         if (basic.softState().raftState() == StateType.StateLeader) {
-            r.trk.visit((id, pr) -> progress.put(id, pr.copy()));
+            r.trk.visit((id, pr) -> progress.put(id, pr.copyWithInflights()));
         }
         return new Status(basic, r.trk.config().copy(), Collections.unmodifiableMap(progress));
     }

@@ -18,7 +18,7 @@ record JepsenOptions(List<Long> seeds, int timeSeconds, int nodes, List<Nemesis.
                      boolean netns, Path out, boolean keep) {
     static final String USAGE = """
             usage: jepsen [--seed S] [--runs N] [--time T] [--nodes 3|5]
-                          [--nemesis kill,pause,partition,loss,clock,fsync,member|all|none]
+                          [--nemesis kill,pause,partition,loss,clock,fsync,member,transfer|all|none]
                           [--workload register,lock,lease] [--net netns|loopback] [--out DIR] [--keep]
               --runs N   runs seeds S, S+1, ... S+N-1 (default 1)
               --nemesis  default kill,pause (+ partition,loss with --net netns); 'all' is every fault;

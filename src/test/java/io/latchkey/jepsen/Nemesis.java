@@ -20,9 +20,12 @@ final class Nemesis implements Runnable {
      * KILL: -9 and restart. PAUSE: SIGSTOP past the lease TTL. PARTITION, LOSS: iptables in the
      * node namespaces. CLOCK: wall-clock jumps of one or every node (libfaketime). FSYNC: fsync
      * fails with EIO on one node for a while. MEMBER: remove a member and add a new one in its
-     * slot (learner, then promoted) through the membership API.
+     * slot (learner, then promoted) through the membership API. TRANSFER: the leader hands
+     * leadership to another member through the API; on namespaces, half the time it first
+     * stops hearing its peers (its own packets still leave), as in the stale lease read once
+     * seen after a transfer.
      */
-    enum Fault { KILL, PAUSE, PARTITION, LOSS, CLOCK, FSYNC, MEMBER }
+    enum Fault { KILL, PAUSE, PARTITION, LOSS, CLOCK, FSYNC, MEMBER, TRANSFER }
 
     /** Wall-clock offsets a clock jump picks from (seconds): around the TTL, minutes, an hour, a day. */
     private static final long[] CLOCK_OFFSETS = {-86_400, -3600, -300, -30, -5, -2, 2, 5, 30, 300, 3600, 86_400};
@@ -95,6 +98,7 @@ final class Nemesis implements Runnable {
                     case CLOCK -> clock();
                     case FSYNC -> fsync();
                     case MEMBER -> member();
+                    case TRANSFER -> transfer();
                 }
             }
         } catch (InterruptedException e) {
@@ -117,6 +121,30 @@ final class Nemesis implements Runnable {
             return leader >= 0 ? leader : pick;
         }
         return pick;
+    }
+
+    private void transfer() throws InterruptedException {
+        int leader = nodes.leader();
+        if (leader < 0) {
+            log("transfer leadership: no leader");
+            return;
+        }
+        int to = (leader + 1 + random.nextInt(nodes.size() - 1)) % nodes.size();
+        boolean deaf = nodes.network instanceof Network.Namespaces && random.nextBoolean();
+        if (deaf) {
+            log("node " + (leader + 1) + " stops hearing its peers");
+            ((Network.Namespaces) nodes.network).deafen(leader);
+        }
+        try {
+            Api.Reply r = nodes.cluster(leader, "POST", "/leader", "{\"id\":\"" + Long.toHexString(nodes.memberId(to)) + "\"}");
+            log("transfer leadership from node " + (leader + 1) + " to node " + (to + 1) + ": " + answer(r));
+            sleep(2000 + random.nextInt(3000));
+        } finally {
+            if (deaf) {
+                log("heal");
+                nodes.network.heal();
+            }
+        }
     }
 
     private void kill() throws Exception {

@@ -253,6 +253,19 @@ sealed interface Network extends AutoCloseable {
             }
         }
 
+        /**
+         * Node a stops receiving from the other nodes while what it sends still leaves (a
+         * one-way partition): a leader that cannot hear it has been replaced.
+         */
+        void deafen(int a) {
+            heal();
+            for (int b = 0; b < size; b++) {
+                if (b != a) {
+                    iptables(a, "-A", "INPUT", "-s", host(b), "-j", "DROP");
+                }
+            }
+        }
+
         /** Partitions where a is cut from b but b's other links stay: a "ring" of majorities. */
         void cutLinks(List<int[]> links) {
             heal();

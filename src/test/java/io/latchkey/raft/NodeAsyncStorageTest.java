@@ -85,7 +85,8 @@ class NodeAsyncStorageTest {
                 }));
 
         try {
-            // Node.campaign is broken (NodeSuspectedBugsTest); the election clock works.
+            // A campaign is refused until the bootstrap conf change is applied (etcd's pending
+            // conf change check); the election clock retries until it is.
             awaitCondition("node 1 leads", WAIT, () -> {
                 n.tick();
                 return status(n).basic().softState().lead() == 1;
@@ -129,6 +130,87 @@ class NodeAsyncStorageTest {
     }
 
     /** Steps a storage message's responses into the node: they all go back to it here. */
+    /**
+     * etcd's TestCommitPaginationWithAsyncStorageWrites, Ready by Ready: with a 2048-byte limit
+     * per Ready, an entry committed while two earlier ones (1 KiB each) are still being applied
+     * is handed out for application only once the first application is acknowledged.
+     */
+    @Test
+    void commitPaginationWaitsForApplyAcknowledgements() throws Exception {
+        MemoryStorage s = NodeTestSupport.storageWithPeers(1);
+        Node n = Node.restart(newTestConfig(1, 10, 1, s).maxCommittedSizePerReady(2048).asyncStorageWrites(true));
+        try {
+            n.campaign(WAIT);
+            // Persist vote.
+            appendAndAcknowledge(n, s, onlyMessage(NodeTestSupport.readyWithin(n), MessageType.MsgStorageAppend));
+            // Append empty entry.
+            appendAndAcknowledge(n, s, onlyMessage(NodeTestSupport.readyWithin(n), MessageType.MsgStorageAppend));
+            // Apply empty entry.
+            List<Message> applyResponses = new ArrayList<>();
+            appendAndCollectApplies(n, s, NodeTestSupport.readyWithin(n), applyResponses);
+            n.step(applyResponses.removeFirst(), WAIT);
+
+            ByteString blob = ByteString.copyFromUtf8("a".repeat(1024));
+            // Propose and append the first entry.
+            n.propose(blob, WAIT);
+            Message append = onlyMessage(NodeTestSupport.readyWithin(n), MessageType.MsgStorageAppend);
+            assertThat(append.getEntriesList()).hasSize(1);
+            appendAndAcknowledge(n, s, append);
+
+            // Propose and append the second entry; the first is not applied yet.
+            n.propose(blob, WAIT);
+            appendAndCollectApplies(n, s, NodeTestSupport.readyWithin(n), applyResponses);
+            // Propose and append the third entry; the second is not applied yet.
+            n.propose(blob, WAIT);
+            appendAndCollectApplies(n, s, NodeTestSupport.readyWithin(n), applyResponses);
+            assertThat(applyResponses).hasSize(2);
+
+            // The third entry is not handed out for application until the first is applied.
+            for (Ready more = n.ready(NodeTestSupport.QUIET); more != null; more = n.ready(NodeTestSupport.QUIET)) {
+                assertThat(more.messages()).extracting(Message::getType).doesNotContain(MessageType.MsgStorageApply);
+            }
+            n.step(applyResponses.removeFirst(), WAIT);
+
+            Message apply = onlyMessage(NodeTestSupport.readyWithin(n), MessageType.MsgStorageApply);
+            assertThat(apply.getEntriesList()).hasSize(1);
+            applyResponses.add(apply.getResponses(0));
+            for (Message resp : applyResponses) {
+                n.step(resp, WAIT);
+            }
+        } finally {
+            n.close();
+        }
+    }
+
+    private static Message onlyMessage(Ready rd, MessageType type) {
+        assertThat(rd.messages()).hasSize(1);
+        assertThat(rd.messages().get(0).getType()).isEqualTo(type);
+        return rd.messages().get(0);
+    }
+
+    private static void appendAndAcknowledge(Node n, MemoryStorage s, Message append) throws TimeoutException {
+        s.append(append.getEntriesList());
+        for (Message resp : append.getResponsesList()) {
+            n.step(resp, WAIT);
+        }
+    }
+
+    /** Appends and acknowledges the Ready's append; keeps the one-entry apply's response. */
+    private static void appendAndCollectApplies(Node n, MemoryStorage s, Ready rd, List<Message> applyResponses)
+            throws TimeoutException {
+        assertThat(rd.messages()).hasSize(2);
+        for (Message m : rd.messages()) {
+            if (m.getType() == MessageType.MsgStorageAppend) {
+                appendAndAcknowledge(n, s, m);
+            } else {
+                assertThat(m.getType()).isEqualTo(MessageType.MsgStorageApply);
+                assertThat(m.getEntriesList()).hasSize(1);
+                assertThat(m.getResponsesList()).hasSize(1);
+                applyResponses.add(m.getResponses(0));
+            }
+        }
+    }
+
     private static void stepAll(Node n, Message m) throws TimeoutException {
         for (Message resp : m.getResponsesList()) {
             assertThat(resp.getTo()).isEqualTo(1);

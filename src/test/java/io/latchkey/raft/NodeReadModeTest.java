@@ -28,6 +28,7 @@ class NodeReadModeTest {
     @Test
     void leaseReadWithCheckQuorumIsAnsweredWithoutAHeartbeatRound() {
         RawNodeCluster nt = electedCluster(true);
+        renewLease(nt);
         long committed = nt.node(1).raft().raftLog.committed;
         ByteString ctx = bytes("lease");
 
@@ -48,6 +49,16 @@ class NodeReadModeTest {
     void leaseReadWithoutCheckQuorumFallsBackToSafe() {
         RawNodeCluster nt = electedCluster(false);
         assertSafeRoundTrip(nt, bytes("lease-without-check-quorum"), ReadOnlyOption.ReadOnlyLeaseBased);
+    }
+
+    /** One heartbeat round: the followers echo the leader's tick, which starts its lease. */
+    private static void renewLease(RawNodeCluster nt) {
+        RawNode leader = nt.node(1);
+        for (int i = 0; i < leader.raft().heartbeatTimeout; i++) {
+            leader.tick();
+        }
+        nt.stabilize();
+        assertThat(leader.raft().leaseValid()).isTrue();
     }
 
     /** The leader answers only after its heartbeats (carrying the request) come back. */

@@ -26,8 +26,9 @@ import static io.latchkey.raft.NodeTestSupport.storageWithPeers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Faithful ports of etcd node tests that fail against the current core, kept as they are
- * because the core (not the port) looks wrong; see the report of the node-tests branch.
+ * Faithful ports of etcd node tests that failed against the core when they were ported: the
+ * core, not the port, was wrong (see the report of the node-tests branch). The core has been
+ * fixed since and they pass; they stay, unchanged, as regression tests for those bugs.
  */
 class NodeSuspectedBugsTest {
     private final List<Node> started = new ArrayList<>();

@@ -141,6 +141,34 @@ class NodeTest {
         proposer.join();
     }
 
+    /**
+     * etcd's TestBlockProposal: a proposal waits while no leader is known and goes through
+     * once the node has campaigned and won.
+     */
+    @Test
+    void blockedProposalGoesThroughOnceALeaderIsKnown() throws Exception {
+        MemoryStorage s = storageWithPeers(1);
+        Node n = restart(newTestConfig(1, 10, 1, s));
+        CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+        Thread proposer = Thread.ofPlatform().start(() -> {
+            try {
+                n.propose(bytes("somedata"), WAIT);
+                outcome.complete(null);
+            } catch (Throwable t) {
+                outcome.complete(t);
+            }
+        });
+        assertThat(n.ready(QUIET)).as("nothing happens without a leader").isNull();
+        assertThat(outcome).as("the proposal waits").isNotDone();
+
+        n.campaign(WAIT);
+        Ready rd = NodeTestSupport.readyWithin(n);
+        s.append(rd.entries());
+        n.advance();
+        assertThat(outcome.get(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isNull();
+        proposer.join();
+    }
+
     /** A proposal reaches raft: the leader appends exactly that entry. */
     @Test
     void proposalIsAppendedByTheLeader() throws Exception {
@@ -223,10 +251,38 @@ class NodeTest {
         assertThat(status.basic().id()).isEqualTo(1);
 
         n.close();
-        // Go returns an empty Status from a stopped node; here the stop is reported.
-        assertThatThrownBy(() -> n.status(WAIT)).isSameAs(NodeStoppedException.INSTANCE);
+        // As in Go, a stopped node answers with an empty Status.
+        Status stopped = n.status(WAIT);
+        assertThat(stopped.basic().id()).isZero();
+        assertThat(stopped.basic().softState().raftState()).isEqualTo(StateType.StateFollower);
+        assertThat(stopped.progress()).isEmpty();
         assertThatThrownBy(() -> n.ready(WAIT)).isSameAs(NodeStoppedException.INSTANCE);
         n.close();
+    }
+
+    /**
+     * As etcd's {@code Step} and {@code ProposeConfChange}, a proposal stepped in or a conf
+     * change returns once the loop took it: a refusal (here: a follower that does not forward)
+     * is not reported, while {@code propose} waits for raft's answer.
+     */
+    @Test
+    void confChangeAndSteppedProposalsDoNotWaitForRaftsAnswer() throws Exception {
+        Node n = Node.restart(newTestConfig(1, 10, 1, storageWithPeers(1, 2)).disableProposalForwarding(true));
+        n.step(Message.newBuilder().setType(MessageType.MsgHeartbeat).setFrom(2).setTo(1).setTerm(1).build(), WAIT);
+        NodeTestSupport.awaitCondition("a leader is known", WAIT, () -> leaderOf(n) == 2);
+
+        assertThatThrownBy(() -> n.propose(bytes("x"), WAIT)).isSameAs(ProposalDroppedException.INSTANCE);
+        n.proposeConfChange(ConfChange.newBuilder().setType(ConfChangeType.ConfChangeAddNode).setNodeId(3).build(), WAIT);
+        n.step(Message.newBuilder().setType(MessageType.MsgProp).addEntries(Entry.newBuilder().setData(bytes("y"))).build(), WAIT);
+        n.close();
+    }
+
+    private static long leaderOf(Node n) {
+        try {
+            return n.status(WAIT).basic().softState().lead();
+        } catch (TimeoutException e) {
+            throw new AssertionError(e);
+        }
     }
 
     /** The first Ready of a started node persists and applies the bootstrap conf changes. */
@@ -517,7 +573,7 @@ class NodeTest {
             size += e.getSerializedSize();
         }
         ms.append(ents);
-        Config cfg = newTestConfig(1, 10, 1, new NodeTestSupport.IgnoreSizeHintStorage(ms));
+        Config cfg = newTestConfig(1, 10, 1, NodeTestSupport.EntriesOverrideStorage.ignoringSizeHint(ms));
         // Suggests leaving the last committed entry out; the storage returns it anyway.
         cfg.maxSizePerMsg(size - ents.get(9).getSerializedSize() - 1);
         Node n = restart(cfg);

@@ -221,12 +221,25 @@ final class NodeTestSupport {
         }
     }
 
-    /** etcd's ignoreSizeHintMemStorage: hands out entries past the size limit raft asks for. */
-    static final class IgnoreSizeHintStorage implements Storage {
-        final MemoryStorage delegate;
+    /** Reads entries for {@link EntriesOverrideStorage}. */
+    @FunctionalInterface
+    interface EntriesReader {
+        List<Entry> entries(MemoryStorage delegate, long lo, long hi, long maxSize);
+    }
 
-        IgnoreSizeHintStorage(MemoryStorage delegate) {
+    /** A MemoryStorage whose entries are read another way; everything else is the delegate's. */
+    static final class EntriesOverrideStorage implements Storage {
+        final MemoryStorage delegate;
+        private final EntriesReader reader;
+
+        EntriesOverrideStorage(MemoryStorage delegate, EntriesReader reader) {
             this.delegate = delegate;
+            this.reader = reader;
+        }
+
+        /** etcd's ignoreSizeHintMemStorage: hands out entries past the size limit raft asks for. */
+        static EntriesOverrideStorage ignoringSizeHint(MemoryStorage delegate) {
+            return new EntriesOverrideStorage(delegate, (d, lo, hi, maxSize) -> d.entries(lo, hi, Long.MAX_VALUE));
         }
 
         @Override
@@ -236,7 +249,7 @@ final class NodeTestSupport {
 
         @Override
         public List<Entry> entries(long lo, long hi, long maxSize) {
-            return delegate.entries(lo, hi, Long.MAX_VALUE);
+            return reader.entries(delegate, lo, hi, maxSize);
         }
 
         @Override

@@ -457,7 +457,7 @@ class RawNodeTest {
             size += e.getSerializedSize();
         }
         ms.append(ents);
-        NodeTestSupport.IgnoreSizeHintStorage s = new NodeTestSupport.IgnoreSizeHintStorage(ms);
+        NodeTestSupport.EntriesOverrideStorage s = NodeTestSupport.EntriesOverrideStorage.ignoringSizeHint(ms);
 
         Config cfg = newTestConfig(1, 10, 1, s);
         // Suggest that the last committed entry should not fit in the first batch; the storage

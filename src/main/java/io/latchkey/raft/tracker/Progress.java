@@ -29,7 +29,8 @@ public final class Progress {
 
     /**
      * A shallow copy: the fields are copied but the {@link Inflights} is shared, which is what
-     * configuration changes need (they only flip the learner flag on the copy).
+     * configuration changes need (they only flip the learner flag on the copy). Never hand
+     * one out of the library: its holder could see and change the leader's flow control.
      */
     public Progress copy() {
         Progress c = new Progress();
@@ -42,6 +43,20 @@ public final class Progress {
         c.msgAppFlowPaused = msgAppFlowPaused;
         c.inflights = inflights;
         c.isLearner = isLearner;
+        return c;
+    }
+
+    /** A copy sharing nothing with this one, for {@code Status} (etcd's {@code getProgressCopy}). */
+    public Progress copyWithInflights() {
+        Progress c = copy();
+        c.inflights = inflights == null ? null : inflights.copy();
+        return c;
+    }
+
+    /** A copy without the inflight window, for {@code RawNode.withProgress} (as etcd's). */
+    public Progress copyWithoutInflights() {
+        Progress c = copy();
+        c.inflights = null;
         return c;
     }
 
@@ -274,7 +289,7 @@ public final class Progress {
         if (!recentActive) {
             buf.append(" inactive");
         }
-        int n = inflights.count();
+        int n = inflights == null ? 0 : inflights.count();
         if (n > 0) {
             buf.append(" inflight=").append(n);
             if (inflights.full()) {

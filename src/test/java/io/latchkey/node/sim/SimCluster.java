@@ -14,6 +14,7 @@ import io.latchkey.raft.StateType;
 import io.latchkey.raft.Status;
 import io.latchkey.raft.StorageException;
 import io.latchkey.raft.raftpb.Message;
+import io.latchkey.raft.raftpb.MessageType;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -35,6 +36,13 @@ import java.util.concurrent.CompletableFuture;
  */
 final class SimCluster {
     static final long TICK_MICROS = 10_000;
+    /**
+     * Each node's clock runs at its own rate, up to this fraction faster or slower than
+     * nominal: tick periods then differ by a factor of up to 1.04 / 0.96 = 1.083, inside the
+     * 1.125 the default lease margin tolerates with 10 election ticks (raft package
+     * documentation, "Lease reads").
+     */
+    static final double TICK_RATE_SPREAD = 0.04;
 
     private final long seed;
     private final Random random;
@@ -101,9 +109,12 @@ final class SimCluster {
         CrashPoints.Point crashAt;
         /** When this node's simulated writer finishes its last queued write (async storage writes). */
         long writerBusyUntilMicros;
+        /** This node's tick period: its clock's rate differs from the others'. */
+        final long tickMicros;
 
-        SimNode(long id) {
+        SimNode(long id, long tickMicros) {
             this.id = id;
+            this.tickMicros = tickMicros;
         }
 
         boolean up() {
@@ -183,7 +194,8 @@ final class SimCluster {
         this.network = new SimNetwork(random, this::schedule, this::listener);
         List<Member> members = new ArrayList<>();
         for (long id = 1; id <= size; id++) {
-            nodes.put(id, new SimNode(id));
+            long tickMicros = Math.round(TICK_MICROS * (1 + TICK_RATE_SPREAD * (2 * random.nextDouble() - 1)));
+            nodes.put(id, new SimNode(id, tickMicros));
             members.add(Member.newBuilder().setId(id).setName("n" + id).build());
         }
         for (SimNode node : nodes.values()) {
@@ -226,10 +238,10 @@ final class SimCluster {
     }
 
     private void scheduleTicks(long nodeId) {
-        // Clocks drift: each tick lands a little early or late.
+        // Besides its own rate, each tick lands a little early or late.
+        SimNode node = nodes.get(nodeId);
         long jitter = (long) (random.nextGaussian() * TICK_MICROS / 20);
-        schedule(Math.max(1, TICK_MICROS + jitter), () -> {
-            SimNode node = nodes.get(nodeId);
+        schedule(Math.max(1, node.tickMicros + jitter), () -> {
             if (node.up()) {
                 node.replica.tick();
             }
@@ -403,7 +415,7 @@ final class SimCluster {
             if (nowMicros >= endMicros) {
                 return;
             }
-            switch (random.nextInt(6)) {
+            switch (random.nextInt(9)) {
                 case 0 -> {
                     if (faults.partitions()) {
                         Map<Long, Integer> groups = new HashMap<>();
@@ -434,12 +446,44 @@ final class SimCluster {
                         node.store.failNextWrite();
                     }
                 }
+                case 5 -> {
+                    // Whoever believes it leads (possibly a deposed leader cut off from the
+                    // rest) hands leadership to a random member.
+                    SimNode leader = randomUpNode();
+                    if (faults.leadershipChanges() && leader != null && leader.replica.leaderId() == leader.id) {
+                        leader.replica.transferLeadership(randomMember(leader.id));
+                    }
+                }
+                case 7 -> {
+                    // The register-test stale read: a leader that stops hearing from its peers
+                    // (but is still heard) is asked to transfer; clients keep reaching it.
+                    SimNode leader = randomUpNode();
+                    if (faults.leadershipChanges() && leader != null && leader.replica.leaderId() == leader.id) {
+                        network.deafen(leader.id);
+                        leader.replica.transferLeadership(randomMember(leader.id));
+                        long id = leader.id;
+                        schedule(randomBetween(5, 40) * TICK_MICROS, () -> network.undeafen(id));
+                    }
+                }
+                case 6 -> {
+                    // As an operator or a peer would ask, e.g. believing the leader gone.
+                    SimNode node = randomUpNode();
+                    if (faults.leadershipChanges() && node != null) {
+                        node.replica.receive(Message.newBuilder().setType(MessageType.MsgForgetLeader)
+                                .setFrom(randomMember(node.id)).setTo(node.id).build());
+                    }
+                }
                 default -> {
                     // A quiet period.
                 }
             }
             scheduleNemesis(faults, endMicros);
         });
+    }
+
+    private long randomMember(long other) {
+        List<Long> ids = nodes.keySet().stream().filter(id -> id != other).toList();
+        return ids.get(random.nextInt(ids.size()));
     }
 
     private SimNode randomUpNode() {
@@ -579,9 +623,19 @@ final class SimCluster {
     }
 
     /** Which faults the nemesis may inject. */
-    record Faults(boolean partitions, boolean crashes, boolean diskFaults, double dropProbability, double duplicateProbability) {
+    record Faults(boolean partitions, boolean crashes, boolean diskFaults, boolean leadershipChanges,
+                  double dropProbability, double duplicateProbability) {
+        /** Partitions, crashes, disk faults, leader transfers and ForgetLeader, lossy links. */
         static Faults all() {
-            return new Faults(true, true, true, 0.02, 0.02);
+            return new Faults(true, true, true, true, 0.02, 0.02);
+        }
+
+        /**
+         * Lease reads under leadership changes: partitions and transfers (and ForgetLeader),
+         * no crashes or disk faults, which only slow the cluster down here.
+         */
+        static Faults partitionsAndLeadershipChanges() {
+            return new Faults(true, false, false, true, 0.02, 0.02);
         }
     }
 }

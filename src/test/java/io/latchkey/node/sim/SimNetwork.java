@@ -5,14 +5,16 @@ import io.latchkey.raft.raftpb.Message;
 import io.latchkey.raft.raftpb.MessageType;
 
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 
 /**
  * The simulated network between replicas: every message is delivered after a random delay
  * (so messages reorder), or dropped, or duplicated, as the seeded random decides; partitions
- * drop everything between groups. Delivery happens through the cluster's event queue, in
+ * drop everything between groups, and a deaf node receives nothing but is still heard. Delivery happens through the cluster's event queue, in
  * simulated time.
  */
 final class SimNetwork {
@@ -29,6 +31,8 @@ final class SimNetwork {
     private final Scheduler scheduler;
     private final Directory directory;
     private final Map<Long, Integer> partitionGroup = new HashMap<>();
+    /** Nodes that receive nothing from their peers but can still send (a one-way partition). */
+    private final Set<Long> deaf = new HashSet<>();
     double dropProbability;
     double duplicateProbability;
     long delayMinMicros = 100;
@@ -48,12 +52,23 @@ final class SimNetwork {
         partitionGroup.putAll(groups);
     }
 
-    void heal() {
-        partitionGroup.clear();
+    /** From now on {@code id} hears from no peer, while its own messages still arrive. */
+    void deafen(long id) {
+        deaf.add(id);
     }
 
-    boolean connected(long a, long b) {
-        return partitionGroup.getOrDefault(a, 0).equals(partitionGroup.getOrDefault(b, 0));
+    void undeafen(long id) {
+        deaf.remove(id);
+    }
+
+    void heal() {
+        partitionGroup.clear();
+        deaf.clear();
+    }
+
+    /** Whether a message from {@code from} reaches {@code to}. */
+    boolean connected(long from, long to) {
+        return !deaf.contains(to) && partitionGroup.getOrDefault(from, 0).equals(partitionGroup.getOrDefault(to, 0));
     }
 
     PeerTransport transportFor(long nodeId) {

@@ -147,7 +147,8 @@ public final class InteractionEnv {
             case "propose-conf-change" -> handleProposeConfChange(d);
             // report-unreachable <on-id> <unreachable-id>
             case "report-unreachable" -> handleReportUnreachable(d);
-            // Latchkey extension, not upstream: read-index <id> <request-context>.
+            // Latchkey extension, not upstream: read-index <id> <request-context> [mode=lease|safe]
+            // (mode: the read mode of this request instead of the configured one).
             case "read-index" -> handleReadIndex(d);
             default -> throw new InteractionError("unknown command");
         }
@@ -386,10 +387,24 @@ public final class InteractionEnv {
 
     private void handleReadIndex(Command d) {
         int idx = firstAsNodeIdx(d);
-        if (d.args().size() != 2 || !d.args().get(1).vals().isEmpty()) {
-            throw d.fail("expected exactly one key with no vals: %s", d.args().subList(1, d.args().size()));
+        List<Command.Arg> rest = d.args().subList(1, d.args().size());
+        if (rest.isEmpty() || !rest.get(0).vals().isEmpty()) {
+            throw d.fail("expected a request context (a key with no vals): %s", rest);
         }
-        readIndex(idx, ByteString.copyFromUtf8(d.args().get(1).key()));
+        ByteString requestContext = ByteString.copyFromUtf8(rest.get(0).key());
+        if (rest.size() == 1) {
+            readIndex(idx, requestContext);
+            return;
+        }
+        if (rest.size() != 2 || !rest.get(1).key().equals("mode") || rest.get(1).vals().size() != 1) {
+            throw d.fail("expected at most mode=lease|safe after the request context: %s", rest);
+        }
+        ReadOnlyOption mode = switch (rest.get(1).vals().get(0)) {
+            case "lease" -> ReadOnlyOption.ReadOnlyLeaseBased;
+            case "safe" -> ReadOnlyOption.ReadOnlySafe;
+            default -> throw d.fail("invalid read mode %s", quote(rest.get(1).vals().get(0)));
+        };
+        nodes.get(idx).rawNode().readIndex(requestContext, mode);
     }
 
     /** Requests a linearizable read; the answer shows up as a ReadState in a later Ready. */
