@@ -49,7 +49,9 @@ import java.util.concurrent.CompletableFuture;
  * promise nothing about local durability (the leader's appends and heartbeats) are sent
  * while (2) the entries, hard state and snapshot are persisted in one durable write; (3) the
  * remaining messages (votes, append acknowledgements) are sent only after that; (4) the
- * snapshot and the committed entries are applied; (5) the node is advanced.
+ * snapshot and the committed entries are applied; (5) the node is advanced. Committed
+ * entries already persisted here are applied before (2), so that answering their callers
+ * does not wait for a write that is usually just the new commit index.
  */
 public final class Replica {
     private final ReplicaConfig config;
@@ -169,6 +171,7 @@ public final class Replica {
         if (voteRequest && ticksSinceStart < config.electionTicks() && !message.getContext().equals(TRANSFER_CONTEXT)) {
             return;
         }
+        events.received(message);
         try {
             rawNode.step(message);
         } catch (RaftException e) {
@@ -345,25 +348,36 @@ public final class Replica {
         }
         // Appends and heartbeats only promise what is durable already (the leader's term and
         // vote were persisted before it could win), so they may overlap with the write.
-        transport.send(beforePersist);
+        if (!rd.entries().isEmpty()) {
+            events.appending(rd.entries().getLast().getIndex(), knownLeader == config.nodeId());
+        }
+        send(beforePersist);
+
+        // Committed entries that this node had already persisted are applied (and their callers
+        // answered) before the Ready's own write, as etcd's server does: they are durable on a
+        // quorum, so their outcome no longer depends on this write, which is most often only the
+        // new commit index. Entries this very Ready persists (a follower may learn an entry and
+        // its commit together), or a snapshot, keep the documented order.
+        boolean applyFirst = Ready.isEmptySnap(rd.snapshot()) && !rd.committedEntries().isEmpty()
+                && (rd.entries().isEmpty()
+                    || rd.committedEntries().getLast().getIndex() < rd.entries().getFirst().getIndex());
+        if (applyFirst) {
+            applyCommitted(rd.committedEntries());
+        }
 
         crashPoints.reach(CrashPoints.Point.BEFORE_PERSIST);
         logStore.persist(rd.hardState(), rd.entries(), rd.snapshot());
         crashPoints.reach(CrashPoints.Point.AFTER_PERSIST);
 
-        transport.send(afterPersist);
+        send(afterPersist);
 
         if (!Ready.isEmptySnap(rd.snapshot())) {
             crashPoints.reach(CrashPoints.Point.BEFORE_SNAPSHOT_APPLY);
             restoreFromSnapshot(rd.snapshot());
             crashPoints.reach(CrashPoints.Point.AFTER_SNAPSHOT_APPLY);
         }
-        if (!rd.committedEntries().isEmpty()) {
-            crashPoints.reach(CrashPoints.Point.BEFORE_APPLY);
-            for (Entry entry : rd.committedEntries()) {
-                apply(entry);
-            }
-            crashPoints.reach(CrashPoints.Point.AFTER_APPLY);
+        if (!applyFirst && !rd.committedEntries().isEmpty()) {
+            applyCommitted(rd.committedEntries());
         }
         for (ReadState rs : rd.readStates()) {
             onReadState(rs);
@@ -371,6 +385,16 @@ public final class Replica {
         releaseReads();
         maybeSnapshot();
         rawNode.advance(rd);
+    }
+
+    private void applyCommitted(List<Entry> committed) {
+        events.committing(committed.getLast().getIndex());
+        crashPoints.reach(CrashPoints.Point.BEFORE_APPLY);
+        for (Entry entry : committed) {
+            apply(entry);
+        }
+        crashPoints.reach(CrashPoints.Point.AFTER_APPLY);
+        events.applied(appliedIndex);
     }
 
     /**
@@ -381,6 +405,9 @@ public final class Replica {
      * queued for {@link #takeAppendWork} and acknowledged through {@link #appendDurable}.
      */
     private void processAsync(Ready rd) {
+        if (!rd.entries().isEmpty()) {
+            events.appending(rd.entries().getLast().getIndex(), knownLeader == config.nodeId());
+        }
         List<Message> outgoing = new ArrayList<>();
         for (Message m : rd.messages()) {
             if (m.getTo() == RawNode.LOCAL_APPEND_THREAD) {
@@ -391,7 +418,7 @@ public final class Replica {
                 outgoing.add(m);
             }
         }
-        transport.send(outgoing);
+        send(outgoing);
         for (ReadState rs : rd.readStates()) {
             onReadState(rs);
         }
@@ -400,11 +427,15 @@ public final class Replica {
     }
 
     private void applyAsync(Message applyMessage) {
+        if (applyMessage.getEntriesCount() > 0) {
+            events.committing(applyMessage.getEntries(applyMessage.getEntriesCount() - 1).getIndex());
+        }
         crashPoints.reach(CrashPoints.Point.BEFORE_APPLY);
         for (Entry entry : applyMessage.getEntriesList()) {
             apply(entry);
         }
         crashPoints.reach(CrashPoints.Point.AFTER_APPLY);
+        events.applied(appliedIndex);
         for (Message response : applyMessage.getResponsesList()) {
             rawNode.step(response);
         }
@@ -460,7 +491,14 @@ public final class Replica {
                 }
             }
         }
-        transport.send(outgoing);
+        send(outgoing);
+    }
+
+    private void send(List<Message> messages) {
+        if (!messages.isEmpty()) {
+            events.sending(messages);
+            transport.send(messages);
+        }
     }
 
     private static boolean promisesDurability(MessageType type) {
