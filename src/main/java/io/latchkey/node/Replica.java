@@ -67,7 +67,10 @@ public final class Replica {
     private final List<ByteString> proposalBatch = new ArrayList<>();
     /** Async storage writes: append messages not yet handed to the writer. */
     private final List<Message> appendWork = new ArrayList<>();
-    private final Map<Long, PendingRead> pendingReads = new HashMap<>();
+    /** Read barriers asked for since the last Ready, by mode: they share one ReadIndex round. */
+    private final Map<ReadOnlyOption, List<PendingRead>> readBatches = new java.util.EnumMap<>(ReadOnlyOption.class);
+    /** Read barriers whose ReadIndex round is under way, by the round's request id. */
+    private final Map<Long, List<PendingRead>> pendingReads = new HashMap<>();
     private final List<PendingRead> readsWaitingForApply = new ArrayList<>();
     /** Results of idempotent requests in apply order; evicted oldest first, the same on every replica. */
     private final LinkedHashMap<String, AppliedRequest> appliedRequests = new LinkedHashMap<>();
@@ -93,7 +96,7 @@ public final class Replica {
 
     private static final ByteString TRANSFER_CONTEXT = ByteString.copyFromUtf8("CampaignTransfer");
 
-    private record PendingRead(long id, CompletableFuture<Long> result, long[] index) {
+    private record PendingRead(CompletableFuture<Long> result, long[] index) {
     }
 
     public Replica(ReplicaConfig config, LogStore logStore, PeerTransport transport, StateMachine stateMachine,
@@ -277,15 +280,32 @@ public final class Replica {
      * ({@code ReadOnlySafe}) or the leader's lease ({@code ReadOnlyLeaseBased}).
      */
     public CompletableFuture<Long> readBarrier(ReadOnlyOption mode) {
-        long readId = nextReadId++;
-        PendingRead read = new PendingRead(readId, new CompletableFuture<>(), new long[]{-1});
+        PendingRead read = new PendingRead(new CompletableFuture<>(), new long[]{-1});
         if (knownLeader == 0) {
             read.result().completeExceptionally(ReplicaException.noLeader());
             return read.result();
         }
-        pendingReads.put(readId, read);
-        rawNode.readIndex(ByteString.copyFrom(ByteBuffer.allocate(Long.BYTES).putLong(0, readId)), mode);
+        // Reads asked for between two Readies share one ReadIndex round (see flushReads), as
+        // etcd's server batches them: one heartbeat round per batch instead of one per read.
+        readBatches.computeIfAbsent(mode, m -> new ArrayList<>()).add(read);
         return read.result();
+    }
+
+    /**
+     * Starts one ReadIndex round per mode for the reads batched since the last call. The round
+     * starts after every read of the batch was asked for, so the index it yields is at least the
+     * commit index each of them saw: a linearizable point for all of them.
+     */
+    private void flushReads() {
+        if (readBatches.isEmpty()) {
+            return;
+        }
+        for (Map.Entry<ReadOnlyOption, List<PendingRead>> batch : readBatches.entrySet()) {
+            long readId = nextReadId++;
+            pendingReads.put(readId, batch.getValue());
+            rawNode.readIndex(ByteString.copyFrom(ByteBuffer.allocate(Long.BYTES).putLong(0, readId)), batch.getKey());
+        }
+        readBatches.clear();
     }
 
     /** Replaces the observer of leader changes and proposals (for metrics); call on the loop thread. */
@@ -314,14 +334,15 @@ public final class Replica {
         return Map.copyOf(members);
     }
 
-    /** Whether {@link #processReady} has work: batched proposals or a Ready of the node. */
+    /** Whether {@link #processReady} has work: batched proposals or reads, or a Ready of the node. */
     public boolean hasReady() {
-        return !proposalBatch.isEmpty() || rawNode.hasReady();
+        return !proposalBatch.isEmpty() || !readBatches.isEmpty() || rawNode.hasReady();
     }
 
     /** Handles one Ready in the documented order; see the class comment. */
     public void processReady() {
         flushProposals();
+        flushReads();
         if (!rawNode.hasReady()) {
             return;
         }
@@ -516,10 +537,7 @@ public final class Replica {
             pendingProposals.clear();
             proposalBatch.clear();
             // Read requests are only answered by the leader that received them.
-            for (PendingRead read : pendingReads.values()) {
-                read.result().completeExceptionally(ReplicaException.leaderChanged());
-            }
-            pendingReads.clear();
+            failReads(ReplicaException.leaderChanged());
         }
     }
 
@@ -528,10 +546,12 @@ public final class Replica {
             return;
         }
         long readId = rs.requestCtx().asReadOnlyByteBuffer().getLong();
-        PendingRead read = pendingReads.remove(readId);
-        if (read != null) {
-            read.index()[0] = rs.index();
-            readsWaitingForApply.add(read);
+        List<PendingRead> reads = pendingReads.remove(readId);
+        if (reads != null) {
+            for (PendingRead read : reads) {
+                read.index()[0] = rs.index();
+                readsWaitingForApply.add(read);
+            }
         }
     }
 
@@ -744,14 +764,23 @@ public final class Replica {
         proposalBatch.clear();
         failAll(pendingProposals.values(), reason);
         pendingProposals.clear();
-        for (PendingRead read : pendingReads.values()) {
-            read.result().completeExceptionally(reason);
-        }
-        pendingReads.clear();
+        failReads(reason);
         for (PendingRead read : readsWaitingForApply) {
             read.result().completeExceptionally(reason);
         }
         readsWaitingForApply.clear();
+    }
+
+    /** Fails the reads whose ReadIndex round has not answered (or not started). */
+    private void failReads(ReplicaException reason) {
+        for (List<PendingRead> reads : pendingReads.values()) {
+            reads.forEach(read -> read.result().completeExceptionally(reason));
+        }
+        pendingReads.clear();
+        for (List<PendingRead> reads : readBatches.values()) {
+            reads.forEach(read -> read.result().completeExceptionally(reason));
+        }
+        readBatches.clear();
     }
 
     private static void failAll(Iterable<CompletableFuture<ByteString>> futures, ReplicaException reason) {
