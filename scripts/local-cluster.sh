@@ -21,7 +21,8 @@ dir="${LATCHKEY_CLUSTER_DIR:-target/local-cluster}"
 jar=target/latchkey.jar
 # Only for this local cluster; a real one gets its own secret.
 secret="${LATCHKEY_PEER_SECRET:-local-cluster-peer-secret}"
-leader_wait_seconds=90
+# A loaded machine (other builds) can take minutes to boot three JVMs and their PostgreSQLs.
+leader_wait_seconds="${LATCHKEY_START_WAIT_SECONDS:-180}"
 
 case "$nodes" in (''|*[!0-9]*) echo "N must be a number" >&2; exit 2 ;; esac
 

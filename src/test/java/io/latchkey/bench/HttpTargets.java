@@ -31,9 +31,9 @@ final class HttpTargets {
     }
 
     /**
-     * Sends the request and returns the body of a 2xx answer; anything else throws. A 503 that
-     * says to retry (a {@code Retry-After} header, or "retry" in its body: an election, a leader
-     * not taking writes yet) is retried with exponential back-off, as a real client would, until
+     * Sends the request and returns the body of a 2xx answer; anything else throws. An answer
+     * that says to retry (a {@code Retry-After} header, or "retry" in its body: an election, a
+     * leader not taking writes yet; see {@link #retriable}) is retried with exponential back-off, as a real client would, until
      * {@link #RETRY_FOR} has passed; each retry is counted in {@link #retries} (the report counts
      * them as errors).
      */
@@ -46,7 +46,7 @@ final class HttpTargets {
             if (status / 100 == 2) {
                 return response.body();
             }
-            if (status == 503 && saysRetry(response) && System.nanoTime() < deadline) {
+            if (retriable(request, response) && System.nanoTime() < deadline) {
                 retries.incrementAndGet();
                 // Pacing retries against a server that asked for them, not waiting for a condition.
                 LockSupport.parkNanos(backoffNanos);
@@ -58,9 +58,16 @@ final class HttpTargets {
         }
     }
 
-    private static boolean saysRetry(HttpResponse<String> response) {
-        return response.headers().firstValue("Retry-After").isPresent()
+    /**
+     * A 503 that says retry, or a 504 that says retry (outcome unknown: the leader changed) of an
+     * idempotent request (PUT, GET, DELETE), which is safe to send again; a POST (lock acquire,
+     * lease grant) is not, since the generator sends no idempotency key.
+     */
+    private static boolean retriable(HttpRequest request, HttpResponse<String> response) {
+        int status = response.statusCode();
+        boolean saysRetry = response.headers().firstValue("Retry-After").isPresent()
                 || response.body().toLowerCase(java.util.Locale.ROOT).contains("retry");
+        return saysRetry && (status == 503 || (status == 504 && !request.method().equals("POST")));
     }
 
     static HttpRequest.Builder request(String base, String pathAndQuery) {
