@@ -10,7 +10,7 @@
 # JVMs (/proc) over the measured window. It appends to BENCH_OUT (target/bench/cpu.tsv) one line per
 # point: LABEL, the generator's line, the nodes' cores and CPU ms per operation, without and with
 # the JIT compiler threads (a warm-up cost that dominates short runs). Compare builds by running
-# them alternately. Settings: BENCH_SCENARIOS (put lock-contended lock-uncontended), BENCH_CLIENTS
+# them alternately. Settings: BENCH_SCENARIOS (put get-linearizable lock-uncontended lock-contended), BENCH_CLIENTS
 # (1 64), BENCH_WARMUP (3) and BENCH_SECONDS (10) per point, BENCH_WARM (10), BENCH_MODE (spread),
 # LATCHKEY_BENCH_BASE_PORT (28080) and LATCHKEY_BENCH_PEER_BASE_PORT (27080).
 set -euo pipefail
@@ -69,7 +69,7 @@ generate() {
 
 until curl -fsS -o /dev/null -X PUT --data x "http://127.0.0.1:$((LATCHKEY_BASE_PORT + 1))/v1/config/bench/warm" 2>/dev/null; do sleep 0.5; done
 generate --clients 16 --scenarios put,lock-uncontended --warmup 0 --seconds "${BENCH_WARM:-10}" >/dev/null
-for scenario in ${BENCH_SCENARIOS:-put lock-contended lock-uncontended}; do
+for scenario in ${BENCH_SCENARIOS:-put get-linearizable lock-uncontended lock-contended}; do
   for clients in ${BENCH_CLIENTS:-1 64}; do
     log=target/bench/cpu-point.log
     generate --clients "$clients" --scenarios "$scenario" --warmup "$warmup" --seconds "$seconds" >"$log" 2>&1 &

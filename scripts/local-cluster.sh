@@ -5,9 +5,9 @@
 # Node i (1..N) serves clients on LATCHKEY_BASE_PORT+i (default 8080+i) and peers on
 # LATCHKEY_PEER_BASE_PORT+i (default 7080+i); its data is in target/local-cluster/node-i and
 # its log in target/local-cluster/node-i.log (LATCHKEY_CLUSTER_DIR replaces target/local-cluster). `start` starts the nodes that are not running
-# (so it also restarts a killed one) and returns once a leader is elected; `status` prints
+# (so it also restarts a killed one) and returns once a leader takes writes (it granted a 1 s lease); `status` prints
 # each node's pid, ports and role; `stop` stops only the processes this script started.
-# LATCHKEY_LEADER_WAIT_SECONDS (90) bounds the wait for a leader. LATCHKEY_JAVA_OPTS adds JVM options to every node, e.g.
+# LATCHKEY_LEADER_WAIT_SECONDS (180) bounds the wait for a leader that takes writes. LATCHKEY_JAVA_OPTS adds JVM options to every node, e.g.
 # LATCHKEY_JAVA_OPTS=-Dlatchkey.raft.async-storage-writes=true. LATCHKEY_CLASSPATH runs the nodes
 # from that classpath (io.helidon.Main) instead of target/latchkey.jar, as the process tests do.
 set -euo pipefail
@@ -22,7 +22,8 @@ dir="${LATCHKEY_CLUSTER_DIR:-target/local-cluster}"
 jar=target/latchkey.jar
 # Only for this local cluster; a real one gets its own secret.
 secret="${LATCHKEY_PEER_SECRET:-local-cluster-peer-secret}"
-leader_wait_seconds="${LATCHKEY_LEADER_WAIT_SECONDS:-90}"
+# A loaded machine (other builds) can take minutes to boot three JVMs and their PostgreSQLs.
+leader_wait_seconds="${LATCHKEY_LEADER_WAIT_SECONDS:-180}"
 
 case "$nodes" in (''|*[!0-9]*) echo "N must be a number" >&2; exit 2 ;; esac
 
@@ -90,15 +91,22 @@ start() {
   while [ "$SECONDS" -lt "$deadline" ]; do
     for i in $(seq 1 "$nodes"); do
       local leader; leader=$(leader_of "$i" || true)
-      if [ -n "$leader" ]; then
+      # A leader is elected before it takes writes (it first takes over the lease clock, and
+      # until then writes get 503): wait until it grants a lease, which expires on its own.
+      if [ -n "$leader" ] && [ "$((16#$leader))" -le "$nodes" ] && takes_writes "$((16#$leader))"; then
         echo "leader: node $((16#$leader))"
         return 0
       fi
     done
-    sleep 1
+    sleep 0.5
   done
-  echo "no leader after ${leader_wait_seconds}s; see $dir/node-*.log" >&2
+  echo "no leader taking writes after ${leader_wait_seconds}s; see $dir/node-*.log" >&2
   return 1
+}
+
+takes_writes() {
+  curl -fsS --max-time 5 -o /dev/null -X POST -H 'Content-Type: application/json' \
+      --data '{"ttlSeconds":1}' "http://127.0.0.1:$(client_port "$1")/v1/leases" 2>/dev/null
 }
 
 status() {

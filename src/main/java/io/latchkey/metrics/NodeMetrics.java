@@ -1,6 +1,8 @@
 package io.latchkey.metrics;
 
 import io.latchkey.node.ReplicaEvents;
+import io.latchkey.node.WriteStage;
+import io.latchkey.node.WriteStageTracker;
 import io.latchkey.raft.BasicStatus;
 import io.latchkey.server.LatchkeyService;
 import io.latchkey.server.ReplicaHost;
@@ -14,6 +16,7 @@ import org.eclipse.microprofile.metrics.Counter;
 import org.eclipse.microprofile.metrics.Metadata;
 import org.eclipse.microprofile.metrics.MetricRegistry;
 import org.eclipse.microprofile.metrics.MetricUnits;
+import org.eclipse.microprofile.metrics.Tag;
 import org.eclipse.microprofile.metrics.Timer;
 
 import java.time.Duration;
@@ -26,7 +29,10 @@ import java.util.function.ToLongFunction;
  * and is it ({@code latchkey_has_leader}, {@code latchkey_is_leader}), leader changes and proposals
  * (counters {@code latchkey_raft_*_total}), lock grants and waits (counters), locks held and
  * leases (gauges), lease expiries (counter), and the latency of durable log writes including
- * their fsync (timer {@code latchkey_storage_fsync_seconds}). Request latencies of the JAX-RS
+ * their fsync (timer {@code latchkey_storage_fsync_seconds}), and the latency of each stage of a
+ * replicated write (timer {@code latchkey_write_stage_seconds} with tag {@code stage}, one of
+ * {@link WriteStage}; histogram buckets from 1 ms to 1 s, quantiles p50 to p99.9; printed per
+ * stage by scripts/bench-stages.sh). Request latencies of the JAX-RS
  * resources come from Helidon ({@code metrics.rest-request.enabled}); the state API's SE
  * routes have none, to keep their per-request cost low.
  *
@@ -36,6 +42,8 @@ import java.util.function.ToLongFunction;
  */
 @ApplicationScoped
 public class NodeMetrics implements ReplicaEvents {
+    /** Timer with a {@code stage} tag; its buckets are set in microprofile-config.properties. */
+    static final String STAGE_METRIC = "latchkey_write_stage";
     static final Duration SAMPLE_MAX_AGE = Duration.ofMillis(250);
     private static final Duration SAMPLE_TIMEOUT = Duration.ofMillis(500);
 
@@ -47,6 +55,8 @@ public class NodeMetrics implements ReplicaEvents {
     private final Counter lockWaits;
     private final Counter leaseExpiries;
     private final Timer fsync;
+    /** By {@link WriteStage#ordinal()}. */
+    private final Timer[] stages;
     private volatile Sample sample = new Sample(0, 0, 0, 0, 0, 0, 0, 0);
     private volatile boolean attached;
 
@@ -82,6 +92,18 @@ public class NodeMetrics implements ReplicaEvents {
         fsync = registry.timer(Metadata.builder().withName("latchkey_storage_fsync")
                 .withDescription("Durable writes of the raft log, up to and including their fsync.")
                 .withUnit(MetricUnits.NANOSECONDS).build());
+        Metadata stageMetadata = Metadata.builder().withName(STAGE_METRIC)
+                .withDescription("Latency of one stage of a replicated write (tag stage; see io.latchkey.node.WriteStage).")
+                .withUnit(MetricUnits.NANOSECONDS).build();
+        stages = new Timer[WriteStage.values().length];
+        for (WriteStage stage : WriteStage.values()) {
+            stages[stage.ordinal()] = registry.timer(stageMetadata, new Tag("stage", stage.tag()));
+        }
+    }
+
+    /** Records one stage latency; called from the loop, the transport's threads and the store. */
+    void recordStage(WriteStage stage, long nanos) {
+        stages[stage.ordinal()].update(Duration.ofNanos(nanos));
     }
 
     /** Hooks into the node as soon as it has started, before it can elect itself. */
@@ -98,9 +120,14 @@ public class NodeMetrics implements ReplicaEvents {
             return;
         }
         attached = true;
-        host.logStore().onPersist(nanos -> fsync.update(Duration.ofNanos(nanos)));
+        host.logStore().onPersist(nanos -> {
+            fsync.update(Duration.ofNanos(nanos));
+            recordStage(WriteStage.PERSIST, nanos);
+        });
+        host.transport().setStageTimer(this::recordStage);
+        host.loop().setStageTimer(this::recordStage);
         host.loop().query(replica -> {
-            replica.setEvents(this);
+            replica.setEvents(new WriteStageTracker(System::nanoTime, this::recordStage, this));
             return null;
         }, SAMPLE_TIMEOUT);
     }

@@ -49,7 +49,9 @@ import java.util.concurrent.CompletableFuture;
  * promise nothing about local durability (the leader's appends and heartbeats) are sent
  * while (2) the entries, hard state and snapshot are persisted in one durable write; (3) the
  * remaining messages (votes, append acknowledgements) are sent only after that; (4) the
- * snapshot and the committed entries are applied; (5) the node is advanced.
+ * snapshot and the committed entries are applied; (5) the node is advanced. Committed
+ * entries already persisted here are applied before (2), so that answering their callers
+ * does not wait for a write that is usually just the new commit index.
  */
 public final class Replica {
     private final ReplicaConfig config;
@@ -65,7 +67,10 @@ public final class Replica {
     private final List<ByteString> proposalBatch = new ArrayList<>();
     /** Async storage writes: append messages not yet handed to the writer. */
     private final List<Message> appendWork = new ArrayList<>();
-    private final Map<Long, PendingRead> pendingReads = new HashMap<>();
+    /** Read barriers asked for since the last Ready, by mode: they share one ReadIndex round. */
+    private final Map<ReadOnlyOption, List<PendingRead>> readBatches = new java.util.EnumMap<>(ReadOnlyOption.class);
+    /** Read barriers whose ReadIndex round is under way, by the round's request id. */
+    private final Map<Long, List<PendingRead>> pendingReads = new HashMap<>();
     private final List<PendingRead> readsWaitingForApply = new ArrayList<>();
     /** Results of idempotent requests in apply order; evicted oldest first, the same on every replica. */
     private final LinkedHashMap<String, AppliedRequest> appliedRequests = new LinkedHashMap<>();
@@ -91,7 +96,7 @@ public final class Replica {
 
     private static final ByteString TRANSFER_CONTEXT = ByteString.copyFromUtf8("CampaignTransfer");
 
-    private record PendingRead(long id, CompletableFuture<Long> result, long[] index) {
+    private record PendingRead(CompletableFuture<Long> result, long[] index) {
     }
 
     public Replica(ReplicaConfig config, LogStore logStore, PeerTransport transport, StateMachine stateMachine,
@@ -169,6 +174,7 @@ public final class Replica {
         if (voteRequest && ticksSinceStart < config.electionTicks() && !message.getContext().equals(TRANSFER_CONTEXT)) {
             return;
         }
+        events.received(message);
         try {
             rawNode.step(message);
         } catch (RaftException e) {
@@ -274,15 +280,32 @@ public final class Replica {
      * ({@code ReadOnlySafe}) or the leader's lease ({@code ReadOnlyLeaseBased}).
      */
     public CompletableFuture<Long> readBarrier(ReadOnlyOption mode) {
-        long readId = nextReadId++;
-        PendingRead read = new PendingRead(readId, new CompletableFuture<>(), new long[]{-1});
+        PendingRead read = new PendingRead(new CompletableFuture<>(), new long[]{-1});
         if (knownLeader == 0) {
             read.result().completeExceptionally(ReplicaException.noLeader());
             return read.result();
         }
-        pendingReads.put(readId, read);
-        rawNode.readIndex(ByteString.copyFrom(ByteBuffer.allocate(Long.BYTES).putLong(0, readId)), mode);
+        // Reads asked for between two Readies share one ReadIndex round (see flushReads), as
+        // etcd's server batches them: one heartbeat round per batch instead of one per read.
+        readBatches.computeIfAbsent(mode, m -> new ArrayList<>()).add(read);
         return read.result();
+    }
+
+    /**
+     * Starts one ReadIndex round per mode for the reads batched since the last call. The round
+     * starts after every read of the batch was asked for, so the index it yields is at least the
+     * commit index each of them saw: a linearizable point for all of them.
+     */
+    private void flushReads() {
+        if (readBatches.isEmpty()) {
+            return;
+        }
+        for (Map.Entry<ReadOnlyOption, List<PendingRead>> batch : readBatches.entrySet()) {
+            long readId = nextReadId++;
+            pendingReads.put(readId, batch.getValue());
+            rawNode.readIndex(ByteString.copyFrom(ByteBuffer.allocate(Long.BYTES).putLong(0, readId)), batch.getKey());
+        }
+        readBatches.clear();
     }
 
     /** Replaces the observer of leader changes and proposals (for metrics); call on the loop thread. */
@@ -311,14 +334,15 @@ public final class Replica {
         return Map.copyOf(members);
     }
 
-    /** Whether {@link #processReady} has work: batched proposals or a Ready of the node. */
+    /** Whether {@link #processReady} has work: batched proposals or reads, or a Ready of the node. */
     public boolean hasReady() {
-        return !proposalBatch.isEmpty() || rawNode.hasReady();
+        return !proposalBatch.isEmpty() || !readBatches.isEmpty() || rawNode.hasReady();
     }
 
     /** Handles one Ready in the documented order; see the class comment. */
     public void processReady() {
         flushProposals();
+        flushReads();
         if (!rawNode.hasReady()) {
             return;
         }
@@ -345,25 +369,36 @@ public final class Replica {
         }
         // Appends and heartbeats only promise what is durable already (the leader's term and
         // vote were persisted before it could win), so they may overlap with the write.
-        transport.send(beforePersist);
+        if (!rd.entries().isEmpty()) {
+            events.appending(rd.entries().getLast().getIndex(), knownLeader == config.nodeId());
+        }
+        send(beforePersist);
+
+        // Committed entries that this node had already persisted are applied (and their callers
+        // answered) before the Ready's own write, as etcd's server does: they are durable on a
+        // quorum, so their outcome no longer depends on this write, which is most often only the
+        // new commit index. Entries this very Ready persists (a follower may learn an entry and
+        // its commit together), or a snapshot, keep the documented order.
+        boolean applyFirst = Ready.isEmptySnap(rd.snapshot()) && !rd.committedEntries().isEmpty()
+                && (rd.entries().isEmpty()
+                    || rd.committedEntries().getLast().getIndex() < rd.entries().getFirst().getIndex());
+        if (applyFirst) {
+            applyCommitted(rd.committedEntries());
+        }
 
         crashPoints.reach(CrashPoints.Point.BEFORE_PERSIST);
         logStore.persist(rd.hardState(), rd.entries(), rd.snapshot());
         crashPoints.reach(CrashPoints.Point.AFTER_PERSIST);
 
-        transport.send(afterPersist);
+        send(afterPersist);
 
         if (!Ready.isEmptySnap(rd.snapshot())) {
             crashPoints.reach(CrashPoints.Point.BEFORE_SNAPSHOT_APPLY);
             restoreFromSnapshot(rd.snapshot());
             crashPoints.reach(CrashPoints.Point.AFTER_SNAPSHOT_APPLY);
         }
-        if (!rd.committedEntries().isEmpty()) {
-            crashPoints.reach(CrashPoints.Point.BEFORE_APPLY);
-            for (Entry entry : rd.committedEntries()) {
-                apply(entry);
-            }
-            crashPoints.reach(CrashPoints.Point.AFTER_APPLY);
+        if (!applyFirst && !rd.committedEntries().isEmpty()) {
+            applyCommitted(rd.committedEntries());
         }
         for (ReadState rs : rd.readStates()) {
             onReadState(rs);
@@ -371,6 +406,16 @@ public final class Replica {
         releaseReads();
         maybeSnapshot();
         rawNode.advance(rd);
+    }
+
+    private void applyCommitted(List<Entry> committed) {
+        events.committing(committed.getLast().getIndex());
+        crashPoints.reach(CrashPoints.Point.BEFORE_APPLY);
+        for (Entry entry : committed) {
+            apply(entry);
+        }
+        crashPoints.reach(CrashPoints.Point.AFTER_APPLY);
+        events.applied(appliedIndex);
     }
 
     /**
@@ -381,6 +426,9 @@ public final class Replica {
      * queued for {@link #takeAppendWork} and acknowledged through {@link #appendDurable}.
      */
     private void processAsync(Ready rd) {
+        if (!rd.entries().isEmpty()) {
+            events.appending(rd.entries().getLast().getIndex(), knownLeader == config.nodeId());
+        }
         List<Message> outgoing = new ArrayList<>();
         for (Message m : rd.messages()) {
             if (m.getTo() == RawNode.LOCAL_APPEND_THREAD) {
@@ -391,7 +439,7 @@ public final class Replica {
                 outgoing.add(m);
             }
         }
-        transport.send(outgoing);
+        send(outgoing);
         for (ReadState rs : rd.readStates()) {
             onReadState(rs);
         }
@@ -400,11 +448,15 @@ public final class Replica {
     }
 
     private void applyAsync(Message applyMessage) {
+        if (applyMessage.getEntriesCount() > 0) {
+            events.committing(applyMessage.getEntries(applyMessage.getEntriesCount() - 1).getIndex());
+        }
         crashPoints.reach(CrashPoints.Point.BEFORE_APPLY);
         for (Entry entry : applyMessage.getEntriesList()) {
             apply(entry);
         }
         crashPoints.reach(CrashPoints.Point.AFTER_APPLY);
+        events.applied(appliedIndex);
         for (Message response : applyMessage.getResponsesList()) {
             rawNode.step(response);
         }
@@ -460,7 +512,14 @@ public final class Replica {
                 }
             }
         }
-        transport.send(outgoing);
+        send(outgoing);
+    }
+
+    private void send(List<Message> messages) {
+        if (!messages.isEmpty()) {
+            events.sending(messages);
+            transport.send(messages);
+        }
     }
 
     private static boolean promisesDurability(MessageType type) {
@@ -478,10 +537,7 @@ public final class Replica {
             pendingProposals.clear();
             proposalBatch.clear();
             // Read requests are only answered by the leader that received them.
-            for (PendingRead read : pendingReads.values()) {
-                read.result().completeExceptionally(ReplicaException.leaderChanged());
-            }
-            pendingReads.clear();
+            failReads(ReplicaException.leaderChanged());
         }
     }
 
@@ -490,10 +546,12 @@ public final class Replica {
             return;
         }
         long readId = rs.requestCtx().asReadOnlyByteBuffer().getLong();
-        PendingRead read = pendingReads.remove(readId);
-        if (read != null) {
-            read.index()[0] = rs.index();
-            readsWaitingForApply.add(read);
+        List<PendingRead> reads = pendingReads.remove(readId);
+        if (reads != null) {
+            for (PendingRead read : reads) {
+                read.index()[0] = rs.index();
+                readsWaitingForApply.add(read);
+            }
         }
     }
 
@@ -706,14 +764,23 @@ public final class Replica {
         proposalBatch.clear();
         failAll(pendingProposals.values(), reason);
         pendingProposals.clear();
-        for (PendingRead read : pendingReads.values()) {
-            read.result().completeExceptionally(reason);
-        }
-        pendingReads.clear();
+        failReads(reason);
         for (PendingRead read : readsWaitingForApply) {
             read.result().completeExceptionally(reason);
         }
         readsWaitingForApply.clear();
+    }
+
+    /** Fails the reads whose ReadIndex round has not answered (or not started). */
+    private void failReads(ReplicaException reason) {
+        for (List<PendingRead> reads : pendingReads.values()) {
+            reads.forEach(read -> read.result().completeExceptionally(reason));
+        }
+        pendingReads.clear();
+        for (List<PendingRead> reads : readBatches.values()) {
+            reads.forEach(read -> read.result().completeExceptionally(reason));
+        }
+        readBatches.clear();
     }
 
     private static void failAll(Iterable<CompletableFuture<ByteString>> futures, ReplicaException reason) {

@@ -1,5 +1,9 @@
 package io.latchkey.node;
 
+import io.latchkey.raft.raftpb.Message;
+
+import java.util.List;
+
 /**
  * Told about what a {@link Replica} does, for metrics. Called on the loop thread: an
  * implementation must be quick and must not block or throw.
@@ -14,5 +18,25 @@ public interface ReplicaEvents {
 
     /** A command was proposed through this replica. */
     default void proposed() {
+    }
+
+    /** New entries up to {@code lastIndex} are being persisted (and, by a leader, sent). */
+    default void appending(long lastIndex, boolean leader) {
+    }
+
+    /** Entries up to {@code commitIndex} are committed and about to be applied. */
+    default void committing(long commitIndex) {
+    }
+
+    /** Entries up to {@code appliedIndex} were applied. */
+    default void applied(long appliedIndex) {
+    }
+
+    /** A peer's message is about to be stepped. */
+    default void received(Message message) {
+    }
+
+    /** Messages are being handed to the transport. */
+    default void sending(List<Message> messages) {
     }
 }

@@ -5,6 +5,7 @@ import io.latchkey.raft.ReadOnlyOption;
 import io.latchkey.raft.Status;
 import io.latchkey.raft.raftpb.ConfChange;
 import io.latchkey.raft.raftpb.Message;
+import io.latchkey.raft.raftpb.MessageType;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -43,6 +44,7 @@ public final class ReplicaLoop implements AutoCloseable, PeerTransport.Listener 
     private long ticksStartNanos;
     private long ticksDelivered;
     private volatile Throwable failure;
+    private volatile WriteStage.Timer stageTimer = WriteStage.Timer.NONE;
 
     public ReplicaLoop(Replica replica, PeerTransport transport, Duration tickInterval) {
         this.replica = replica;
@@ -66,7 +68,19 @@ public final class ReplicaLoop implements AutoCloseable, PeerTransport.Listener 
 
     /** Proposes a command; see {@link Replica#propose}. Fails with a timeout {@link ReplicaException}. */
     public CompletableFuture<ByteString> propose(ByteString payload, String idempotencyKey, Duration timeout) {
-        return call(r -> r.propose(payload, idempotencyKey), timeout);
+        WriteStage.Timer timer = stageTimer;
+        long called = System.nanoTime();
+        CompletableFuture<ByteString> result = call(r -> {
+            timer.record(WriteStage.PROPOSE_QUEUE, System.nanoTime() - called);
+            return r.propose(payload, idempotencyKey);
+        }, timeout);
+        result.thenRun(() -> timer.record(WriteStage.PROPOSAL, System.nanoTime() - called));
+        return result;
+    }
+
+    /** Where the loop's stage latencies go ({@link WriteStage#PROPOSE_QUEUE}, {@link WriteStage#PROPOSAL}, {@link WriteStage#INBOX}). */
+    public void setStageTimer(WriteStage.Timer timer) {
+        this.stageTimer = timer;
     }
 
     public CompletableFuture<ByteString> proposeConfChange(ConfChange change, Duration timeout) {
@@ -119,7 +133,17 @@ public final class ReplicaLoop implements AutoCloseable, PeerTransport.Listener 
 
     @Override
     public void received(Message message) {
-        submit(r -> r.receive(message));
+        MessageType type = message.getType();
+        if (type == MessageType.MsgApp || type == MessageType.MsgAppResp) {
+            WriteStage.Timer timer = stageTimer;
+            long arrived = System.nanoTime();
+            submit(r -> {
+                timer.record(WriteStage.INBOX, System.nanoTime() - arrived);
+                r.receive(message);
+            });
+        } else {
+            submit(r -> r.receive(message));
+        }
     }
 
     @Override

@@ -147,6 +147,11 @@ public final class ReplicaHost implements AutoCloseable {
     }
 
     /** The peer listener's routes, for the server's named socket. */
+    /** The peer transport, for its stage timings. */
+    public Http2PeerTransport transport() {
+        return transport;
+    }
+
     public PeerEndpoint peerEndpoint() {
         return transport.endpoint();
     }

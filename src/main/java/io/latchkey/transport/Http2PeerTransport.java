@@ -1,6 +1,7 @@
 package io.latchkey.transport;
 
 import io.latchkey.node.PeerTransport;
+import io.latchkey.node.WriteStage;
 import io.latchkey.raft.raftpb.Message;
 import io.latchkey.raft.raftpb.MessageType;
 
@@ -49,6 +50,7 @@ public final class Http2PeerTransport implements PeerTransport {
     /** Peers removed by the configuration: never learned again from their own requests. */
     private final java.util.Set<Long> removedPeers = new java.util.HashSet<>();
     private volatile Listener listener = NOT_STARTED;
+    private volatile WriteStage.Timer stageTimer = WriteStage.Timer.NONE;
     private volatile boolean closed;
 
     public Http2PeerTransport(PeerTransportConfig config, SnapshotStreams snapshots) {
@@ -70,6 +72,12 @@ public final class Http2PeerTransport implements PeerTransport {
     /** Messages dropped so far: queue overflow, unknown peer, oversized, or failed requests. */
     public long droppedMessages() {
         return droppedMessages.sum();
+    }
+
+    /** Where the transport's stage latencies go ({@link WriteStage#PEER_QUEUE}, {@code PEER_REQUEST}, {@code PEER_DELIVER}). */
+    public void setStageTimer(WriteStage.Timer timer) {
+        this.stageTimer = timer;
+        endpoint.setStageTimer(timer);
     }
 
     @Override
@@ -127,7 +135,7 @@ public final class Http2PeerTransport implements PeerTransport {
             if (old != null && old.url().equals(url)) {
                 return;
             }
-            PeerSender fresh = new PeerSender(id, url, config, snapshots, () -> listener, droppedMessages, logger);
+            PeerSender fresh = new PeerSender(id, url, config, snapshots, () -> listener, () -> stageTimer, droppedMessages, logger);
             fresh.start();
             senders.put(id, fresh);
             if (old != null) {
@@ -164,7 +172,7 @@ public final class Http2PeerTransport implements PeerTransport {
             if (closed || id == config.localNodeId() || senders.containsKey(id) || removedPeers.contains(id)) {
                 return;
             }
-            PeerSender learned = new PeerSender(id, url, config, snapshots, () -> listener, droppedMessages, logger);
+            PeerSender learned = new PeerSender(id, url, config, snapshots, () -> listener, () -> stageTimer, droppedMessages, logger);
             learned.start();
             senders.put(id, learned);
         }

@@ -7,6 +7,7 @@ import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.latchkey.node.PeerTransport;
+import io.latchkey.node.WriteStage;
 import io.latchkey.raft.raftpb.Message;
 import io.latchkey.raft.raftpb.MessageType;
 
@@ -63,6 +64,7 @@ public final class PeerEndpoint implements HttpService {
     private final LongAdder deliveredBatches = new LongAdder();
     private final RequestOrder requestOrder;
     private volatile PeerTransport.Listener listener;
+    private volatile WriteStage.Timer stageTimer = WriteStage.Timer.NONE;
     /** Told the sender's id and {@link PeerHeaders#FROM_URL} of every admitted request. */
     private final java.util.function.BiConsumer<Long, String> senderUrls;
 
@@ -82,6 +84,10 @@ public final class PeerEndpoint implements HttpService {
     /** Starts delivering; before this, requests get 503 so that senders back off and retry. */
     void attach(PeerTransport.Listener listener) {
         this.listener = listener;
+    }
+
+    void setStageTimer(WriteStage.Timer timer) {
+        this.stageTimer = timer;
     }
 
     /** Requests refused for missing or wrong credentials or a foreign cluster id (for metrics). */
@@ -113,6 +119,7 @@ public final class PeerEndpoint implements HttpService {
      * either way so that the sender's later requests do not wait for it.
      */
     private void messages(ServerRequest request, ServerResponse response) throws IOException {
+        long started = System.nanoTime();
         PeerTransport.Listener target = admit(request, response);
         if (target == null) {
             return;
@@ -150,6 +157,7 @@ public final class PeerEndpoint implements HttpService {
         } else if (refusal != null) {
             response.status(refusal).send(reason);
         } else {
+            stageTimer.record(WriteStage.PEER_DELIVER, System.nanoTime() - started);
             deliveredBatches.increment();
             response.status(Status.NO_CONTENT_204).send();
         }

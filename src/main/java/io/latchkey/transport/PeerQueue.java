@@ -24,6 +24,8 @@ final class PeerQueue {
     // Invariant: bytes == sum of getSerializedSize() over messages; 0 <= bytes <= bytesMax.
     private long bytes;
     private boolean closed;
+    /** When the oldest message now queued was queued (or, after a partial take, the take). */
+    private long oldestQueuedNanos;
 
     PeerQueue(int messagesMax, long bytesMax) {
         this.messagesMax = messagesMax;
@@ -37,6 +39,9 @@ final class PeerQueue {
         try {
             if (closed || messages.size() >= messagesMax || bytes + size > bytesMax) {
                 return false;
+            }
+            if (messages.isEmpty()) {
+                oldestQueuedNanos = System.nanoTime();
             }
             messages.addLast(message);
             bytes += size;
@@ -53,6 +58,12 @@ final class PeerQueue {
      * on its own request. Returns false once closed.
      */
     boolean takeBatch(List<Message> batch, int batchBytesMax) throws InterruptedException {
+        return takeBatch(batch, batchBytesMax, null);
+    }
+
+    /** As {@link #takeBatch(List, int)}; tells {@code waited} how long the batch's oldest message waited. */
+    boolean takeBatch(List<Message> batch, int batchBytesMax, java.util.function.LongConsumer waited)
+            throws InterruptedException {
         lock.lock();
         try {
             while (messages.isEmpty() && !closed) {
@@ -61,6 +72,11 @@ final class PeerQueue {
             if (closed) {
                 return false;
             }
+            long now = System.nanoTime();
+            if (waited != null) {
+                waited.accept(now - oldestQueuedNanos);
+            }
+            oldestQueuedNanos = now;
             long batchBytes = 0;
             while (!messages.isEmpty()) {
                 Message next = messages.peekFirst();

@@ -7,6 +7,7 @@ import io.helidon.webclient.http2.Http2ClientResponse;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HeaderValues;
 import io.latchkey.node.PeerTransport;
+import io.latchkey.node.WriteStage;
 import io.latchkey.raft.raftpb.Message;
 import io.latchkey.raft.raftpb.MessageType;
 
@@ -43,6 +44,7 @@ final class PeerSender {
     private final PeerTransportConfig config;
     private final SnapshotStreams snapshots;
     private final Supplier<PeerTransport.Listener> listener;
+    private final Supplier<WriteStage.Timer> stages;
     private final LongAdder droppedMessages;
     private final System.Logger logger;
     private final PeerQueue queue;
@@ -78,12 +80,14 @@ final class PeerSender {
     }
 
     PeerSender(long peerId, URI url, PeerTransportConfig config, SnapshotStreams snapshots,
-               Supplier<PeerTransport.Listener> listener, LongAdder droppedMessages, System.Logger logger) {
+               Supplier<PeerTransport.Listener> listener, Supplier<WriteStage.Timer> stages,
+               LongAdder droppedMessages, System.Logger logger) {
         this.peerId = peerId;
         this.url = url;
         this.config = config;
         this.snapshots = snapshots;
         this.listener = listener;
+        this.stages = stages;
         this.droppedMessages = droppedMessages;
         this.logger = logger;
         this.queue = new PeerQueue(config.queueMessagesMax(), config.queueBytesMax());
@@ -148,7 +152,8 @@ final class PeerSender {
                 requestSlots.acquire();
                 boolean handedOver = false;
                 try {
-                    if (!queue.takeBatch(batch, config.batchBytesMax())) {
+                    if (!queue.takeBatch(batch, config.batchBytesMax(),
+                            nanos -> stages.get().record(WriteStage.PEER_QUEUE, nanos))) {
                         return;
                     }
                     if (connection.failed && !startOver()) {
@@ -224,6 +229,7 @@ final class PeerSender {
     private boolean sendMessages(Connection on, long sequence, List<Message> batch) {
         // One slot per connection: holding a slot, the caller always finds one idle.
         Http2Client client = on.idle.remove();
+        long started = System.nanoTime();
         try (Http2ClientResponse response = client.post(PeerHeaders.ROUTE_PREFIX + PeerHeaders.MESSAGES_PATH)
                 .header(PeerHeaders.CONNECTION, on.id)
                 // Marked changing: HPACK sends it literally rather than filling the header table
@@ -231,6 +237,7 @@ final class PeerSender {
                 .header(HeaderValues.create(PeerHeaders.SEQUENCE, true, false, sequence))
                 .submit(encode(batch))) {
             if (successful(response)) {
+                stages.get().record(WriteStage.PEER_REQUEST, System.nanoTime() - started);
                 return true;
             }
             logger.log(System.Logger.Level.WARNING, "peer {0} refused {1} messages: {2}",

@@ -110,6 +110,11 @@ final class EtcdTarget implements Target {
     }
 
     @Override
+    public long retries() {
+        return http.retries.get();
+    }
+
+    @Override
     public void close() {
         if (http.retries.get() > 0) {
             System.out.println("etcd: " + http.retries.get() + " requests retried after 503");

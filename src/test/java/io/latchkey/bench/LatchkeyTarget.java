@@ -109,6 +109,11 @@ final class LatchkeyTarget implements Target {
     }
 
     @Override
+    public long retries() {
+        return http.retries.get();
+    }
+
+    @Override
     public void close() {
         if (http.retries.get() > 0) {
             System.out.println("latchkey: " + http.retries.get() + " requests retried after 503");

@@ -59,8 +59,12 @@ final class LoadHarness {
         }
     }
 
+    /**
+     * Runs one point. {@code retries} counts the requests the target retried so far; those
+     * retried inside the measured window are added to the point's errors.
+     */
     static Result run(String system, String scenario, int clients, Duration warmup, Duration measure,
-                      ClientFactory factory) throws Exception {
+                      ClientFactory factory, java.util.function.LongSupplier retries) throws Exception {
         List<Client> opened = new ArrayList<>();
         for (int i = 0; i < clients; i++) {
             opened.add(factory.open(i));
@@ -114,9 +118,12 @@ final class LoadHarness {
         window[0] = now + warmup.toNanos();
         window[1] = window[0] + measure.toNanos();
         go.countDown();
+        Await.pause(Duration.ofNanos(window[0] - System.nanoTime()));
+        long retriedBefore = retries.getAsLong();
         for (Thread t : threads) {
             t.join();
         }
+        errors.addAndGet(retries.getAsLong() - retriedBefore);
         int total = 0;
         for (Samples s : samples) {
             total += s.size;

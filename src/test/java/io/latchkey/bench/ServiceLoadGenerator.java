@@ -89,7 +89,7 @@ public final class ServiceLoadGenerator {
                 target.prepare(scenario);
                 for (int clients : clientCounts) {
                     LoadHarness.Result r = LoadHarness.run(system, scenario.label, clients, warmup, measure,
-                            index -> target.client(scenario, index));
+                            index -> target.client(scenario, index), target::retries);
                     System.out.printf(Locale.ROOT, "%-18s %7d %10.1f %9.3f %9.3f %7d%s%n", r.scenario(), r.clients(),
                             r.opsPerSecond(), r.p50Millis(), r.p99Millis(), r.errors(),
                             r.firstError() == null ? "" : "  first error: " + r.firstError());

@@ -15,6 +15,11 @@ interface Target extends AutoCloseable {
 
     LoadHarness.Client client(Scenario scenario, int index) throws Exception;
 
+    /** Requests retried so far after an answer that said retry (counted as errors of the point they fall in). */
+    default long retries() {
+        return 0;
+    }
+
     @Override
     void close() throws Exception;
 }

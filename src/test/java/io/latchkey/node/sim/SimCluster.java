@@ -159,7 +159,7 @@ final class SimCluster {
         }
     }
 
-    private static final Logger QUIET = new Logger() {
+    static final Logger QUIET = new Logger() {
         @Override
         public void debug(String format, Object... args) {
         }
