@@ -6,8 +6,11 @@ import io.latchkey.state.proto.Event;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
@@ -44,14 +47,45 @@ public class WatchResource {
      */
     static final long HEARTBEAT_MILLIS = 5_000;
 
+    private static final String WATCH_KEY = "watch";
+
     private final StateAccess state;
     private final StateEvents events;
+    private final ConfigResource config;
     private final Set<SseEventSink> openSinks = ConcurrentHashMap.newKeySet();
 
     @Inject
-    public WatchResource(StateAccess state, StateEvents events) {
+    public WatchResource(StateAccess state, StateEvents events, ConfigResource config) {
         this.state = state;
         this.events = events;
+        this.config = config;
+    }
+
+    /**
+     * The key {@code watch} shares this resource's path; JAX-RS routes every request for
+     * {@code /v1/config/watch} here, so its writes are passed on to {@link ConfigResource}.
+     */
+    @PUT
+    @LeaderWrite
+    @Consumes({MediaType.APPLICATION_OCTET_STREAM, MediaType.TEXT_PLAIN, MediaType.WILDCARD})
+    @Produces(MediaType.APPLICATION_JSON)
+    public ConfigResource.WrittenJson putWatchKey(byte[] body,
+                                                  @QueryParam("expectedRevision") Long expectedRevision,
+                                                  @QueryParam("leaseId") Long leaseId,
+                                                  @QueryParam("lock") String lock,
+                                                  @QueryParam("token") Long token,
+                                                  @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey) {
+        return config.put(WATCH_KEY, body, expectedRevision, leaseId, lock, token, idempotencyKey);
+    }
+
+    @DELETE
+    @LeaderWrite
+    @Produces(MediaType.APPLICATION_JSON)
+    public ConfigResource.WrittenJson deleteWatchKey(@QueryParam("expectedRevision") Long expectedRevision,
+                                                     @QueryParam("lock") String lock,
+                                                     @QueryParam("token") Long token,
+                                                     @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey) {
+        return config.delete(WATCH_KEY, expectedRevision, lock, token, idempotencyKey);
     }
 
     public record EventJson(String type, String key, String value, String valueBase64, long modRevision,

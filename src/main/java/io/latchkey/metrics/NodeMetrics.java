@@ -25,8 +25,7 @@ import java.util.function.ToLongFunction;
  * (counters {@code latchkey_raft_*_total}), lock grants and waits (counters), locks held and
  * leases (gauges), lease expiries (counter), and the latency of durable log writes including
  * their fsync (timer {@code latchkey_storage_fsync_seconds}). Request latencies of the JAX-RS
- * resources come from Helidon ({@code metrics.rest-request.enabled}); the state API's SE
- * routes have none, to keep their per-request cost low.
+ * resources come from Helidon ({@code metrics.rest-request.enabled}).
  *
  * <p>Gauges read the replica and the state on the loop thread, at most once per
  * {@link #SAMPLE_MAX_AGE} for all of them, with a short timeout; counters are told by the

@@ -58,7 +58,7 @@ class ClusterApiTest extends ApiTestBase {
     void membershipErrorsNameTheField() {
         assertProblem(api.post("/v1/cluster/members").json(Api.object("clientUrl", "http://a:1")).send(), 400, "peerUrl");
         JsonNode unknown = assertProblem(api.post("/v1/cluster/members")
-                .json(Api.object("peerUrl", "http://a:7080", "clientUrl", "http://a:1", "nmae", "x")).send(), 400, "body");
+                .json(Api.object("peerUrl", "http://a:7080", "clientUrl", "http://a:1", "nmae", "x")).send(), 400, "nmae");
         assertThat(unknown.path("detail").asText()).contains("nmae");
         assertProblem(api.post("/v1/cluster/members").json(Api.object("peerUrl", "ftp://a", "clientUrl", "http://a:1")).send(), 400, "peerUrl");
         assertProblem(api.post("/v1/cluster/members").json(Api.object("peerUrl", "http://a:1")).send(), 400, "clientUrl");
