@@ -2,6 +2,9 @@ package io.latchkey.api;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
+import io.latchkey.security.Caller;
+import io.latchkey.security.ClientAuth;
+import jakarta.annotation.security.RolesAllowed;
 import io.latchkey.state.KeyPage;
 import io.latchkey.state.Limits;
 import io.latchkey.state.proto.Command;
@@ -24,7 +27,9 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.SecurityContext;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -53,10 +58,12 @@ public class ConfigResource {
             "value", "value");
 
     private final StateAccess state;
+    private final ClientAuth auth;
 
     @Inject
-    public ConfigResource(StateAccess state) {
+    public ConfigResource(StateAccess state, ClientAuth auth) {
         this.state = state;
+        this.auth = auth;
     }
 
     public record WrittenJson(String key, long revision, long version) {
@@ -73,6 +80,7 @@ public class ConfigResource {
     @PUT
     @Path("{key: .+}")
     @LeaderWrite
+    @RolesAllowed(Caller.WRITER)
     @Consumes({MediaType.APPLICATION_OCTET_STREAM, MediaType.TEXT_PLAIN, MediaType.WILDCARD})
     @Produces(MediaType.APPLICATION_JSON)
     public WrittenJson put(@PathParam("key") String key, byte[] body,
@@ -80,8 +88,10 @@ public class ConfigResource {
                            @QueryParam("leaseId") Long leaseId,
                            @QueryParam("lock") String lock,
                            @QueryParam("token") Long token,
-                           @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
+                           @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey,
+                           @Context SecurityContext security) {
         StateAccess.check(Limits.checkKey("key", key));
+        auth.requireFor(security, Caller.WRITER, key, "key");
         // The array is this request's own: wrapped, not copied.
         ByteString value = body == null ? ByteString.EMPTY : UnsafeByteOperations.unsafeWrap(body);
         if (value.size() > Limits.VALUE_SIZE_BYTES_MAX) {
@@ -106,13 +116,16 @@ public class ConfigResource {
     @DELETE
     @Path("{key: .+}")
     @LeaderWrite
+    @RolesAllowed(Caller.WRITER)
     @Produces(MediaType.APPLICATION_JSON)
     public WrittenJson delete(@PathParam("key") String key,
                               @QueryParam("expectedRevision") Long expectedRevision,
                               @QueryParam("lock") String lock,
                               @QueryParam("token") Long token,
-                              @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
+                              @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey,
+                              @Context SecurityContext security) {
         StateAccess.check(Limits.checkKey("key", key));
+        auth.requireFor(security, Caller.WRITER, key, "key");
         DeleteKey.Builder delete = DeleteKey.newBuilder().setKey(key);
         if (expectedRevision != null) {
             StateAccess.check(Limits.checkExpectedRevision("expectedRevision", expectedRevision));
@@ -126,11 +139,14 @@ public class ConfigResource {
 
     @GET
     @Path("{key: .+}")
+    @RolesAllowed(Caller.READER)
     @Produces({MediaType.APPLICATION_JSON, MediaType.TEXT_PLAIN, MediaType.APPLICATION_OCTET_STREAM})
     public Response get(@PathParam("key") String key,
                         @QueryParam("consistency") String consistency,
-                        @HeaderParam(HttpHeaders.ACCEPT) String accept) {
+                        @HeaderParam(HttpHeaders.ACCEPT) String accept,
+                        @Context SecurityContext security) {
         StateAccess.check(Limits.checkKey("key", key));
+        auth.requireFor(security, Caller.READER, key, "key");
         record Found(KeyValue kv, long revision) {
         }
         Found found = state.read(consistency, view -> view.key(key).map(kv -> new Found(kv, view.revision())).orElse(null));
@@ -147,12 +163,15 @@ public class ConfigResource {
     }
 
     @GET
+    @RolesAllowed(Caller.READER)
     @Produces(MediaType.APPLICATION_JSON)
     public KeyListJson list(@QueryParam("prefix") String prefix,
                             @QueryParam("limit") Integer limit,
-                            @QueryParam("consistency") String consistency) {
+                            @QueryParam("consistency") String consistency,
+                            @Context SecurityContext security) {
         String p = prefix == null ? "" : prefix;
         StateAccess.check(Limits.checkPrefix("prefix", p));
+        auth.requireFor(security, Caller.READER, p, "prefix");
         int l = limit == null ? Limits.LIST_LIMIT_COUNT_MAX : limit;
         StateAccess.check(Limits.checkListLimit("limit", l));
         KeyPage page = state.read(consistency, view -> view.keys(p, "", l));

@@ -28,8 +28,9 @@ import java.util.List;
  * with the lease clock (see {@link LeaderDuties}). Reads are served locally (with a read
  * barrier where asked). The request goes on as it came (raw path, query, body), over
  * kept-alive HTTP/1.1 connections with TCP_NODELAY, from the request's own virtual thread.
- * It runs after matching, so a request this node would refuse (404, 405, 406, 415) is
- * refused here.
+ * It runs after matching and after authentication and the role check, so a request this
+ * node would refuse (401, 403, 404, 405, 406, 415) is refused here; the leader checks the
+ * token again (it is passed on) and the key or lock prefix.
  */
 @Provider
 @LeaderWrite
@@ -41,7 +42,7 @@ public class LeaderForwarding implements ContainerRequestFilter {
     /** Idle connections kept to the leader: one per concurrent forwarded request, up to this many. */
     private static final int CONNECTIONS_CACHED_MAX = 256;
     private static final List<HeaderName> PASSED_HEADERS =
-            List.of(HeaderNames.CONTENT_TYPE, HeaderNames.ACCEPT, HeaderNames.create(ConfigResource.IDEMPOTENCY_KEY));
+            List.of(HeaderNames.CONTENT_TYPE, HeaderNames.ACCEPT, HeaderNames.AUTHORIZATION, HeaderNames.create(ConfigResource.IDEMPOTENCY_KEY));
     private static final List<HeaderName> RETURNED_HEADERS =
             List.of(HeaderNames.CONTENT_TYPE, HeaderNames.ETAG, HeaderNames.LOCATION, HeaderNames.RETRY_AFTER);
     /**

@@ -1,5 +1,7 @@
 package io.latchkey.api;
 
+import io.latchkey.security.Caller;
+import jakarta.annotation.security.RolesAllowed;
 import io.latchkey.state.Limits;
 import io.latchkey.state.proto.Command;
 import io.latchkey.state.proto.GrantLease;
@@ -54,6 +56,7 @@ public class LeaseResource {
 
     @POST
     @LeaderWrite
+    @RolesAllowed(Caller.WRITER)
     @Consumes(MediaType.APPLICATION_JSON)
     public Response grant(GrantJson request, @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey) {
         if (request == null || request.ttlSeconds() == null) {
@@ -71,6 +74,7 @@ public class LeaseResource {
     @POST
     @Path("{id}/keepalive")
     @LeaderWrite
+    @RolesAllowed(Caller.WRITER)
     public KeepAliveJson keepAlive(@PathParam("id") long id, @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey) {
         StateAccess.check(Limits.checkPositive("id", id));
         Result result = state.write(Command.newBuilder().setKeepAlive(KeepAlive.newBuilder().setLeaseId(id)), idempotencyKey);
@@ -81,6 +85,7 @@ public class LeaseResource {
 
     @GET
     @Path("{id}")
+    @RolesAllowed(Caller.READER)
     public LeaseDetailJson get(@PathParam("id") long id, @QueryParam("consistency") String consistency) {
         StateAccess.check(Limits.checkPositive("id", id));
         long now = state.leaseNowMillis();
@@ -95,6 +100,7 @@ public class LeaseResource {
     @DELETE
     @Path("{id}")
     @LeaderWrite
+    @RolesAllowed(Caller.WRITER)
     public Response revoke(@PathParam("id") long id, @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey) {
         StateAccess.check(Limits.checkPositive("id", id));
         Result result = state.write(Command.newBuilder().setRevokeLease(RevokeLease.newBuilder().setLeaseId(id)), idempotencyKey);

@@ -1,6 +1,9 @@
 package io.latchkey.api;
 
 import io.latchkey.metrics.NodeMetrics;
+import io.latchkey.security.Caller;
+import io.latchkey.security.ClientAuth;
+import jakarta.annotation.security.RolesAllowed;
 import io.latchkey.state.Limits;
 import io.latchkey.state.proto.AcquireLock;
 import io.latchkey.state.proto.Command;
@@ -22,8 +25,10 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.SecurityContext;
 
 import java.util.List;
 import java.util.Map;
@@ -49,12 +54,14 @@ public class LockResource {
     private final StateAccess state;
     private final StateEvents events;
     private final NodeMetrics metrics;
+    private final ClientAuth auth;
 
     @Inject
-    public LockResource(StateAccess state, StateEvents events, NodeMetrics metrics) {
+    public LockResource(StateAccess state, StateEvents events, NodeMetrics metrics, ClientAuth auth) {
         this.state = state;
         this.events = events;
         this.metrics = metrics;
+        this.auth = auth;
     }
 
     public record AcquireJson(Long leaseId, Long ttlSeconds, Long waitMillis, String owner) {
@@ -75,10 +82,13 @@ public class LockResource {
     @POST
     @Path("{name: .+}")
     @LeaderWrite
+    @RolesAllowed(Caller.WRITER)
     @Consumes(MediaType.APPLICATION_JSON)
     public HeldJson acquire(@PathParam("name") String name, AcquireJson request,
-                            @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey) {
+                            @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey,
+                            @Context SecurityContext security) {
         StateAccess.check(Limits.checkLockName("name", name));
+        auth.requireFor(security, Caller.WRITER, name, "name");
         AcquireJson r = request == null ? new AcquireJson(null, null, null, null) : request;
         if ((r.leaseId() == null) == (r.ttlSeconds() == null)) {
             throw ProblemException.badField(r.leaseId() == null ? "leaseId" : "ttlSeconds",
@@ -145,9 +155,12 @@ public class LockResource {
     @DELETE
     @Path("{name: .+}")
     @LeaderWrite
+    @RolesAllowed(Caller.WRITER)
     public Response release(@PathParam("name") String name, @QueryParam("token") Long token,
-                            @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey) {
+                            @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey,
+                            @Context SecurityContext security) {
         StateAccess.check(Limits.checkLockName("name", name));
+        auth.requireFor(security, Caller.WRITER, name, "name");
         if (token == null) {
             throw ProblemException.badField("token", "token (the fencing token of the grant) is required");
         }
@@ -159,8 +172,11 @@ public class LockResource {
 
     @GET
     @Path("{name: .+}")
-    public LockJson get(@PathParam("name") String name, @QueryParam("consistency") String consistency) {
+    @RolesAllowed(Caller.READER)
+    public LockJson get(@PathParam("name") String name, @QueryParam("consistency") String consistency,
+                        @Context SecurityContext security) {
         StateAccess.check(Limits.checkLockName("name", name));
+        auth.requireFor(security, Caller.READER, name, "name");
         LockState lock = state.read(consistency, view -> view.lock(name).orElse(null));
         if (lock == null) {
             throw new ProblemException(404, "Not found", "the lock " + name + " is free", "name");
@@ -169,10 +185,12 @@ public class LockResource {
     }
 
     @GET
+    @RolesAllowed(Caller.READER)
     public LockListJson list(@QueryParam("prefix") String prefix, @QueryParam("limit") Integer limit,
-                             @QueryParam("consistency") String consistency) {
+                             @QueryParam("consistency") String consistency, @Context SecurityContext security) {
         String p = prefix == null ? "" : prefix;
         StateAccess.check(Limits.checkPrefix("prefix", p));
+        auth.requireFor(security, Caller.READER, p, "prefix");
         int l = limit == null ? Limits.LIST_LIMIT_COUNT_MAX : limit;
         StateAccess.check(Limits.checkListLimit("limit", l));
         return new LockListJson(state.read(consistency, view -> view.locks(p, l)).stream().map(LockResource::json).toList());

@@ -1,6 +1,7 @@
 package io.latchkey.api;
 
 import io.latchkey.node.ReplicaException;
+import io.latchkey.security.AccessDeniedException;
 import io.latchkey.server.Membership;
 import jakarta.json.bind.JsonbException;
 import jakarta.ws.rs.BadRequestException;
@@ -38,6 +39,11 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
         Failure failure = failure(e, uriInfo.getPath());
         if (failure != null) {
             return failure.response();
+        }
+        if (e instanceof AccessDeniedException a) {
+            Response problem = Problem.response(a.status(), a.status() == 401 ? "Unauthorized" : "Forbidden", a.getMessage(), a.field());
+            // RFC 6750: a 401 names the scheme the client is to use.
+            return a.status() == 401 ? Response.fromResponse(problem).header(HttpHeaders.WWW_AUTHENTICATE, "Bearer").build() : problem;
         }
         if (e instanceof ParamException p) {
             // A query, path or header parameter that does not convert (e.g. limit=abc): the spec
