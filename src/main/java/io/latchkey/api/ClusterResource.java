@@ -1,6 +1,8 @@
 package io.latchkey.api;
 
+import io.latchkey.security.Caller;
 import io.latchkey.server.LatchkeyService;
+import jakarta.annotation.security.RolesAllowed;
 import io.latchkey.server.Membership;
 import io.latchkey.server.ReplicaHost;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -49,6 +51,7 @@ public class ClusterResource {
     }
 
     @GET
+    @RolesAllowed(Caller.READER)
     public ClusterJson cluster() {
         ReplicaHost host = host();
         Membership.ClusterView view = new Membership(host.loop()).view();
@@ -61,6 +64,7 @@ public class ClusterResource {
 
     @POST
     @Path("/members")
+    @RolesAllowed(Caller.ADMIN)
     @Consumes(MediaType.APPLICATION_JSON)
     public Response addMember(AddMemberJson request) {
         if (request == null) {
@@ -76,6 +80,7 @@ public class ClusterResource {
 
     @POST
     @Path("/members/{id}/promote")
+    @RolesAllowed(Caller.ADMIN)
     public Response promote(@PathParam("id") String id) {
         new Membership(host().loop()).promote(parseId(id));
         return Response.noContent().build();
@@ -83,6 +88,7 @@ public class ClusterResource {
 
     @DELETE
     @Path("/members/{id}")
+    @RolesAllowed(Caller.ADMIN)
     public Response remove(@PathParam("id") String id) {
         new Membership(host().loop()).remove(parseId(id));
         return Response.noContent().build();
@@ -90,6 +96,7 @@ public class ClusterResource {
 
     @POST
     @Path("/leader")
+    @RolesAllowed(Caller.ADMIN)
     @Consumes(MediaType.APPLICATION_JSON)
     public Response transferLeadership(TransferJson request) {
         if (request == null || request.id() == null) {

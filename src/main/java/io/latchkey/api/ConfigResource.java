@@ -1,7 +1,10 @@
 package io.latchkey.api;
 
 import com.google.protobuf.ByteString;
-import io.helidon.http.HeaderNames;
+import com.google.protobuf.UnsafeByteOperations;
+import io.latchkey.security.Caller;
+import io.latchkey.security.ClientAuth;
+import jakarta.annotation.security.RolesAllowed;
 import io.latchkey.state.KeyPage;
 import io.latchkey.state.Limits;
 import io.latchkey.state.proto.Command;
@@ -13,6 +16,20 @@ import io.latchkey.state.proto.PutKey;
 import io.latchkey.state.proto.Result;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.PUT;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.SecurityContext;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -25,16 +42,13 @@ import java.util.Optional;
 
 /**
  * Versioned config keys: put (with compare-and-set, lease and fencing), get, delete, list.
- * Served through {@link StateRoutes}; the key named {@code watch} is written and deleted here,
- * while {@code GET /v1/config/watch} is the event stream of {@link WatchResource}.
+ * {@code GET /v1/config/watch} is the event stream of {@link WatchResource}, which also takes
+ * the writes of the key named {@code watch} and passes them on here.
  */
 @ApplicationScoped
+@Path("/v1/config")
 public class ConfigResource {
-    static final RouteTable<ConfigResource> ROUTES = new RouteTable<ConfigResource>()
-            .add("GET", "/v1/config", ConfigResource::list)
-            .add("PUT", "/v1/config/{key}", ConfigResource::put)
-            .add("DELETE", "/v1/config/{key}", ConfigResource::delete)
-            .add("GET", "/v1/config/{key}", ConfigResource::get, List.of("application/json", "text/plain", "application/octet-stream"));
+    static final String IDEMPOTENCY_KEY = "Idempotency-Key";
     private static final Map<String, String> FIELDS = Map.of(
             "expected_mod_revision", "expectedRevision",
             "lease_id", "leaseId",
@@ -44,26 +58,42 @@ public class ConfigResource {
             "value", "value");
 
     private final StateAccess state;
-    private final LeaderForwarding forwarding;
+    private final ClientAuth auth;
 
     @Inject
-    public ConfigResource(StateAccess state, LeaderForwarding forwarding) {
+    public ConfigResource(StateAccess state, ClientAuth auth) {
         this.state = state;
-        this.forwarding = forwarding;
+        this.auth = auth;
     }
 
+    public record WrittenJson(String key, long revision, long version) {
+    }
 
-    void put(ApiExchange x) {
-        if (forwarding.forwarded(x)) {
-            return;
-        }
-        String key = x.path("key");
-        Long expectedRevision = x.queryLong("expectedRevision");
-        Long leaseId = x.queryLong("leaseId");
-        String lock = x.query("lock");
-        Long token = x.queryLong("token");
+    /** {@code value} when the bytes are UTF-8 text, else {@code valueBase64}. */
+    public record KeyJson(String key, String value, String valueBase64, long createRevision, long modRevision,
+                          long version, Long leaseId, long revision) {
+    }
+
+    public record KeyListJson(long revision, List<KeyJson> keys, boolean more) {
+    }
+
+    @PUT
+    @Path("{key: .+}")
+    @LeaderWrite
+    @RolesAllowed(Caller.WRITER)
+    @Consumes({MediaType.APPLICATION_OCTET_STREAM, MediaType.TEXT_PLAIN, MediaType.WILDCARD})
+    @Produces(MediaType.APPLICATION_JSON)
+    public WrittenJson put(@PathParam("key") String key, byte[] body,
+                           @QueryParam("expectedRevision") Long expectedRevision,
+                           @QueryParam("leaseId") Long leaseId,
+                           @QueryParam("lock") String lock,
+                           @QueryParam("token") Long token,
+                           @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey,
+                           @Context SecurityContext security) {
         StateAccess.check(Limits.checkKey("key", key));
-        ByteString value = ByteString.copyFrom(x.body());
+        auth.requireFor(security, Caller.WRITER, key, "key");
+        // The array is this request's own: wrapped, not copied.
+        ByteString value = body == null ? ByteString.EMPTY : UnsafeByteOperations.unsafeWrap(body);
         if (value.size() > Limits.VALUE_SIZE_BYTES_MAX) {
             throw new ProblemException(413, "Value too large",
                     "value has " + value.size() + " bytes; at most " + Limits.VALUE_SIZE_BYTES_MAX + " are allowed", "value");
@@ -78,88 +108,89 @@ public class ConfigResource {
             put.setLeaseId(leaseId);
         }
         fence(lock, token).ifPresent(put::setFence);
-        Result result = state.write(Command.newBuilder().setPutKey(put), x.header(ApiExchange.IDEMPOTENCY_KEY));
+        Result result = state.write(Command.newBuilder().setPutKey(put), idempotencyKey);
         StateAccess.requireSuccess(result, FIELDS::get);
-        x.json(written(result.getWritten()));
+        return written(result.getWritten());
     }
 
-    void delete(ApiExchange x) {
-        if (forwarding.forwarded(x)) {
-            return;
-        }
-        String key = x.path("key");
-        Long expectedRevision = x.queryLong("expectedRevision");
-        String lock = x.query("lock");
-        Long token = x.queryLong("token");
+    @DELETE
+    @Path("{key: .+}")
+    @LeaderWrite
+    @RolesAllowed(Caller.WRITER)
+    @Produces(MediaType.APPLICATION_JSON)
+    public WrittenJson delete(@PathParam("key") String key,
+                              @QueryParam("expectedRevision") Long expectedRevision,
+                              @QueryParam("lock") String lock,
+                              @QueryParam("token") Long token,
+                              @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey,
+                              @Context SecurityContext security) {
         StateAccess.check(Limits.checkKey("key", key));
+        auth.requireFor(security, Caller.WRITER, key, "key");
         DeleteKey.Builder delete = DeleteKey.newBuilder().setKey(key);
         if (expectedRevision != null) {
             StateAccess.check(Limits.checkExpectedRevision("expectedRevision", expectedRevision));
             delete.setExpectedModRevision(expectedRevision);
         }
         fence(lock, token).ifPresent(delete::setFence);
-        Result result = state.write(Command.newBuilder().setDeleteKey(delete), x.header(ApiExchange.IDEMPOTENCY_KEY));
+        Result result = state.write(Command.newBuilder().setDeleteKey(delete), idempotencyKey);
         StateAccess.requireSuccess(result, FIELDS::get);
-        x.json(written(result.getWritten()));
+        return written(result.getWritten());
     }
 
-    void get(ApiExchange x) {
-        String key = x.path("key");
-        String consistency = x.query("consistency");
-        String accept = x.header(HeaderNames.ACCEPT);
+    @GET
+    @Path("{key: .+}")
+    @RolesAllowed(Caller.READER)
+    @Produces({MediaType.APPLICATION_JSON, MediaType.TEXT_PLAIN, MediaType.APPLICATION_OCTET_STREAM})
+    public Response get(@PathParam("key") String key,
+                        @QueryParam("consistency") String consistency,
+                        @HeaderParam(HttpHeaders.ACCEPT) String accept,
+                        @Context SecurityContext security) {
         StateAccess.check(Limits.checkKey("key", key));
+        auth.requireFor(security, Caller.READER, key, "key");
         record Found(KeyValue kv, long revision) {
         }
         Found found = state.read(consistency, view -> view.key(key).map(kv -> new Found(kv, view.revision())).orElse(null));
         if (found == null) {
             throw new ProblemException(404, "Not found", "no key " + key, "key");
         }
-        x.header(HeaderNames.ETAG, "\"" + found.kv().getModRevision() + "\"");
+        String etag = "\"" + found.kv().getModRevision() + "\"";
         if (wantsRaw(accept)) {
-            x.send(200, accept.contains("text/plain") ? ApiExchange.TEXT_PLAIN : ApiExchange.OCTET_STREAM,
-                    found.kv().getValue().toByteArray());
-        } else {
-            x.json(json(found.kv(), found.revision()));
+            String type = accept.contains(MediaType.TEXT_PLAIN) ? MediaType.TEXT_PLAIN : MediaType.APPLICATION_OCTET_STREAM;
+            return Response.ok(found.kv().getValue().toByteArray(), type).header(HttpHeaders.ETAG, etag).build();
         }
+        return Response.ok(json(found.kv(), found.revision()), MediaType.APPLICATION_JSON_TYPE)
+                .header(HttpHeaders.ETAG, etag).build();
     }
 
-    void list(ApiExchange x) {
-        String prefix = x.query("prefix");
-        Integer limit = x.queryInt("limit");
-        String consistency = x.query("consistency");
+    @GET
+    @RolesAllowed(Caller.READER)
+    @Produces(MediaType.APPLICATION_JSON)
+    public KeyListJson list(@QueryParam("prefix") String prefix,
+                            @QueryParam("limit") Integer limit,
+                            @QueryParam("consistency") String consistency,
+                            @Context SecurityContext security) {
         String p = prefix == null ? "" : prefix;
         StateAccess.check(Limits.checkPrefix("prefix", p));
+        auth.requireFor(security, Caller.READER, p, "prefix");
         int l = limit == null ? Limits.LIST_LIMIT_COUNT_MAX : limit;
         StateAccess.check(Limits.checkListLimit("limit", l));
         KeyPage page = state.read(consistency, view -> view.keys(p, "", l));
-        x.json(JsonText.object()
-                .objects("keys", page.keys().stream().map(kv -> json(kv, page.revision()).toString()).toList())
-                .field("more", page.more())
-                .field("revision", page.revision()));
+        return new KeyListJson(page.revision(), page.keys().stream().map(kv -> json(kv, page.revision())).toList(), page.more());
     }
 
-    private static JsonText written(KeyWritten written) {
-        return JsonText.object().field("key", written.getKey()).field("revision", written.getRevision())
-                .field("version", written.getVersion());
+    private static WrittenJson written(KeyWritten written) {
+        return new WrittenJson(written.getKey(), written.getRevision(), written.getVersion());
     }
 
-    /** {@code value} when the bytes are UTF-8 text, else {@code valueBase64}. */
-    private static JsonText json(KeyValue kv, long revision) {
+    private static KeyJson json(KeyValue kv, long revision) {
         String text = utf8(kv.getValue());
-        return JsonText.object()
-                .field("createRevision", kv.getCreateRevision())
-                .field("key", kv.getKey())
-                .field("leaseId", kv.getLeaseId() == 0 ? null : kv.getLeaseId())
-                .field("modRevision", kv.getModRevision())
-                .field("revision", revision)
-                .field("value", text)
-                .field("valueBase64", text == null ? Base64.getEncoder().encodeToString(kv.getValue().toByteArray()) : null)
-                .field("version", kv.getVersion());
+        return new KeyJson(kv.getKey(), text, text == null ? Base64.getEncoder().encodeToString(kv.getValue().toByteArray()) : null,
+                kv.getCreateRevision(), kv.getModRevision(), kv.getVersion(), kv.getLeaseId() == 0 ? null : kv.getLeaseId(), revision);
     }
 
     private static boolean wantsRaw(String accept) {
-        return accept != null && !accept.contains("application/json")
-                && (accept.contains("text/plain") || accept.contains("application/octet-stream"));
+        return accept != null && !accept.contains(MediaType.APPLICATION_JSON)
+                && (accept.contains(MediaType.TEXT_PLAIN) || accept.contains(MediaType.APPLICATION_OCTET_STREAM));
     }
 
     private static Optional<Fence> fence(String lock, Long token) {

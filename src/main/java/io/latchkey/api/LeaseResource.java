@@ -1,6 +1,7 @@
 package io.latchkey.api;
 
-import io.helidon.http.HeaderNames;
+import io.latchkey.security.Caller;
+import jakarta.annotation.security.RolesAllowed;
 import io.latchkey.state.Limits;
 import io.latchkey.state.proto.Command;
 import io.latchkey.state.proto.GrantLease;
@@ -10,91 +11,100 @@ import io.latchkey.state.proto.Result;
 import io.latchkey.state.proto.RevokeLease;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.json.JsonObject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
 
+import java.net.URI;
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
-/**
- * Leases: time-limited sessions that hold locks and keys, kept alive by their client. Served
- * through {@link StateRoutes}.
- */
+/** Leases: time-limited sessions that hold locks and keys, kept alive by their client. */
 @ApplicationScoped
+@Path("/v1/leases")
+@Produces(MediaType.APPLICATION_JSON)
 public class LeaseResource {
-    static final RouteTable<LeaseResource> ROUTES = new RouteTable<LeaseResource>()
-            .add("POST", "/v1/leases", LeaseResource::grant)
-            .add("POST", "/v1/leases/{id}/keepalive", LeaseResource::keepAlive)
-            .add("GET", "/v1/leases/{id}", LeaseResource::get)
-            .add("DELETE", "/v1/leases/{id}", LeaseResource::revoke);
     private static final Map<String, String> FIELDS = Map.of("ttl_seconds", "ttlSeconds", "lease_id", "id");
-    private static final Set<String> GRANT_FIELDS = Set.of("ttlSeconds");
 
     private final StateAccess state;
-    private final LeaderForwarding forwarding;
 
     @Inject
-    public LeaseResource(StateAccess state, LeaderForwarding forwarding) {
+    public LeaseResource(StateAccess state) {
         this.state = state;
-        this.forwarding = forwarding;
     }
 
+    public record GrantJson(Long ttlSeconds) {
+    }
 
-    void grant(ApiExchange x) {
-        if (forwarding.forwarded(x)) {
-            return;
-        }
-        JsonObject body = x.jsonBody();
-        JsonText.requireOnly(body, GRANT_FIELDS);
-        Long ttlSeconds = JsonText.longField(body, "ttlSeconds");
-        if (ttlSeconds == null) {
+    public record LeaseJson(long id, long ttlSeconds) {
+    }
+
+    public record KeepAliveJson(long id, long ttlSeconds, long remainingMillis) {
+    }
+
+    public record LeaseDetailJson(long id, long ttlSeconds, long remainingMillis, List<String> keys,
+                                  List<String> locks, List<String> awaitedLocks) {
+    }
+
+    @POST
+    @LeaderWrite
+    @RolesAllowed(Caller.WRITER)
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Response grant(GrantJson request, @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey) {
+        if (request == null || request.ttlSeconds() == null) {
             throw ProblemException.badField("ttlSeconds", "ttlSeconds is required");
         }
-        StateAccess.check(Limits.checkTtlSeconds("ttlSeconds", ttlSeconds));
-        Result result = state.write(Command.newBuilder().setGrantLease(GrantLease.newBuilder().setTtlSeconds(ttlSeconds)),
-                x.header(ApiExchange.IDEMPOTENCY_KEY));
+        StateAccess.check(Limits.checkTtlSeconds("ttlSeconds", request.ttlSeconds()));
+        Result result = state.write(Command.newBuilder().setGrantLease(GrantLease.newBuilder().setTtlSeconds(request.ttlSeconds())),
+                idempotencyKey);
         StateAccess.requireSuccess(result, FIELDS::get);
         LeaseInfo lease = result.getLease();
-        x.header(HeaderNames.LOCATION, x.absoluteUrl("/v1/leases/" + lease.getId()))
-                .json(201, JsonText.object().field("id", lease.getId()).field("ttlSeconds", lease.getTtlSeconds()));
+        return Response.created(URI.create("/v1/leases/" + lease.getId()))
+                .entity(new LeaseJson(lease.getId(), lease.getTtlSeconds())).build();
     }
 
-    void keepAlive(ApiExchange x) {
-        if (forwarding.forwarded(x)) {
-            return;
-        }
-        long id = x.pathLong("id");
+    @POST
+    @Path("{id}/keepalive")
+    @LeaderWrite
+    @RolesAllowed(Caller.WRITER)
+    public KeepAliveJson keepAlive(@PathParam("id") long id, @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey) {
         StateAccess.check(Limits.checkPositive("id", id));
-        Result result = state.write(Command.newBuilder().setKeepAlive(KeepAlive.newBuilder().setLeaseId(id)),
-                x.header(ApiExchange.IDEMPOTENCY_KEY));
+        Result result = state.write(Command.newBuilder().setKeepAlive(KeepAlive.newBuilder().setLeaseId(id)), idempotencyKey);
         StateAccess.requireSuccess(result, FIELDS::get);
         LeaseInfo lease = result.getLease();
-        x.json(JsonText.object().field("id", lease.getId()).field("remainingMillis", lease.getRemainingMillis())
-                .field("ttlSeconds", lease.getTtlSeconds()));
+        return new KeepAliveJson(lease.getId(), lease.getTtlSeconds(), lease.getRemainingMillis());
     }
 
-    void get(ApiExchange x) {
-        long id = x.pathLong("id");
-        String consistency = x.query("consistency");
+    @GET
+    @Path("{id}")
+    @RolesAllowed(Caller.READER)
+    public LeaseDetailJson get(@PathParam("id") long id, @QueryParam("consistency") String consistency) {
         StateAccess.check(Limits.checkPositive("id", id));
         long now = state.leaseNowMillis();
         LeaseInfo lease = state.read(consistency, view -> view.lease(id, now).orElse(null));
         if (lease == null) {
             throw new ProblemException(404, "Not found", "no lease " + id, "id");
         }
-        x.json(JsonText.object().strings("awaitedLocks", lease.getAwaitedLocksList()).field("id", lease.getId())
-                .strings("keys", lease.getKeysList()).strings("locks", lease.getHeldLocksList())
-                .field("remainingMillis", lease.getRemainingMillis()).field("ttlSeconds", lease.getTtlSeconds()));
+        return new LeaseDetailJson(lease.getId(), lease.getTtlSeconds(), lease.getRemainingMillis(),
+                lease.getKeysList(), lease.getHeldLocksList(), lease.getAwaitedLocksList());
     }
 
-    void revoke(ApiExchange x) {
-        if (forwarding.forwarded(x)) {
-            return;
-        }
-        long id = x.pathLong("id");
+    @DELETE
+    @Path("{id}")
+    @LeaderWrite
+    @RolesAllowed(Caller.WRITER)
+    public Response revoke(@PathParam("id") long id, @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey) {
         StateAccess.check(Limits.checkPositive("id", id));
-        Result result = state.write(Command.newBuilder().setRevokeLease(RevokeLease.newBuilder().setLeaseId(id)),
-                x.header(ApiExchange.IDEMPOTENCY_KEY));
+        Result result = state.write(Command.newBuilder().setRevokeLease(RevokeLease.newBuilder().setLeaseId(id)), idempotencyKey);
         StateAccess.requireSuccess(result, FIELDS::get);
-        x.noContent();
+        return Response.noContent().build();
     }
 }

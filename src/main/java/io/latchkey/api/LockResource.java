@@ -1,6 +1,9 @@
 package io.latchkey.api;
 
 import io.latchkey.metrics.NodeMetrics;
+import io.latchkey.security.Caller;
+import io.latchkey.security.ClientAuth;
+import jakarta.annotation.security.RolesAllowed;
 import io.latchkey.state.Limits;
 import io.latchkey.state.proto.AcquireLock;
 import io.latchkey.state.proto.Command;
@@ -13,10 +16,22 @@ import io.latchkey.state.proto.Result;
 import io.latchkey.state.proto.Status;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.json.JsonObject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.SecurityContext;
 
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -26,16 +41,12 @@ import java.util.concurrent.TimeoutException;
  * Fenced locks. An acquire is granted at once or waits in the replicated FIFO queue for up to
  * {@code waitMillis}; every grant carries a fencing token that only grows. A waiter that runs
  * out of time gives up through the log, so the queue never hands the lock to someone gone.
- * Served through {@link StateRoutes}; a waiting acquire blocks only its request's virtual
- * thread.
+ * A waiting acquire blocks only its request's virtual thread.
  */
 @ApplicationScoped
+@Path("/v1/locks")
+@Produces(MediaType.APPLICATION_JSON)
 public class LockResource {
-    static final RouteTable<LockResource> ROUTES = new RouteTable<LockResource>()
-            .add("GET", "/v1/locks", LockResource::list)
-            .add("POST", "/v1/locks/{name}", LockResource::acquire)
-            .add("DELETE", "/v1/locks/{name}", LockResource::release)
-            .add("GET", "/v1/locks/{name}", LockResource::get);
     private static final Map<String, String> FIELDS = Map.of(
             "lease_id", "leaseId", "ttl_seconds", "ttlSeconds", "wait_millis", "waitMillis",
             "owner", "owner", "name", "name", "token", "token");
@@ -43,43 +54,42 @@ public class LockResource {
     private final StateAccess state;
     private final StateEvents events;
     private final NodeMetrics metrics;
-    private final LeaderForwarding forwarding;
+    private final ClientAuth auth;
 
     @Inject
-    public LockResource(StateAccess state, StateEvents events, NodeMetrics metrics, LeaderForwarding forwarding) {
+    public LockResource(StateAccess state, StateEvents events, NodeMetrics metrics, ClientAuth auth) {
         this.state = state;
         this.events = events;
         this.metrics = metrics;
-        this.forwarding = forwarding;
+        this.auth = auth;
     }
 
-    record AcquireJson(Long leaseId, Long ttlSeconds, Long waitMillis, String owner) {
-        private static final Set<String> FIELDS = Set.of("leaseId", "ttlSeconds", "waitMillis", "owner");
-
-        static AcquireJson of(JsonObject body) {
-            JsonText.requireOnly(body, FIELDS);
-            return new AcquireJson(JsonText.longField(body, "leaseId"), JsonText.longField(body, "ttlSeconds"),
-                    JsonText.longField(body, "waitMillis"), JsonText.stringField(body, "owner"));
-        }
+    public record AcquireJson(Long leaseId, Long ttlSeconds, Long waitMillis, String owner) {
     }
 
-    record HeldJson(String name, long token, long leaseId, String owner) {
-        JsonText json() {
-            return JsonText.object().field("leaseId", leaseId).field("name", name).field("owner", owner).field("token", token);
-        }
+    public record HeldJson(String name, long token, long leaseId, String owner) {
     }
 
-    void acquire(ApiExchange x) {
-        if (forwarding.forwarded(x)) {
-            return;
-        }
-        String name = x.path("name");
-        AcquireJson r = AcquireJson.of(x.jsonBody());
-        x.json(acquire(name, r, x.header(ApiExchange.IDEMPOTENCY_KEY)));
+    public record WaiterJson(long ticket, long leaseId, String owner) {
     }
 
-    private JsonText acquire(String name, AcquireJson r, String idempotencyKey) {
+    public record LockJson(String name, long token, long leaseId, String owner, List<WaiterJson> waiters) {
+    }
+
+    public record LockListJson(List<LockJson> locks) {
+    }
+
+    @POST
+    @Path("{name: .+}")
+    @LeaderWrite
+    @RolesAllowed(Caller.WRITER)
+    @Consumes(MediaType.APPLICATION_JSON)
+    public HeldJson acquire(@PathParam("name") String name, AcquireJson request,
+                            @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey,
+                            @Context SecurityContext security) {
         StateAccess.check(Limits.checkLockName("name", name));
+        auth.requireFor(security, Caller.WRITER, name, "name");
+        AcquireJson r = request == null ? new AcquireJson(null, null, null, null) : request;
         if ((r.leaseId() == null) == (r.ttlSeconds() == null)) {
             throw ProblemException.badField(r.leaseId() == null ? "leaseId" : "ttlSeconds",
                     "give exactly one of leaseId (an existing lease) and ttlSeconds (a new lease for this lock)");
@@ -104,10 +114,10 @@ public class LockResource {
         }
         StateAccess.requireSuccess(result, FIELDS::get);
         if (result.getStatus() == Status.OK) {
-            return held(result.getHeld()).json();
+            return held(result.getHeld());
         }
         metrics.lockWaitStarted();
-        return awaitGrant(result.getQueued(), waitMillis, r.ttlSeconds() != null, idempotencyKey).json();
+        return awaitGrant(result.getQueued(), waitMillis, r.ttlSeconds() != null, idempotencyKey);
     }
 
     /** Waits in the queue; on timeout gives up through the log (which also undoes a late grant). */
@@ -142,56 +152,57 @@ public class LockResource {
         }
     }
 
-    void release(ApiExchange x) {
-        if (forwarding.forwarded(x)) {
-            return;
-        }
-        String name = x.path("name");
-        Long token = x.queryLong("token");
-        String idempotencyKey = x.header(ApiExchange.IDEMPOTENCY_KEY);
+    @DELETE
+    @Path("{name: .+}")
+    @LeaderWrite
+    @RolesAllowed(Caller.WRITER)
+    public Response release(@PathParam("name") String name, @QueryParam("token") Long token,
+                            @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey,
+                            @Context SecurityContext security) {
         StateAccess.check(Limits.checkLockName("name", name));
+        auth.requireFor(security, Caller.WRITER, name, "name");
         if (token == null) {
             throw ProblemException.badField("token", "token (the fencing token of the grant) is required");
         }
         Result result = state.write(Command.newBuilder().setReleaseLock(ReleaseLock.newBuilder().setName(name).setToken(token)),
                 idempotencyKey);
         StateAccess.requireSuccess(result, FIELDS::get);
-        x.noContent();
+        return Response.noContent().build();
     }
 
-    void get(ApiExchange x) {
-        String name = x.path("name");
-        String consistency = x.query("consistency");
+    @GET
+    @Path("{name: .+}")
+    @RolesAllowed(Caller.READER)
+    public LockJson get(@PathParam("name") String name, @QueryParam("consistency") String consistency,
+                        @Context SecurityContext security) {
         StateAccess.check(Limits.checkLockName("name", name));
+        auth.requireFor(security, Caller.READER, name, "name");
         LockState lock = state.read(consistency, view -> view.lock(name).orElse(null));
         if (lock == null) {
             throw new ProblemException(404, "Not found", "the lock " + name + " is free", "name");
         }
-        x.json(json(lock));
+        return json(lock);
     }
 
-    void list(ApiExchange x) {
-        String prefix = x.query("prefix");
-        Integer limit = x.queryInt("limit");
-        String consistency = x.query("consistency");
+    @GET
+    @RolesAllowed(Caller.READER)
+    public LockListJson list(@QueryParam("prefix") String prefix, @QueryParam("limit") Integer limit,
+                             @QueryParam("consistency") String consistency, @Context SecurityContext security) {
         String p = prefix == null ? "" : prefix;
         StateAccess.check(Limits.checkPrefix("prefix", p));
+        auth.requireFor(security, Caller.READER, p, "prefix");
         int l = limit == null ? Limits.LIST_LIMIT_COUNT_MAX : limit;
         StateAccess.check(Limits.checkListLimit("limit", l));
-        x.json(JsonText.object().objects("locks",
-                state.read(consistency, view -> view.locks(p, l)).stream().map(lock -> json(lock).toString()).toList()));
+        return new LockListJson(state.read(consistency, view -> view.locks(p, l)).stream().map(LockResource::json).toList());
     }
 
     private static HeldJson held(LockGrant grant) {
         return new HeldJson(grant.getName(), grant.getToken(), grant.getLeaseId(), grant.getOwner());
     }
 
-    private static JsonText json(LockState lock) {
+    private static LockJson json(LockState lock) {
         LockGrant h = lock.getHolder();
-        return JsonText.object().field("leaseId", h.getLeaseId()).field("name", lock.getName()).field("owner", h.getOwner())
-                .field("token", h.getToken())
-                .objects("waiters", lock.getWaitersList().stream().map(w -> JsonText.object().field("leaseId", w.getLeaseId())
-                        .field("owner", w.getOwner()).field("ticket", w.getTicket()).toString()).toList());
+        return new LockJson(lock.getName(), h.getToken(), h.getLeaseId(), h.getOwner(),
+                lock.getWaitersList().stream().map(w -> new WaiterJson(w.getTicket(), w.getLeaseId(), w.getOwner())).toList());
     }
-
 }

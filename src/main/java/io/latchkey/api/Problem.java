@@ -20,10 +20,4 @@ public record Problem(String type, String title, int status, String detail, Stri
                 .entity(of(status, title, detail, field))
                 .build();
     }
-
-    /** The problem as JSON-B writes it (fields in name order, none that is null). */
-    byte[] json() {
-        return JsonText.object().field("detail", detail).field("field", field).field("status", status)
-                .field("title", title).field("type", type).bytes();
-    }
 }

@@ -1,6 +1,7 @@
 package io.latchkey.api;
 
 import io.latchkey.node.ReplicaException;
+import io.latchkey.security.AccessDeniedException;
 import io.latchkey.server.Membership;
 import jakarta.json.bind.JsonbException;
 import jakarta.ws.rs.BadRequestException;
@@ -16,6 +17,8 @@ import jakarta.ws.rs.ext.Provider;
 import org.glassfish.jersey.server.ParamException;
 
 import java.net.URI;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Turns every failure into a problem+json answer that says what to do next: a 503 with
@@ -24,6 +27,9 @@ import java.net.URI;
  */
 @Provider
 public class ProblemMapper implements ExceptionMapper<Throwable> {
+    /** Yasson's message for a field the record lacks (jsonb.fail-on-unknown-properties, see {@link StrictJsonb}). */
+    private static final Pattern UNKNOWN_FIELD = Pattern.compile("^Json property (\\S+) can not be mapped");
+
     @Context
     private UriInfo uriInfo;
 
@@ -34,14 +40,26 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
         if (failure != null) {
             return failure.response();
         }
+        if (e instanceof AccessDeniedException a) {
+            Response problem = Problem.response(a.status(), a.status() == 401 ? "Unauthorized" : "Forbidden", a.getMessage(), a.field());
+            // RFC 6750: a 401 names the scheme the client is to use.
+            return a.status() == 401 ? Response.fromResponse(problem).header(HttpHeaders.WWW_AUTHENTICATE, "Bearer").build() : problem;
+        }
         if (e instanceof ParamException p) {
             // A query, path or header parameter that does not convert (e.g. limit=abc): the spec
             // says 404 for path and query parameters, but the client needs to know which field.
             return Problem.response(400, "Invalid request", p.getParameterName() + " has the wrong format", p.getParameterName());
         }
         if (e instanceof ProcessingException && causedBy(e, JsonbException.class)) {
-            return Problem.response(400, "Invalid request", "the body is not the JSON object this request takes: "
-                    + rootCause(e).getMessage(), "body");
+            String why = rootCause(e).getMessage();
+            Matcher unknown = UNKNOWN_FIELD.matcher(why == null ? "" : why);
+            if (unknown.find()) {
+                // The schemas say additionalProperties: false: a misspelt waitMilis must not
+                // turn a wait into a try-lock unnoticed.
+                return Problem.response(400, "Invalid request", "unknown field " + unknown.group(1)
+                        + "; see the request's schema in /openapi", unknown.group(1));
+            }
+            return Problem.response(400, "Invalid request", "the body is not the JSON object this request takes: " + why, "body");
         }
         if (e instanceof BadRequestException b) {
             // Jersey's own 400s come from reading the entity (an empty or unreadable body).
@@ -63,13 +81,9 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
     }
 
     /** A failure as the client gets it: the problem, and what tells it where to go next. */
-    record Failure(Problem problem, boolean retryAfter, String location, String allow) {
+    record Failure(Problem problem, boolean retryAfter, String location) {
         Failure(Problem problem) {
             this(problem, false, null);
-        }
-
-        Failure(Problem problem, boolean retryAfter, String location) {
-            this(problem, retryAfter, location, null);
         }
 
         Response response() {
@@ -81,9 +95,6 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
             if (location != null) {
                 response.location(URI.create(location));
             }
-            if (allow != null) {
-                response.header(HttpHeaders.ALLOW, allow);
-            }
             return response.build();
         }
     }
@@ -94,15 +105,11 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
     }
 
     /**
-     * The answer to a failure of a request or of the node, for JAX-RS resources and the SE
-     * routes alike; null for a failure only the web framework knows. {@code path} is the
+     * The answer to a failure of a request or of the node; null for a failure only the web
+     * framework knows. {@code path} is the
      * request's path, for the 307 to the leader.
      */
     static Failure failure(Throwable e, String path) {
-        if (e instanceof MethodNotAllowedException m) {
-            // A 405 must list the methods the path takes (RFC 9110 section 15.5.6).
-            return new Failure(Problem.of(405, m.title(), m.getMessage(), null), false, null, m.allowHeader());
-        }
         if (e instanceof ProblemException p) {
             // Every 503 (no leader yet, node not started) and 504 (outcome unknown) tells the
             // client when to come back.

@@ -7,9 +7,10 @@ import jakarta.ws.rs.ext.ContextResolver;
 import jakarta.ws.rs.ext.Provider;
 
 /**
- * JSON-B for the JAX-RS resources (cluster membership): a body with a field the request does not
- * take is refused (400) instead of ignored, as the schemas' {@code additionalProperties: false}
- * say and as the SE routes do ({@link JsonText#requireOnly}).
+ * JSON-B for the resources: a body with a field the request does not take is refused (400
+ * naming the field, see {@link ProblemMapper}) instead of ignored, as the schemas'
+ * {@code additionalProperties: false} say. One {@link Jsonb} for every request: Yasson keeps
+ * what it learnt of each record type in it.
  */
 @Provider
 public class StrictJsonb implements ContextResolver<Jsonb> {

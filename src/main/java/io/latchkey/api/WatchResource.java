@@ -1,18 +1,25 @@
 package io.latchkey.api;
 
+import io.latchkey.security.Caller;
+import io.latchkey.security.ClientAuth;
+import jakarta.annotation.security.RolesAllowed;
 import io.latchkey.state.Limits;
 import io.latchkey.state.WatchBatch;
 import io.latchkey.state.proto.Event;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.SecurityContext;
 import jakarta.ws.rs.sse.Sse;
 import jakarta.ws.rs.sse.SseEventSink;
 
@@ -44,14 +51,51 @@ public class WatchResource {
      */
     static final long HEARTBEAT_MILLIS = 5_000;
 
+    private static final String WATCH_KEY = "watch";
+
     private final StateAccess state;
     private final StateEvents events;
+    private final ConfigResource config;
+    private final ClientAuth auth;
     private final Set<SseEventSink> openSinks = ConcurrentHashMap.newKeySet();
 
     @Inject
-    public WatchResource(StateAccess state, StateEvents events) {
+    public WatchResource(StateAccess state, StateEvents events, ConfigResource config, ClientAuth auth) {
         this.state = state;
         this.events = events;
+        this.config = config;
+        this.auth = auth;
+    }
+
+    /**
+     * The key {@code watch} shares this resource's path; JAX-RS routes every request for
+     * {@code /v1/config/watch} here, so its writes are passed on to {@link ConfigResource}.
+     */
+    @PUT
+    @LeaderWrite
+    @RolesAllowed(Caller.WRITER)
+    @Consumes({MediaType.APPLICATION_OCTET_STREAM, MediaType.TEXT_PLAIN, MediaType.WILDCARD})
+    @Produces(MediaType.APPLICATION_JSON)
+    public ConfigResource.WrittenJson putWatchKey(byte[] body,
+                                                  @QueryParam("expectedRevision") Long expectedRevision,
+                                                  @QueryParam("leaseId") Long leaseId,
+                                                  @QueryParam("lock") String lock,
+                                                  @QueryParam("token") Long token,
+                                                  @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey,
+                                                  @Context SecurityContext security) {
+        return config.put(WATCH_KEY, body, expectedRevision, leaseId, lock, token, idempotencyKey, security);
+    }
+
+    @DELETE
+    @LeaderWrite
+    @RolesAllowed(Caller.WRITER)
+    @Produces(MediaType.APPLICATION_JSON)
+    public ConfigResource.WrittenJson deleteWatchKey(@QueryParam("expectedRevision") Long expectedRevision,
+                                                     @QueryParam("lock") String lock,
+                                                     @QueryParam("token") Long token,
+                                                     @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey,
+                                                     @Context SecurityContext security) {
+        return config.delete(WATCH_KEY, expectedRevision, lock, token, idempotencyKey, security);
     }
 
     public record EventJson(String type, String key, String value, String valueBase64, long modRevision,
@@ -59,12 +103,14 @@ public class WatchResource {
     }
 
     @GET
+    @RolesAllowed(Caller.READER)
     @Produces(MediaType.SERVER_SENT_EVENTS)
     public void watch(@QueryParam("prefix") String prefix, @QueryParam("fromRevision") Long fromRevision,
                       @HeaderParam("Last-Event-ID") String lastEventId,
-                      @Context SseEventSink sink, @Context Sse sse) {
+                      @Context SseEventSink sink, @Context Sse sse, @Context SecurityContext security) {
         String p = prefix == null ? "" : prefix;
         StateAccess.check(Limits.checkPrefix("prefix", p));
+        auth.requireFor(security, Caller.READER, p, "prefix");
         Long from = fromRevision;
         if (from == null && lastEventId != null && !lastEventId.isBlank()) {
             try {

@@ -314,10 +314,10 @@ public final class LatchkeyStateMachine implements StateMachine {
         if (fence != null) {
             long holderToken = locks.holderToken(fence.getLock());
             if (holderToken != fence.getToken()) {
-                String holder = holderToken == 0 ? "is free" : "is held with token " + holderToken;
+                // No token in the text: an error must not hand out the holder's token (nor echo the caller's).
+                String holder = holderToken == 0 ? "is free" : "is held by another grant";
                 return Result.newBuilder().setStatus(Status.PRECONDITION_FAILED).setField("fence.token")
-                        .setMessage("token " + fence.getToken() + " does not hold lock " + fence.getLock()
-                                + ", which " + holder);
+                        .setMessage("the token given does not hold lock " + fence.getLock() + ", which " + holder);
             }
         }
         if (expectedModRevision != null) {

@@ -62,7 +62,7 @@ final class LockTable {
         }
         if (waitMillis == 0) {
             return Result.newBuilder().setStatus(Status.BUSY).setField("name")
-                    .setMessage("lock " + name + " is held (token " + lock.getHolder().getToken() + ")");
+                    .setMessage("lock " + name + " is held");
         }
         if (lock.getWaitersCount() >= Limits.LOCK_WAITERS_COUNT_MAX) {
             return Result.newBuilder().setStatus(Status.RESOURCE_EXHAUSTED).setField("name")
@@ -108,8 +108,8 @@ final class LockTable {
         }
         if (lock.getHolder().getToken() != token) {
             return Result.newBuilder().setStatus(Status.NOT_HOLDER).setField("token")
-                    .setMessage("token " + token + " does not hold lock " + name + " (holder's token is "
-                            + lock.getHolder().getToken() + ")");
+                    // No token in the text: an error must not hand out the holder's token.
+                    .setMessage("the token given does not hold lock " + name);
         }
         releaseHolder(lock);
         return Result.newBuilder().setStatus(Status.OK);

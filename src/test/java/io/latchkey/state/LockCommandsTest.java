@@ -45,6 +45,7 @@ class LockCommandsTest {
         Result result = d.acquire("l", d.lease(10), 0);
 
         assertThat(result.getStatus()).isEqualTo(Status.BUSY);
+        assertThat(result.getMessage()).as("no token in an error").doesNotContainPattern("\\d");
         assertThat(d.view().lock("l").orElseThrow().getWaitersList()).isEmpty();
         assertThat(d.view().revision()).isEqualTo(revision + 1); // only the second lease's grant
     }
@@ -166,6 +167,7 @@ class LockCommandsTest {
         Result stale = d.release("l", old);
         assertThat(stale.getStatus()).isEqualTo(Status.NOT_HOLDER);
         assertThat(stale.getField()).isEqualTo("token");
+        assertThat(stale.getMessage()).as("no token in an error").doesNotContainPattern("\\d");
         assertThat(d.release("free", 5).getStatus()).isEqualTo(Status.NOT_FOUND);
         assertThat(d.release("l", 0).getStatus()).isEqualTo(Status.INVALID_ARGUMENT);
     }

@@ -1,0 +1,185 @@
+package io.latchkey.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.RSASSASigner;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import io.helidon.microprofile.server.ServerCdiExtension;
+import io.helidon.microprofile.testing.junit5.AddConfig;
+import io.helidon.microprofile.testing.junit5.HelidonTest;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.NoSuchAlgorithmException;
+import java.security.interfaces.RSAPrivateKey;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Date;
+import java.util.List;
+
+import static io.latchkey.api.ApiTestBase.assertProblem;
+import static io.latchkey.api.ApiTestBase.assertStatus;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Client authentication and authorization with {@code latchkey.auth.enabled=true}: bearer JWTs
+ * minted here with a test key pair whose public half the node reads from a PEM file.
+ */
+@HelidonTest
+@AddConfig(key = "latchkey.auth.enabled", value = "true")
+@AddConfig(key = "mp.jwt.verify.publickey.location", value = AuthApiTest.PUBLIC_KEY_FILE)
+@AddConfig(key = "mp.jwt.verify.issuer", value = AuthApiTest.ISSUER)
+@AddConfig(key = "mp.jwt.verify.audiences", value = "latchkey")
+@Tag("api")
+class AuthApiTest {
+    static final String PUBLIC_KEY_FILE = "target/auth-test/jwt-public.pem";
+    static final String ISSUER = "https://issuer.test";
+    private static final KeyPair KEYS = rsaKeyPair();
+    private static final KeyPair OTHER_KEYS = rsaKeyPair();
+
+    static {
+        // Written before the container starts (class initialization precedes the extension's beforeAll).
+        try {
+            Files.createDirectories(Path.of(PUBLIC_KEY_FILE).getParent());
+            Files.writeString(Path.of(PUBLIC_KEY_FILE), "-----BEGIN PUBLIC KEY-----\n"
+                    + Base64.getMimeEncoder().encodeToString(KEYS.getPublic().getEncoded()) + "\n-----END PUBLIC KEY-----\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Inject
+    ServerCdiExtension server;
+
+    private Api api;
+    private String admin;
+
+    @BeforeEach
+    void connect() {
+        api = new Api(server.port());
+        admin = token("root", List.of("admin"));
+        Api.awaitCondition(Duration.ofSeconds(60), "the node takes writes", () ->
+                as(admin, api.post("/v1/leases").json(Api.object("ttlSeconds", 5))).send().status() == 201);
+    }
+
+    @Test
+    void aRequestWithoutATokenIs401WithTheBearerChallenge() {
+        Api.Reply reply = api.get("/v1/config/" + Api.unique("k")).send();
+        assertProblem(reply, 401, null);
+        assertThat(reply.header("WWW-Authenticate")).isEqualTo("Bearer");
+        assertProblem(api.put("/v1/config/k").text("v").send(), 401, null);
+        assertProblem(api.get("/v1/cluster").send(), 401, null);
+        assertProblem(api.get("/v1/config/k").header("Authorization", "Basic dTpw").send(), 401, null);
+    }
+
+    @Test
+    void aTokenWithAWrongIssuerAnExpiryPassedOrAnotherKeyIs401AndIsNotEchoed() throws Exception {
+        String wrongIssuer = sign(KEYS, claims("alice", List.of("admin")).issuer("https://evil.test").build());
+        String expired = sign(KEYS, claims("alice", List.of("admin"))
+                .expirationTime(Date.from(Instant.now().minus(Duration.ofMinutes(5)))).build());
+        String otherKey = sign(OTHER_KEYS, claims("alice", List.of("admin")).build());
+        String wrongAudience = sign(KEYS, claims("alice", List.of("admin")).audience("someone-else").build());
+        for (String bad : List.of(wrongIssuer, expired, otherKey, wrongAudience, "not.a.jwt")) {
+            Api.Reply reply = as(bad, api.get("/v1/config/" + Api.unique("k"))).send();
+            JsonNode problem = assertProblem(reply, 401, null);
+            assertThat(reply.text()).doesNotContain(bad);
+            assertThat(problem.path("detail").asText()).isNotEmpty();
+        }
+    }
+
+    @Test
+    void aReaderReadsButCannotWrite() {
+        String key = Api.unique("shared");
+        assertStatus(as(admin, api.put("/v1/config/" + key).text("v")).send(), 200);
+        String reader = token("rita", List.of("reader"));
+        assertThat(as(reader, api.get("/v1/config/" + key)).send().json().path("value").asText()).isEqualTo("v");
+        assertStatus(as(reader, api.get("/v1/locks")).send(), 200);
+        assertProblem(as(reader, api.put("/v1/config/" + key).text("w")).send(), 403, null);
+        assertProblem(as(reader, api.delete("/v1/config/" + key)).send(), 403, null);
+        assertProblem(as(reader, api.post("/v1/leases").json(Api.object("ttlSeconds", 5))).send(), 403, null);
+        assertProblem(as(reader, api.post("/v1/locks/" + key).json(Api.object("ttlSeconds", 5))).send(), 403, null);
+        assertProblem(as(token("nobody", List.of()), api.get("/v1/config/" + key)).send(), 403, null);
+    }
+
+    @Test
+    void aPrefixScopedWriterWritesOnlyUnderItsPrefix() {
+        String prefix = Api.unique("app") + "/payments/";
+        String writer = token("pay", List.of("writer:" + prefix));
+        assertStatus(as(writer, api.put("/v1/config/" + prefix + "rate").text("1")).send(), 200);
+        assertStatus(as(writer, api.get("/v1/config/" + prefix + "rate")).send(), 200);
+        assertStatus(as(writer, api.get("/v1/config?prefix=" + prefix)).send(), 200);
+        long token = assertStatus(as(writer, api.post("/v1/locks/" + prefix + "lock").json(Api.object("ttlSeconds", 30))).send(), 200)
+                .json().path("token").asLong();
+        assertStatus(as(writer, api.delete("/v1/locks/" + prefix + "lock?token=" + token)).send(), 204);
+
+        assertProblem(as(writer, api.put("/v1/config/other/rate").text("1")).send(), 403, "key");
+        assertProblem(as(writer, api.get("/v1/config/other/rate")).send(), 403, "key");
+        assertProblem(as(writer, api.get("/v1/config")).send(), 403, "prefix");
+        assertProblem(as(writer, api.post("/v1/locks/other-lock").json(Api.object("ttlSeconds", 30))).send(), 403, "name");
+    }
+
+    @Test
+    void onlyAnAdminChangesTheCluster() {
+        String writer = token("wendy", List.of("writer"));
+        assertStatus(as(writer, api.get("/v1/cluster")).send(), 200);
+        assertProblem(as(writer, api.post("/v1/cluster/members")
+                .json(Api.object("peerUrl", "http://127.0.0.1:1", "clientUrl", "http://127.0.0.1:2"))).send(), 403, null);
+        assertProblem(as(writer, api.post("/v1/cluster/members/abc/promote")).send(), 403, null);
+        assertProblem(as(writer, api.delete("/v1/cluster/members/abc")).send(), 403, null);
+        assertProblem(as(writer, api.post("/v1/cluster/leader").json(Api.object("id", "abc"))).send(), 403, null);
+        assertProblem(as(admin, api.post("/v1/cluster/members/abc/promote")).send(), 404, null);
+    }
+
+    @Test
+    void healthMetricsAndOpenApiNeedNoToken() {
+        assertStatus(api.get("/health/ready").send(), 200);
+        assertStatus(api.get("/metrics").send(), 200);
+        assertStatus(api.get("/openapi").send(), 200);
+    }
+
+    private static Api.Call as(String token, Api.Call call) {
+        return call.header("Authorization", "Bearer " + token);
+    }
+
+    private static String token(String subject, List<String> groups) {
+        try {
+            return sign(KEYS, claims(subject, groups).build());
+        } catch (JOSEException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static JWTClaimsSet.Builder claims(String subject, List<String> groups) {
+        Instant now = Instant.now();
+        return new JWTClaimsSet.Builder().subject(subject).issuer(ISSUER).audience("latchkey").claim("groups", groups)
+                .issueTime(Date.from(now)).expirationTime(Date.from(now.plus(Duration.ofMinutes(10))));
+    }
+
+    private static String sign(KeyPair keys, JWTClaimsSet claims) throws JOSEException {
+        SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.RS256), claims);
+        jwt.sign(new RSASSASigner((RSAPrivateKey) keys.getPrivate()));
+        return jwt.serialize();
+    }
+
+    private static KeyPair rsaKeyPair() {
+        try {
+            KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+            generator.initialize(2048);
+            return generator.generateKeyPair();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
