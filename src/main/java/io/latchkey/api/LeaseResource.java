@@ -1,6 +1,7 @@
 package io.latchkey.api;
 
 import io.latchkey.security.Caller;
+import io.latchkey.security.ClientAuth;
 import jakarta.annotation.security.RolesAllowed;
 import io.latchkey.state.Limits;
 import io.latchkey.state.proto.Command;
@@ -20,8 +21,10 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.SecurityContext;
 
 import java.net.URI;
 import java.util.List;
@@ -35,10 +38,12 @@ public class LeaseResource {
     private static final Map<String, String> FIELDS = Map.of("ttl_seconds", "ttlSeconds", "lease_id", "id");
 
     private final StateAccess state;
+    private final ClientAuth auth;
 
     @Inject
-    public LeaseResource(StateAccess state) {
+    public LeaseResource(StateAccess state, ClientAuth auth) {
         this.state = state;
+        this.auth = auth;
     }
 
     public record GrantJson(Long ttlSeconds) {
@@ -58,13 +63,14 @@ public class LeaseResource {
     @LeaderWrite
     @RolesAllowed(Caller.WRITER)
     @Consumes(MediaType.APPLICATION_JSON)
-    public Response grant(GrantJson request, @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey) {
+    public Response grant(GrantJson request, @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey,
+                          @Context SecurityContext security) {
         if (request == null || request.ttlSeconds() == null) {
             throw ProblemException.badField("ttlSeconds", "ttlSeconds is required");
         }
         StateAccess.check(Limits.checkTtlSeconds("ttlSeconds", request.ttlSeconds()));
         Result result = state.write(Command.newBuilder().setGrantLease(GrantLease.newBuilder().setTtlSeconds(request.ttlSeconds())),
-                idempotencyKey);
+                auth.caller(security), idempotencyKey);
         StateAccess.requireSuccess(result, FIELDS::get);
         LeaseInfo lease = result.getLease();
         return Response.created(URI.create("/v1/leases/" + lease.getId()))
@@ -75,9 +81,11 @@ public class LeaseResource {
     @Path("{id}/keepalive")
     @LeaderWrite
     @RolesAllowed(Caller.WRITER)
-    public KeepAliveJson keepAlive(@PathParam("id") long id, @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey) {
+    public KeepAliveJson keepAlive(@PathParam("id") long id, @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey,
+                                   @Context SecurityContext security) {
         StateAccess.check(Limits.checkPositive("id", id));
-        Result result = state.write(Command.newBuilder().setKeepAlive(KeepAlive.newBuilder().setLeaseId(id)), idempotencyKey);
+        Result result = state.write(Command.newBuilder().setKeepAlive(KeepAlive.newBuilder().setLeaseId(id)), auth.caller(security),
+                idempotencyKey);
         StateAccess.requireSuccess(result, FIELDS::get);
         LeaseInfo lease = result.getLease();
         return new KeepAliveJson(lease.getId(), lease.getTtlSeconds(), lease.getRemainingMillis());
@@ -101,9 +109,11 @@ public class LeaseResource {
     @Path("{id}")
     @LeaderWrite
     @RolesAllowed(Caller.WRITER)
-    public Response revoke(@PathParam("id") long id, @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey) {
+    public Response revoke(@PathParam("id") long id, @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey,
+                           @Context SecurityContext security) {
         StateAccess.check(Limits.checkPositive("id", id));
-        Result result = state.write(Command.newBuilder().setRevokeLease(RevokeLease.newBuilder().setLeaseId(id)), idempotencyKey);
+        Result result = state.write(Command.newBuilder().setRevokeLease(RevokeLease.newBuilder().setLeaseId(id)), auth.caller(security),
+                idempotencyKey);
         StateAccess.requireSuccess(result, FIELDS::get);
         return Response.noContent().build();
     }

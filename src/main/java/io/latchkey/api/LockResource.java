@@ -5,6 +5,7 @@ import io.latchkey.security.Caller;
 import io.latchkey.security.ClientAuth;
 import jakarta.annotation.security.RolesAllowed;
 import io.latchkey.state.Limits;
+import io.latchkey.state.StateView;
 import io.latchkey.state.proto.AcquireLock;
 import io.latchkey.state.proto.Command;
 import io.latchkey.state.proto.GiveUpLock;
@@ -73,7 +74,8 @@ public class LockResource {
     public record WaiterJson(long ticket, long leaseId, String owner) {
     }
 
-    public record LockJson(String name, long token, long leaseId, String owner, List<WaiterJson> waiters) {
+    /** {@code token} is null (omitted) for a caller that is neither the holder's subject nor an admin. */
+    public record LockJson(String name, Long token, long leaseId, String owner, List<WaiterJson> waiters) {
     }
 
     public record LockListJson(List<LockJson> locks) {
@@ -108,7 +110,7 @@ public class LockResource {
         if (r.owner() != null) {
             StateAccess.check(Limits.checkOwner("owner", r.owner()));
         }
-        Result result = state.write(Command.newBuilder().setAcquireLock(acquire), idempotencyKey);
+        Result result = state.write(Command.newBuilder().setAcquireLock(acquire), auth.caller(security), idempotencyKey);
         if (result.getStatus() == Status.BUSY) {
             throw new ProblemException(409, "Lock held", "the lock " + name + " is held and waitMillis is 0", "waitMillis");
         }
@@ -165,7 +167,7 @@ public class LockResource {
             throw ProblemException.badField("token", "token (the fencing token of the grant) is required");
         }
         Result result = state.write(Command.newBuilder().setReleaseLock(ReleaseLock.newBuilder().setName(name).setToken(token)),
-                idempotencyKey);
+                auth.caller(security), idempotencyKey);
         StateAccess.requireSuccess(result, FIELDS::get);
         return Response.noContent().build();
     }
@@ -177,11 +179,12 @@ public class LockResource {
                         @Context SecurityContext security) {
         StateAccess.check(Limits.checkLockName("name", name));
         auth.requireFor(security, Caller.READER, name, "name");
-        LockState lock = state.read(consistency, view -> view.lock(name).orElse(null));
+        Caller caller = auth.caller(security);
+        LockJson lock = state.read(consistency, view -> view.lock(name).map(l -> json(l, caller, view)).orElse(null));
         if (lock == null) {
             throw new ProblemException(404, "Not found", "the lock " + name + " is free", "name");
         }
-        return json(lock);
+        return lock;
     }
 
     @GET
@@ -193,16 +196,24 @@ public class LockResource {
         auth.requireFor(security, Caller.READER, p, "prefix");
         int l = limit == null ? Limits.LIST_LIMIT_COUNT_MAX : limit;
         StateAccess.check(Limits.checkListLimit("limit", l));
-        return new LockListJson(state.read(consistency, view -> view.locks(p, l)).stream().map(LockResource::json).toList());
+        Caller caller = auth.caller(security);
+        return new LockListJson(state.read(consistency,
+                view -> view.locks(p, l).stream().map(lock -> json(lock, caller, view)).toList()));
     }
 
     private static HeldJson held(LockGrant grant) {
         return new HeldJson(grant.getName(), grant.getToken(), grant.getLeaseId(), grant.getOwner());
     }
 
-    private static LockJson json(LockState lock) {
+    /**
+     * The token releases the lock and fences writes, so only the holder's subject and admins
+     * see it (everyone with auth off, {@code caller} null).
+     */
+    private static LockJson json(LockState lock, Caller caller, StateView view) {
         LockGrant h = lock.getHolder();
-        return new LockJson(lock.getName(), h.getToken(), h.getLeaseId(), h.getOwner(),
+        boolean seesToken = caller == null || caller.isAdmin()
+                || caller.subject().equals(view.leaseSubject(h.getLeaseId()));
+        return new LockJson(lock.getName(), seesToken ? h.getToken() : null, h.getLeaseId(), h.getOwner(),
                 lock.getWaitersList().stream().map(w -> new WaiterJson(w.getTicket(), w.getLeaseId(), w.getOwner())).toList());
     }
 }

@@ -7,7 +7,9 @@ import io.latchkey.server.ReplicaHost;
 import io.latchkey.state.LatchkeyStateMachine;
 import io.latchkey.state.StateView;
 import io.latchkey.state.Violation;
+import io.latchkey.security.Caller;
 import io.latchkey.state.proto.Command;
+import io.latchkey.state.proto.Requester;
 import io.latchkey.state.proto.Result;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -63,6 +65,17 @@ public class StateAccess {
         return ReplicaLoop.join(host.loop().query(r -> query.apply(stateMachine.view()), READ_TIMEOUT));
     }
 
+    /**
+     * Proposes on behalf of {@code caller} (null with auth off): the state machine records its
+     * subject as a granted lease's owner and refuses it other subjects' leases and locks.
+     */
+    public Result write(Command.Builder command, Caller caller, String idempotencyKey) {
+        if (caller != null) {
+            command.setRequester(Requester.newBuilder().setSubject(caller.subject()).setAdmin(caller.isAdmin()));
+        }
+        return write(command, idempotencyKey);
+    }
+
     /** Proposes a command through this (leading) node and waits for its result. */
     public Result write(Command.Builder command, String idempotencyKey, Duration timeout) {
         host();
@@ -72,9 +85,15 @@ public class StateAccess {
     /**
      * Keys are remembered per kind of command: a client that reuses a key for another kind of
      * write must not get the first write's result, which has none of the fields it expects.
+     * With auth on also per subject: another subject's key must not hand out that subject's
+     * result (a lock token).
      */
     private static String scoped(Command.Builder command, String idempotencyKey) {
-        return idempotencyKey == null || idempotencyKey.isEmpty() ? null : command.getOpCase() + "/" + idempotencyKey;
+        if (idempotencyKey == null || idempotencyKey.isEmpty()) {
+            return null;
+        }
+        String subject = command.hasRequester() ? command.getRequester().getSubject() + "/" : "";
+        return command.getOpCase() + "/" + subject + idempotencyKey;
     }
 
     public Result write(Command.Builder command, String idempotencyKey) {
@@ -108,6 +127,7 @@ public class StateAccess {
             case NOT_HOLDER -> throw new ProblemException(409, "Not the holder", result.getMessage(), field);
             case BUSY -> throw new ProblemException(409, "Lock held", result.getMessage(), field);
             case INVALID_ARGUMENT -> throw new ProblemException(400, "Invalid request", result.getMessage(), field);
+            case NOT_OWNER -> throw new ProblemException(403, "Forbidden", result.getMessage(), field);
             case RESOURCE_EXHAUSTED -> throw new ProblemException(429, "Too many waiters", result.getMessage(), field);
             case STALE_LEADER, STATUS_UNSPECIFIED, UNRECOGNIZED ->
                     throw new ProblemException(503, "Unavailable", "leadership changed; retry: " + result.getMessage(), null);

@@ -83,13 +83,14 @@ public final class LatchkeyStateMachine implements StateMachine {
 
     private Result.Builder dispatch(Command command) {
         return switch (command.getOpCase()) {
-            case GRANT_LEASE -> grantLease(command.getGrantLease().getTtlSeconds());
-            case KEEP_ALIVE -> keepAlive(command.getKeepAlive().getLeaseId());
-            case REVOKE_LEASE -> revokeLease(command.getRevokeLease().getLeaseId());
+            case GRANT_LEASE -> grantLease(command.getGrantLease().getTtlSeconds(), command);
+            case KEEP_ALIVE -> keepAlive(command.getKeepAlive().getLeaseId(), command);
+            case REVOKE_LEASE -> revokeLease(command.getRevokeLease().getLeaseId(), command);
             case RENEW_ALL_LEASES -> renewAllLeases(command.getStamp().getLeaderTerm());
             case EXPIRE_LEASES -> expireLeases(command.getStamp().getLeaderTerm(), command.getExpireLeases());
-            case ACQUIRE_LOCK -> acquireLock(command.getAcquireLock());
-            case RELEASE_LOCK -> releaseLock(command.getReleaseLock().getName(), command.getReleaseLock().getToken());
+            case ACQUIRE_LOCK -> acquireLock(command.getAcquireLock(), command);
+            case RELEASE_LOCK -> releaseLock(command.getReleaseLock().getName(), command.getReleaseLock().getToken(),
+                    command);
             case GIVE_UP_LOCK -> giveUpLock(command.getGiveUpLock());
             case PUT_KEY -> putKey(command.getPutKey());
             case DELETE_KEY -> deleteKey(command.getDeleteKey());
@@ -99,33 +100,39 @@ public final class LatchkeyStateMachine implements StateMachine {
 
     // ------------------------------------------------------------------ leases
 
-    private Result.Builder grantLease(long ttlSeconds) {
+    private Result.Builder grantLease(long ttlSeconds, Command command) {
         Optional<Violation> violation = Limits.checkTtlSeconds("ttl_seconds", ttlSeconds);
         if (violation.isPresent()) {
             return invalid(violation.get());
         }
-        Lease lease = grantLeaseUnchecked(ttlSeconds, false);
+        Lease lease = grantLeaseUnchecked(ttlSeconds, false, command);
         return ok().setLease(leaseSummary(lease));
     }
 
-    private Result.Builder keepAlive(long leaseId) {
+    private Result.Builder keepAlive(long leaseId, Command command) {
         Optional<Violation> violation = Limits.checkPositive("lease_id", leaseId);
         if (violation.isPresent()) {
             return invalid(violation.get());
         }
         if (!leases.exists(leaseId)) {
             return leaseNotFound("lease_id", leaseId);
+        }
+        if (!mayUse(command, leaseId)) {
+            return notOwner("lease_id", "lease " + leaseId);
         }
         return ok().setLease(leaseSummary(leases.keepAlive(leaseId)));
     }
 
-    private Result.Builder revokeLease(long leaseId) {
+    private Result.Builder revokeLease(long leaseId, Command command) {
         Optional<Violation> violation = Limits.checkPositive("lease_id", leaseId);
         if (violation.isPresent()) {
             return invalid(violation.get());
         }
         if (!leases.exists(leaseId)) {
             return leaseNotFound("lease_id", leaseId);
+        }
+        if (!mayUse(command, leaseId)) {
+            return notOwner("lease_id", "lease " + leaseId);
         }
         revokeLeaseUnchecked(leaseId);
         return ok();
@@ -166,9 +173,22 @@ public final class LatchkeyStateMachine implements StateMachine {
         return ok().setRevoked(revoked);
     }
 
-    private Lease grantLeaseUnchecked(long ttlSeconds, boolean forLock) {
+    private Lease grantLeaseUnchecked(long ttlSeconds, boolean forLock, Command command) {
         revisions.next();
-        return leases.grant(ttlSeconds, forLock);
+        return leases.grant(ttlSeconds, forLock, command.hasRequester() ? command.getRequester().getSubject() : "");
+    }
+
+    /**
+     * Whether the command's requester may act with the lease: always with client auth off (no
+     * requester), else as an admin, as the lease's subject, or on a lease granted with auth off.
+     * Decided here, from replicated state only, so every replica decides alike.
+     */
+    private boolean mayUse(Command command, long leaseId) {
+        if (!command.hasRequester() || command.getRequester().getAdmin()) {
+            return true;
+        }
+        String owner = leases.get(leaseId).getSubject();
+        return owner.isEmpty() || owner.equals(command.getRequester().getSubject());
     }
 
     /** The revoke takes a revision, then its keys go (in key order), then its locks (in name order). */
@@ -189,7 +209,7 @@ public final class LatchkeyStateMachine implements StateMachine {
 
     // ------------------------------------------------------------------ locks
 
-    private Result.Builder acquireLock(AcquireLock acquire) {
+    private Result.Builder acquireLock(AcquireLock acquire, Command command) {
         Optional<Violation> violation = Limits.checkLockName("name", acquire.getName())
                 .or(() -> Limits.checkOwner("owner", acquire.getOwner()))
                 .or(() -> Limits.checkWaitMillis("wait_millis", acquire.getWaitMillis()))
@@ -205,12 +225,15 @@ public final class LatchkeyStateMachine implements StateMachine {
         if (!freshLease && !leases.exists(acquire.getLeaseId())) {
             return leaseNotFound("lease_id", acquire.getLeaseId());
         }
+        if (!freshLease && !mayUse(command, acquire.getLeaseId())) {
+            return notOwner("lease_id", "lease " + acquire.getLeaseId());
+        }
         Result.Builder refusal = locks.refusal(acquire.getName(), freshLease ? 0 : acquire.getLeaseId(),
                 acquire.getWaitMillis());
         if (refusal != null) {
             return refusal;
         }
-        long leaseId = freshLease ? grantLeaseUnchecked(acquire.getTtlSeconds(), true).getId() : acquire.getLeaseId();
+        long leaseId = freshLease ? grantLeaseUnchecked(acquire.getTtlSeconds(), true, command).getId() : acquire.getLeaseId();
         return locks.acquire(acquire.getName(), leaseId, acquire.getOwner());
     }
 
@@ -218,13 +241,16 @@ public final class LatchkeyStateMachine implements StateMachine {
      * Releases the grant; a lease the acquire made for this lock goes with it once nothing
      * else uses it, so a lock taken with a TTL leaves no lease behind for the leader to expire.
      */
-    private Result.Builder releaseLock(String name, long token) {
+    private Result.Builder releaseLock(String name, long token, Command command) {
         Optional<Violation> violation = Limits.checkLockName("name", name)
                 .or(() -> Limits.checkPositive("token", token));
         if (violation.isPresent()) {
             return invalid(violation.get());
         }
         long leaseId = locks.holderLease(name, token);
+        if (leaseId != 0 && !mayUse(command, leaseId)) {
+            return notOwner("token", "the holder of lock " + name);
+        }
         Result.Builder result = locks.release(name, token);
         if (result.getStatus() == Status.OK) {
             Lease lease = leases.get(leaseId);
@@ -349,6 +375,12 @@ public final class LatchkeyStateMachine implements StateMachine {
     private static Result.Builder leaseNotFound(String field, long leaseId) {
         return Result.newBuilder().setStatus(Status.NOT_FOUND).setField(field)
                 .setMessage("lease " + leaseId + " does not exist");
+    }
+
+    /** No subject in the text: which subject owns what is not the refused caller's business. */
+    private static Result.Builder notOwner(String field, String what) {
+        return Result.newBuilder().setStatus(Status.NOT_OWNER).setField(field)
+                .setMessage(what + " belongs to another subject");
     }
 
     private Result.Builder staleLeader(long leaderTerm) {

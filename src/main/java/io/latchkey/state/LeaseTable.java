@@ -66,9 +66,10 @@ final class LeaseTable {
         return leases.containsKey(leaseId);
     }
 
-    Lease grant(long ttlSeconds, boolean forLock) {
+    Lease grant(long ttlSeconds, boolean forLock, String subject) {
         Lease lease = Lease.newBuilder()
                 .setId(++lastLeaseId)
+                .setSubject(subject)
                 .setTtlSeconds(ttlSeconds)
                 .setForLock(forLock)
                 .setExpiresAtMillis(fullTermFromNow(ttlSeconds))

@@ -87,6 +87,12 @@ public final class StateView {
         return leases.expiredAt(nowMillis, Limits.EXPIRE_BATCH_LEASES_MAX);
     }
 
+    /** The subject that owns the lease; empty when there is no such lease or it was granted with auth off. */
+    public String leaseSubject(long leaseId) {
+        Lease lease = leases.get(leaseId);
+        return lease == null ? "" : lease.getSubject();
+    }
+
     /** The lock's holder, token and waiters in order, or empty when it is free. */
     public Optional<LockState> lock(String name) {
         return Optional.ofNullable(locks.get(name));

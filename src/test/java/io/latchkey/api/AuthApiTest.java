@@ -143,6 +143,62 @@ class AuthApiTest {
     }
 
     @Test
+    void anotherSubjectCannotKeepAliveRevokeOrLockWithALease_theOwnerAndAnAdminCan() {
+        String alice = token("alice", List.of("writer"));
+        String bob = token("bob", List.of("writer"));
+        long lease = assertStatus(as(alice, api.post("/v1/leases").json(Api.object("ttlSeconds", 30))).send(), 201)
+                .json().path("id").asLong();
+        String lock = Api.unique("owned");
+
+        assertProblem(as(bob, api.post("/v1/leases/" + lease + "/keepalive")).send(), 403, "id");
+        assertProblem(as(bob, api.delete("/v1/leases/" + lease)).send(), 403, "id");
+        assertProblem(as(bob, api.post("/v1/locks/" + lock).json(Api.object("leaseId", lease))).send(), 403, "leaseId");
+        assertProblem(as(bob, api.get("/v1/locks/" + lock)).send(), 404, "name");
+
+        assertStatus(as(alice, api.post("/v1/leases/" + lease + "/keepalive")).send(), 200);
+        assertStatus(as(alice, api.post("/v1/locks/" + lock).json(Api.object("leaseId", lease))).send(), 200);
+        assertStatus(as(admin, api.post("/v1/leases/" + lease + "/keepalive")).send(), 200);
+        assertStatus(as(admin, api.delete("/v1/leases/" + lease)).send(), 204);
+        assertProblem(as(alice, api.get("/v1/locks/" + lock)).send(), 404, "name");
+    }
+
+    @Test
+    void onlyTheHoldersSubjectOrAnAdminReleasesALock_andOnlyTheySeeItsToken() {
+        String alice = token("alice", List.of("writer"));
+        String bob = token("bob", List.of("writer"));
+        String rita = token("rita", List.of("reader"));
+        String lock = Api.unique("held");
+        long token = assertStatus(as(alice, api.post("/v1/locks/" + lock).json(Api.object("ttlSeconds", 30))).send(), 200)
+                .json().path("token").asLong();
+
+        Api.Reply refused = as(bob, api.delete("/v1/locks/" + lock + "?token=" + token)).send();
+        assertProblem(refused, 403, "token");
+        assertThat(refused.text()).doesNotContainPattern("\\b" + token + "\\b");
+        for (String other : List.of(bob, rita)) {
+            JsonNode one = assertStatus(as(other, api.get("/v1/locks/" + lock)).send(), 200).json();
+            assertThat(one.has("token")).as("another subject does not see the token").isFalse();
+            assertThat(one.path("leaseId").asLong()).isPositive();
+            JsonNode listed = assertStatus(as(other, api.get("/v1/locks?prefix=" + lock)).send(), 200).json().path("locks");
+            assertThat(listed).hasSize(1);
+            assertThat(listed.get(0).has("token")).isFalse();
+        }
+        assertThat(as(alice, api.get("/v1/locks/" + lock)).send().json().path("token").asLong()).isEqualTo(token);
+        assertThat(as(admin, api.get("/v1/locks?prefix=" + lock)).send().json().path("locks").get(0).path("token").asLong())
+                .isEqualTo(token);
+
+        assertStatus(as(alice, api.delete("/v1/locks/" + lock + "?token=" + token)).send(), 204);
+        String retryKey = Api.unique("retry");
+        long aliceToken = assertStatus(as(alice, api.post("/v1/locks/" + lock).header("Idempotency-Key", retryKey)
+                .json(Api.object("ttlSeconds", 30))).send(), 200).json().path("token").asLong();
+        assertProblem(as(bob, api.post("/v1/locks/" + lock).header("Idempotency-Key", retryKey)
+                .json(Api.object("ttlSeconds", 30))).send(), 409, "waitMillis");
+        assertStatus(as(alice, api.delete("/v1/locks/" + lock + "?token=" + aliceToken)).send(), 204);
+        long again = assertStatus(as(alice, api.post("/v1/locks/" + lock).json(Api.object("ttlSeconds", 30))).send(), 200)
+                .json().path("token").asLong();
+        assertStatus(as(admin, api.delete("/v1/locks/" + lock + "?token=" + again)).send(), 204);
+    }
+
+    @Test
     void healthMetricsAndOpenApiNeedNoToken() {
         assertStatus(api.get("/health/ready").send(), 200);
         assertStatus(api.get("/metrics").send(), 200);

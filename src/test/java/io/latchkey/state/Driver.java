@@ -16,6 +16,7 @@ import io.latchkey.state.proto.LockGrant;
 import io.latchkey.state.proto.PutKey;
 import io.latchkey.state.proto.ReleaseLock;
 import io.latchkey.state.proto.RenewAllLeases;
+import io.latchkey.state.proto.Requester;
 import io.latchkey.state.proto.Result;
 import io.latchkey.state.proto.RevokeLease;
 
@@ -38,6 +39,8 @@ final class Driver {
     final List<Event> events = new ArrayList<>();
     long term = 1;
     long clockMillis;
+    /** Who the leader proposes for; null plays client auth off. */
+    Requester requester;
     private long index;
 
     Driver() {
@@ -92,6 +95,9 @@ final class Driver {
 
     Result applyStamped(Command.Builder command, long leaderTerm, long leaseClockMillis) {
         command.setStamp(LeaderStamp.newBuilder().setLeaderTerm(leaderTerm).setLeaseClockMillis(leaseClockMillis));
+        if (requester != null) {
+            command.setRequester(requester);
+        }
         return applyBytes(command.build().toByteString());
     }
 
