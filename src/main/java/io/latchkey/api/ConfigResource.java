@@ -108,7 +108,7 @@ public class ConfigResource {
             put.setLeaseId(leaseId);
         }
         fence(lock, token).ifPresent(put::setFence);
-        Result result = state.write(Command.newBuilder().setPutKey(put), idempotencyKey);
+        Result result = state.write(Command.newBuilder().setPutKey(put), auth.caller(security), idempotencyKey);
         StateAccess.requireSuccess(result, FIELDS::get);
         return written(result.getWritten());
     }

@@ -92,7 +92,7 @@ public final class LatchkeyStateMachine implements StateMachine {
             case RELEASE_LOCK -> releaseLock(command.getReleaseLock().getName(), command.getReleaseLock().getToken(),
                     command);
             case GIVE_UP_LOCK -> giveUpLock(command.getGiveUpLock());
-            case PUT_KEY -> putKey(command.getPutKey());
+            case PUT_KEY -> putKey(command.getPutKey(), command);
             case DELETE_KEY -> deleteKey(command.getDeleteKey());
             case OP_NOT_SET -> invalid("op", "command names no operation");
         };
@@ -281,7 +281,7 @@ public final class LatchkeyStateMachine implements StateMachine {
 
     // ------------------------------------------------------------------ keys
 
-    private Result.Builder putKey(PutKey put) {
+    private Result.Builder putKey(PutKey put, Command command) {
         Optional<Violation> violation = Limits.checkKey("key", put.getKey())
                 .or(() -> Limits.checkValue("value", put.getValue()))
                 .or(() -> put.hasExpectedModRevision()
@@ -299,6 +299,9 @@ public final class LatchkeyStateMachine implements StateMachine {
         }
         if (put.getLeaseId() != 0 && !leases.exists(put.getLeaseId())) {
             return leaseNotFound("lease_id", put.getLeaseId());
+        }
+        if (put.getLeaseId() != 0 && !mayUse(command, put.getLeaseId())) {
+            return notOwner("lease_id", "lease " + put.getLeaseId());
         }
         KeyValue kv = keys.put(put.getKey(), put.getValue(), put.getLeaseId());
         return ok().setWritten(KeyWritten.newBuilder().setKey(kv.getKey())

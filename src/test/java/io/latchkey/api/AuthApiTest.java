@@ -143,7 +143,7 @@ class AuthApiTest {
     }
 
     @Test
-    void anotherSubjectCannotKeepAliveRevokeOrLockWithALease_theOwnerAndAnAdminCan() {
+    void anotherSubjectCannotKeepAliveRevokeLockOrPutKeysWithALease_theOwnerAndAnAdminCan() {
         String alice = token("alice", List.of("writer"));
         String bob = token("bob", List.of("writer"));
         long lease = assertStatus(as(alice, api.post("/v1/leases").json(Api.object("ttlSeconds", 30))).send(), 201)
@@ -155,6 +155,9 @@ class AuthApiTest {
         assertProblem(as(bob, api.post("/v1/locks/" + lock).json(Api.object("leaseId", lease))).send(), 403, "leaseId");
         assertProblem(as(bob, api.get("/v1/locks/" + lock)).send(), 404, "name");
 
+        assertProblem(as(bob, api.put("/v1/config/" + lock + "?leaseId=" + lease).text("v")).send(), 403, "leaseId");
+
+        assertStatus(as(alice, api.put("/v1/config/" + lock + "?leaseId=" + lease).text("v")).send(), 200);
         assertStatus(as(alice, api.post("/v1/leases/" + lease + "/keepalive")).send(), 200);
         assertStatus(as(alice, api.post("/v1/locks/" + lock).json(Api.object("leaseId", lease))).send(), 200);
         assertStatus(as(admin, api.post("/v1/leases/" + lease + "/keepalive")).send(), 200);

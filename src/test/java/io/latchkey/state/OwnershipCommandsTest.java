@@ -1,5 +1,7 @@
 package io.latchkey.state;
 
+import com.google.protobuf.ByteString;
+import io.latchkey.state.proto.PutKey;
 import io.latchkey.state.proto.Requester;
 import io.latchkey.state.proto.Result;
 import io.latchkey.state.proto.Status;
@@ -63,6 +65,19 @@ class OwnershipCommandsTest {
 
         d.requester = ROOT;
         assertThat(d.acquire("db", lease, 0).getStatus()).isEqualTo(Status.OK);
+    }
+
+    @Test
+    void anotherSubject_cannotAttachAKeyToTheLease() {
+        long lease = aliceLease();
+        d.requester = BOB;
+        assertNotOwner(d.put(PutKey.newBuilder().setKey("k").setValue(ByteString.copyFromUtf8("v")).setLeaseId(lease)),
+                "lease_id");
+        assertThat(d.view().key("k")).isEmpty();
+
+        d.requester = ALICE;
+        assertThat(d.put(PutKey.newBuilder().setKey("k").setValue(ByteString.copyFromUtf8("v")).setLeaseId(lease))
+                .getStatus()).isEqualTo(Status.OK);
     }
 
     @Test
