@@ -52,7 +52,7 @@ generator() {
 
 run_generator() {
   generator run --system "$1" --endpoints "$2" --clients "${BENCH_CLIENTS:-1,16,64}" \
-      --scenarios "${BENCH_SCENARIOS:-all}" --warmup "${BENCH_WARMUP:-2}" --seconds "${BENCH_SECONDS:-10}" \
+      --scenarios "${BENCH_SCENARIOS:-all}" --prime "${BENCH_PRIME:-30}" --warmup "${BENCH_WARMUP:-2}" --seconds "${BENCH_SECONDS:-10}" \
       --out "$results"
 }
 

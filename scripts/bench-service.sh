@@ -7,7 +7,8 @@
 # cluster (scripts/local-cluster.sh, client ports 18081-18083, peer ports 17081-17083, data in
 # target/bench/latchkey), runs io.latchkey.bench.ServiceLoadGenerator against it and stops the
 # cluster again (also on failure or Ctrl-C). Settings (environment):
-#   BENCH_SECONDS (10) and BENCH_WARMUP (2) per point, BENCH_CLIENTS (1,16,64),
+#   BENCH_PRIME (30: seconds of unmeasured load over all scenarios first, so that the JVMs'
+#   JIT has compiled the request paths), BENCH_SECONDS (10) and BENCH_WARMUP (2) per point, BENCH_CLIENTS (1,16,64),
 #   BENCH_SCENARIOS (all, or e.g. put,lock-contended), BENCH_MODE (spread: client i on node
 #   i mod 3; leader: every client on the leader), BENCH_OUT (target/bench/latchkey.tsv;
 #   results are appended).
@@ -40,4 +41,4 @@ done
 "$JAVA_HOME/bin/java" -cp "target/test-classes:target/classes:$(cat "$classpath_file")" \
     io.latchkey.bench.ServiceLoadGenerator run --system latchkey --endpoints "$endpoints" \
     --mode "${BENCH_MODE:-spread}" --clients "${BENCH_CLIENTS:-1,16,64}" --scenarios "${BENCH_SCENARIOS:-all}" \
-    --warmup "${BENCH_WARMUP:-2}" --seconds "${BENCH_SECONDS:-10}" --out "$out"
+    --prime "${BENCH_PRIME:-30}" --warmup "${BENCH_WARMUP:-2}" --seconds "${BENCH_SECONDS:-10}" --out "$out"

@@ -8,7 +8,7 @@
 # (so it also restarts a killed one) and returns once a leader takes writes (it granted a 1 s lease); `status` prints
 # each node's pid, ports and role; `stop` stops only the processes this script started.
 # LATCHKEY_LEADER_WAIT_SECONDS (180) bounds the wait for a leader that takes writes. LATCHKEY_JAVA_OPTS adds JVM options to every node, e.g.
-# LATCHKEY_JAVA_OPTS=-Dlatchkey.raft.async-storage-writes=true. LATCHKEY_CLASSPATH runs the nodes
+# LATCHKEY_JAVA_OPTS=-Dlatchkey.raft.async-storage-writes=false. LATCHKEY_CLASSPATH runs the nodes
 # from that classpath (io.helidon.Main) instead of target/latchkey.jar, as the process tests do.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -123,7 +123,7 @@ public record NodeSettings(
                 string(config, "latchkey.storage.password", ""),
                 Duration.ofMillis(tickMillis), electionTicks, heartbeatTicks,
                 positive(config, "latchkey.raft.snapshot-entries", 10_000),
-                bool(config, "latchkey.raft.async-storage-writes", false),
+                bool(config, "latchkey.raft.async-storage-writes", true),
                 Duration.ofSeconds(positive(config, "latchkey.storage.io-timeout-seconds", 15)),
                 Duration.ofMillis(notNegative(config, "latchkey.shutdown.leadership-handover-millis", 2_000)));
     }

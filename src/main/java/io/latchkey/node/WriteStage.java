@@ -23,12 +23,10 @@ public enum WriteStage {
     PERSIST("persist"),
     /** Any node: an append or its acknowledgement from a peer, delivered by the transport until stepped. */
     INBOX("inbox"),
-    /** Sender: a message queued for a peer until its request left (waiting for a request slot). */
+    /** Sender: a message queued for a peer until the sender took it (writing the batch before). */
     PEER_QUEUE("peer-queue"),
-    /** Sender: a batch's request until the peer's answer (204) was read. */
-    PEER_REQUEST("peer-request"),
-    /** Receiver: a peer request's start until its messages were handed to the replica loop. */
-    PEER_DELIVER("peer-deliver");
+    /** Sender: a batch written to the peer's stream and flushed (longer when the peer reads slowly). */
+    PEER_WRITE("peer-write");
 
     private final String tag;
 

@@ -61,7 +61,7 @@ public final class Http2PeerTransport implements PeerTransport {
         this.config = config;
         this.snapshots = snapshots;
         this.logger = logger;
-        this.endpoint = new PeerEndpoint(config, snapshots, this::learnPeer);
+        this.endpoint = new PeerEndpoint(config, snapshots, this::learnPeer, this::heardFrom);
     }
 
     /** The receiving side, to register under {@link PeerHeaders#ROUTE_PREFIX} on the peer listener. */
@@ -74,10 +74,9 @@ public final class Http2PeerTransport implements PeerTransport {
         return droppedMessages.sum();
     }
 
-    /** Where the transport's stage latencies go ({@link WriteStage#PEER_QUEUE}, {@code PEER_REQUEST}, {@code PEER_DELIVER}). */
+    /** Where the transport's stage latencies go ({@link WriteStage#PEER_QUEUE}, {@link WriteStage#PEER_WRITE}). */
     public void setStageTimer(WriteStage.Timer timer) {
         this.stageTimer = timer;
-        endpoint.setStageTimer(timer);
     }
 
     @Override
@@ -177,6 +176,14 @@ public final class Http2PeerTransport implements PeerTransport {
             senders.put(id, learned);
         }
         logger.log(System.Logger.Level.INFO, "peer {0} at {1} learned from its request", Long.toHexString(id), url);
+    }
+
+    /** A message of {@code id} arrived: our stream to it is read (see {@link PeerSender#heard()}). */
+    private void heardFrom(long id) {
+        PeerSender sender = senders.get(id);
+        if (sender != null) {
+            sender.heard();
+        }
     }
 
     /** Stops every sender and aborts requests in flight; the peer listener is closed by its owner. */

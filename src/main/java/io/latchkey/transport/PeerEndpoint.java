@@ -7,7 +7,6 @@ import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.latchkey.node.PeerTransport;
-import io.latchkey.node.WriteStage;
 import io.latchkey.raft.raftpb.Message;
 import io.latchkey.raft.raftpb.MessageType;
 
@@ -16,31 +15,32 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiConsumer;
+import java.util.function.LongConsumer;
 
 /**
  * Receiving side of the peer protocol, a Helidon {@link HttpService} to register under
  * {@link PeerHeaders#ROUTE_PREFIX} on the peer listener:
  * <ul>
- *   <li>{@code POST /raft/messages}: body = length-delimited {@code Message}s, delivered in order,
- *       and in the order of the requests when the sender numbers them ({@link PeerHeaders#CONNECTION},
- *       {@link PeerHeaders#SEQUENCE}; see {@link RequestOrder});</li>
+ *   <li>{@code POST /raft/stream}: one per sender (header {@link PeerHeaders#FROM}), whose body
+ *       is length-delimited {@code Message}s for as long as the sender lives; each is handed to
+ *       the replica as it arrives;</li>
  *   <li>{@code POST /raft/snapshot}: body = one length-delimited {@code MsgSnap} whose snapshot data
  *       is empty, then the snapshot bytes framed by {@link SnapshotChunks}.</li>
  * </ul>
  * Every request must authenticate (client certificate under mutual TLS; the shared secret in
  * {@link PeerHeaders#PEER_SECRET} when one is configured) and carry our cluster id; otherwise it
- * is refused without reading the body and counted in {@link #refusedRequests()}. A message
- * addressed to another node stops the request with 421 and counts in {@link #rejectedMessages()}:
- * the sender's address book is wrong and should hear about it.
+ * is refused and counted in {@link #refusedRequests()}. A message addressed to another node ends
+ * its stream with 421 and counts in {@link #rejectedMessages()}: the sender's address book is
+ * wrong and should hear about it.
  *
- * <p>Answers: 204 done, 400 malformed body or a message over {@code messageBytesMax}, 401 not
- * authenticated, 403 other cluster, 409 request of a sender's connection that a newer one
- * replaced, 421 wrong node, 500 snapshot not stored (including one over
- * {@code snapshotBytesMax}), 503 replica not started yet, or the requests before this one never
- * came.
+ * <p>Answers (a stream's only when it ends): 204 done, 400 malformed body, a message over
+ * {@code messageBytesMax} or a stream without sender, 401 not authenticated, 403 other cluster,
+ * 409 a stream a newer one of the same sender replaced, 421 wrong node, 500 snapshot not stored
+ * (including one over {@code snapshotBytesMax}), 503 replica not started yet.
  *
  * <p>Hosting it under Helidon MP (the CDI producer is not part of this package): the instance
  * must be {@link Http2PeerTransport#endpoint()} of the transport handed to the replica, since
@@ -61,33 +61,27 @@ public final class PeerEndpoint implements HttpService {
     private final byte[] secretDigest;
     private final LongAdder refusedRequests = new LongAdder();
     private final LongAdder rejectedMessages = new LongAdder();
-    private final LongAdder deliveredBatches = new LongAdder();
-    private final RequestOrder requestOrder;
+    private final LongAdder deliveredMessages = new LongAdder();
+    /** Each sender's live stream (an identity token); older streams of the sender deliver nothing. */
+    private final Map<Long, Object> currentStreams = new ConcurrentHashMap<>();
     private volatile PeerTransport.Listener listener;
-    private volatile WriteStage.Timer stageTimer = WriteStage.Timer.NONE;
     /** Told the sender's id and {@link PeerHeaders#FROM_URL} of every admitted request. */
-    private final java.util.function.BiConsumer<Long, String> senderUrls;
+    private final BiConsumer<Long, String> senderUrls;
+    /** Told the sender's id of every message delivered: the sender is alive and reads us. */
+    private final LongConsumer heardFrom;
 
-    public PeerEndpoint(PeerTransportConfig config, SnapshotStreams snapshots) {
-        this(config, snapshots, (id, url) -> {
-        });
-    }
-
-    PeerEndpoint(PeerTransportConfig config, SnapshotStreams snapshots, java.util.function.BiConsumer<Long, String> senderUrls) {
+    PeerEndpoint(PeerTransportConfig config, SnapshotStreams snapshots, BiConsumer<Long, String> senderUrls,
+                 LongConsumer heardFrom) {
         this.config = config;
         this.snapshots = snapshots;
         this.senderUrls = senderUrls;
+        this.heardFrom = heardFrom;
         this.secretDigest = config.usesSharedSecret() ? sha256(config.sharedSecret()) : null;
-        this.requestOrder = new RequestOrder(config.requestTimeoutMillis());
     }
 
     /** Starts delivering; before this, requests get 503 so that senders back off and retry. */
     void attach(PeerTransport.Listener listener) {
         this.listener = listener;
-    }
-
-    void setStageTimer(WriteStage.Timer timer) {
-        this.stageTimer = timer;
     }
 
     /** Requests refused for missing or wrong credentials or a foreign cluster id (for metrics). */
@@ -100,102 +94,81 @@ public final class PeerEndpoint implements HttpService {
         return rejectedMessages.sum();
     }
 
-    /** Message batches fully delivered to the replica (for metrics and the benchmark). */
-    public long deliveredBatches() {
-        return deliveredBatches.sum();
+    /** Messages handed to the replica (for metrics and the benchmark). */
+    public long deliveredMessages() {
+        return deliveredMessages.sum();
     }
 
     @Override
     public void routing(HttpRules rules) {
-        rules.post(PeerHeaders.MESSAGES_PATH, this::messages)
+        rules.post(PeerHeaders.STREAM_PATH, this::stream)
                 .post(PeerHeaders.SNAPSHOT_PATH, this::snapshot);
     }
 
     /**
-     * Reads the whole body before waiting for the request's turn (see {@link RequestOrder}): a
-     * request parked with unread data would hold the connection's flow-control window, which
-     * the request it waits for may need. The messages before a malformed or misdirected one are
-     * delivered, as they would have been had they come alone, and the request's turn is used up
-     * either way so that the sender's later requests do not wait for it.
+     * A sender's message stream: messages are handed to the replica one by one as they arrive,
+     * for as long as the sender keeps the request open. A sender has one live stream: once a
+     * newer one of the same sender arrived, the older one delivers nothing more (it may be a
+     * half-open connection the sender gave up), so the messages of two streams never interleave.
+     * A malformed or misdirected message ends the stream; those before it were delivered, as
+     * they would have been alone.
      */
-    private void messages(ServerRequest request, ServerResponse response) throws IOException {
-        long started = System.nanoTime();
-        PeerTransport.Listener target = admit(request, response);
+    private void stream(ServerRequest request, ServerResponse response) throws IOException {
+        PeerTransport.Listener target = admit(request, response, false);
         if (target == null) {
             return;
         }
-        List<Message> messages = new ArrayList<>();
-        Status refusal = null;
-        String reason = null;
+        long from;
+        try {
+            from = Long.parseUnsignedLong(request.headers().first(PeerHeaders.FROM).orElse(""), 16);
+        } catch (NumberFormatException e) {
+            response.status(Status.BAD_REQUEST_400).send("a message stream needs the " + PeerHeaders.FROM.defaultCase() + " header");
+            return;
+        }
+        Object stream = new Object();
+        currentStreams.put(from, stream);
         InputStream body = request.content().inputStream();
         while (true) {
             Message message;
             try {
                 message = readDelimited(body);
             } catch (IOException e) {
-                refusal = Status.BAD_REQUEST_400;
-                reason = e.getMessage();
-                break;
+                respondQuietly(response, Status.BAD_REQUEST_400, e.getMessage());
+                return;
             }
             if (message == null) {
                 break;
             }
+            if (currentStreams.get(from) != stream) {
+                respondQuietly(response, Status.CONFLICT_409, "superseded by a newer stream of the sender");
+                return;
+            }
             if (message.getTo() != config.localNodeId()) {
                 rejectedMessages.increment();
-                refusal = Status.MISDIRECTED_REQUEST_421;
-                reason = "message for %x reached %x".formatted(message.getTo(), config.localNodeId());
-                break;
+                respondQuietly(response, Status.MISDIRECTED_REQUEST_421,
+                        "message for %x reached %x".formatted(message.getTo(), config.localNodeId()));
+                return;
             }
-            messages.add(message);
+            heardFrom.accept(from);
+            target.received(message);
+            deliveredMessages.increment();
         }
-        Runnable deliver = () -> messages.forEach(target::received);
-        RequestOrder.Turn turn = inOrder(request, deliver);
-        if (turn == RequestOrder.Turn.SUPERSEDED) {
-            response.status(Status.CONFLICT_409).send("superseded by a newer connection of the sender");
-        } else if (turn == RequestOrder.Turn.TIMED_OUT) {
-            response.status(Status.SERVICE_UNAVAILABLE_503).send("earlier requests of the connection did not arrive");
-        } else if (refusal != null) {
-            response.status(refusal).send(reason);
-        } else {
-            stageTimer.record(WriteStage.PEER_DELIVER, System.nanoTime() - started);
-            deliveredBatches.increment();
-            response.status(Status.NO_CONTENT_204).send();
-        }
+        currentStreams.remove(from, stream);
+        response.status(Status.NO_CONTENT_204).send();
     }
 
-    /** Runs the delivery in the sender's order; a request without numbering (or sender) runs at once. */
-    private RequestOrder.Turn inOrder(ServerRequest request, Runnable deliver) throws IOException {
-        var from = request.headers().first(PeerHeaders.FROM);
-        var connection = request.headers().first(PeerHeaders.CONNECTION);
-        var sequence = request.headers().first(PeerHeaders.SEQUENCE);
-        if (from.isEmpty() || connection.isEmpty() || sequence.isEmpty()) {
-            deliver.run();
-            return RequestOrder.Turn.RAN;
-        }
-        String value = connection.get();
-        int dot = value.lastIndexOf('.');
-        long fromId;
-        long connectionNumber;
-        long sequenceNumber;
+    /** Ends a stream whose connection may be gone already (then there is nobody to tell). */
+    private void respondQuietly(ServerResponse response, Status status, String reason) {
         try {
-            fromId = Long.parseUnsignedLong(from.get(), 16);
-            connectionNumber = Long.parseLong(value.substring(dot + 1));
-            sequenceNumber = Long.parseLong(sequence.get());
-        } catch (NumberFormatException e) {
-            deliver.run();
-            return RequestOrder.Turn.RAN;
-        }
-        try {
-            return requestOrder.inTurn(fromId, value.substring(0, Math.max(0, dot)), connectionNumber,
-                    sequenceNumber, deliver);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while waiting for the request's turn", e);
+            response.status(status).send(reason);
+        } catch (RuntimeException e) {
+            System.getLogger(PeerEndpoint.class.getName()).log(System.Logger.Level.DEBUG,
+                    "peer stream ended before its answer ({0}): {1}", status, e.toString());
         }
     }
 
     private void snapshot(ServerRequest request, ServerResponse response) throws IOException {
-        PeerTransport.Listener target = admit(request, response);
+        PeerTransport.Listener target = admit(request, response, true);
         if (target == null) {
             return;
         }
@@ -250,18 +223,25 @@ public final class PeerEndpoint implements HttpService {
         }
     }
 
-    /** Returns the listener to deliver to, or null after answering a request that must not proceed. */
-    private PeerTransport.Listener admit(ServerRequest request, ServerResponse response) {
+    /**
+     * Returns the listener to deliver to, or null after answering a request that must not
+     * proceed. A stream's body is never read before refusing it: it does not end.
+     */
+    private PeerTransport.Listener admit(ServerRequest request, ServerResponse response, boolean discardBody) {
         if (!authenticated(request)) {
             refusedRequests.increment();
-            discardSmallBody(request);
+            if (discardBody) {
+                discardSmallBody(request);
+            }
             response.status(Status.UNAUTHORIZED_401).send();
             return null;
         }
         String cluster = request.headers().first(PeerHeaders.CLUSTER_ID).orElse("");
         if (!cluster.equals(config.clusterId())) {
             refusedRequests.increment();
-            discardSmallBody(request);
+            if (discardBody) {
+                discardSmallBody(request);
+            }
             response.status(Status.FORBIDDEN_403).send("cluster id mismatch");
             return null;
         }
@@ -325,8 +305,11 @@ public final class PeerEndpoint implements HttpService {
         if (size < 0 || size > config.messageBytesMax()) {
             throw new IOException("message of " + size + " bytes, limit " + config.messageBytesMax());
         }
-        byte[] bytes = in.readNBytes(size);
-        if (bytes.length < size) {
+        // Not readNBytes(size): once it has the bytes it asks for zero more, and Helidon's
+        // request stream waits for more data then instead of answering 0, which on a stream
+        // holds each message until the next one arrives.
+        byte[] bytes = new byte[size];
+        if (in.readNBytes(bytes, 0, size) < size) {
             throw new IOException("body ended inside a message");
         }
         return Message.parseFrom(bytes);

@@ -1,11 +1,10 @@
 package io.latchkey.transport;
 
 import com.google.protobuf.CodedOutputStream;
+import io.helidon.http.HeaderNames;
 import io.helidon.webclient.http2.Http2Client;
 import io.helidon.webclient.http2.Http2ClientConfig;
 import io.helidon.webclient.http2.Http2ClientResponse;
-import io.helidon.http.HeaderNames;
-import io.helidon.http.HeaderValues;
 import io.latchkey.node.PeerTransport;
 import io.latchkey.node.WriteStage;
 import io.latchkey.raft.raftpb.Message;
@@ -13,31 +12,43 @@ import io.latchkey.raft.raftpb.MessageType;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
 /**
- * Everything that sends to one peer: its bounded queue, its own HTTP/2 connections and a
- * virtual thread that drains the queue in batches, with up to {@code requestsInFlightMax}
- * requests awaiting their answer at once (each on a virtual thread of its own), so that a
- * batch does not wait a round trip for the answer to the one before. Each request in flight has
- * a connection to itself: with two or more streams in flight on one Helidon 4.4.0 HTTP/2
- * connection, a request now and then got no answer (around the 8192nd, 16384th and 32768th
- * stream of the connection; see BENCHMARKS.md), and one stream at a time never lost one. The
- * requests of a generation of connections are numbered and the receiver delivers them in that
- * order ({@link RequestOrder}). After a failed request the sender lets the others finish,
- * replaces all its connections and pauses; a snapshot travels alone, after every earlier
- * request was answered.
+ * Everything that sends to one peer: its bounded queue, and a virtual thread that writes what
+ * queued onto one long-lived HTTP/2 request stream ({@code POST /raft/stream}) as
+ * length-delimited messages, flushing after each batch. The request's body never ends while the
+ * sender lives, so a message costs one DATA frame: no new stream, no answer, no hand-off to a
+ * handler thread per batch (etcd's stream transport, which one request per batch was measured
+ * against: see BENCHMARKS.md). Whatever queued while a batch was being written travels in the
+ * next batch.
+ *
+ * <p>The stream carries no acknowledgement, so the sender learns that a peer is gone either
+ * from a failed write, or from the peer falling silent: when nothing came back from it (over
+ * its own stream to us, see {@link #heard()}) for {@code requestTimeoutMillis} after we sent it
+ * something, the connection is replaced. Raft answers appends and heartbeats, so a live peer is
+ * never silent that long; a peer that only ignores our messages (a member refusing a
+ * disruptive vote) costs a reconnect now and then, nothing more. A stream the peer ended early
+ * (a misdirected message: 421) is noticed the same way, since Helidon's client goes on writing
+ * into a stream whose answer has come; a refusal at the start (401, 403, 503) fails the first
+ * write at once.
+ *
+ * <p>After a failure the batch in hand is dropped and reported unreachable (Raft resends), the
+ * connection replaced, and the sender pauses with exponential back-off. A snapshot goes on a
+ * request of its own ({@code POST /raft/snapshot}) on a separate connection, so that its
+ * megabytes never hold up heartbeats.
  */
 final class PeerSender {
-    /** Tells this sender's connections apart from those of the peer's earlier or later processes. */
-    private static final String INCARNATION = Long.toHexString(new java.security.SecureRandom().nextLong());
+    private static final Duration STREAM_READ_TIMEOUT = Duration.ofDays(1);
 
     private final long peerId;
     private final URI url;
@@ -50,34 +61,14 @@ final class PeerSender {
     private final PeerQueue queue;
     private final Backoff backoff;
     private final Thread thread;
-    private final int requestsMax;
-    private final Semaphore requestSlots;
-    /** Threads of the requests in flight, interrupted by stop() like the sender thread. */
-    private final java.util.Set<Thread> requestThreads = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    // Replaced by the sender thread after a failure; read by stop() and by requests in flight.
-    private volatile Connection connection;
-    private long connections;
+    private final Thread watchdog;
+    /** The stream's connection; replaced by the sender thread after a failure or a silence. */
+    private volatile Http2Client client;
+    /** Set by the watchdog: the stream is to be given up at the next batch, without dropping it. */
+    private volatile boolean abandoned;
+    /** When we first sent something the peer has not answered since; 0 when all is answered. */
+    private final AtomicLong unansweredSinceNanos = new AtomicLong();
     private volatile boolean stopped;
-
-    /**
-     * One generation of connections, one per request slot, and the numbering of the requests
-     * sent on them: a request takes an idle connection and gives it back when answered.
-     */
-    private static final class Connection {
-        final List<Http2Client> clients;
-        final java.util.concurrent.BlockingQueue<Http2Client> idle;
-        final String id;
-        /** Next request number; used by the sender thread only. */
-        long nextSequence;
-        /** Set by the first request on it that failed. */
-        volatile boolean failed;
-
-        Connection(List<Http2Client> clients, String id) {
-            this.clients = clients;
-            this.idle = new java.util.concurrent.LinkedBlockingQueue<>(clients);
-            this.id = id;
-        }
-    }
 
     PeerSender(long peerId, URI url, PeerTransportConfig config, SnapshotStreams snapshots,
                Supplier<PeerTransport.Listener> listener, Supplier<WriteStage.Timer> stages,
@@ -92,10 +83,9 @@ final class PeerSender {
         this.logger = logger;
         this.queue = new PeerQueue(config.queueMessagesMax(), config.queueBytesMax());
         this.backoff = new Backoff(config.reconnectBackoffMillisMin(), config.reconnectBackoffMillisMax());
-        this.requestsMax = config.requestsInFlightMax();
-        this.requestSlots = new Semaphore(requestsMax);
-        this.connection = newConnection();
+        this.client = newClient(url, config);
         this.thread = Thread.ofVirtual().name("latchkey-peer-sender-%x".formatted(peerId)).unstarted(this::run);
+        this.watchdog = Thread.ofVirtual().name("latchkey-peer-watchdog-%x".formatted(peerId)).unstarted(this::watch);
     }
 
     URI url() {
@@ -104,6 +94,7 @@ final class PeerSender {
 
     void start() {
         thread.start();
+        watchdog.start();
     }
 
     /** Queues without waiting; false when the peer's queue is full or the sender stopped. */
@@ -111,65 +102,58 @@ final class PeerSender {
         return queue.offer(message);
     }
 
+    /** The peer sent us something: it is alive and reads what we send. Called per message received. */
+    void heard() {
+        // Read first: most messages find nothing unanswered, and a read costs no cache-line transfer.
+        if (unansweredSinceNanos.get() != 0 && unansweredSinceNanos.getAndSet(0) != 0) {
+            backoff.reset();
+        }
+    }
+
     /**
-     * Stops sending and aborts a request in flight; returns the messages still queued.
+     * Stops sending and aborts a write in progress; returns the messages still queued.
      * Call {@link #awaitStopped} afterwards.
      */
     List<Message> stop() {
         stopped = true;
         List<Message> left = queue.close();
-        // Closing the connection unblocks requests waiting on a peer that never answers.
-        closeQuietly(connection);
+        // Closing the connection unblocks a write waiting on a peer that never reads.
+        closeQuietly(client);
         thread.interrupt();
-        requestThreads.forEach(Thread::interrupt);
+        watchdog.interrupt();
         return left;
     }
 
-    /**
-     * Waits for the sender thread and its requests in flight to finish; false if they did not
-     * within {@code timeout}.
-     */
+    /** Waits for the sender's threads to finish; false if they did not within {@code timeout}. */
     boolean awaitStopped(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        if (!thread.join(timeout)) {
-            return false;
-        }
-        if (!requestSlots.tryAcquire(requestsMax, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-            return false;
-        }
-        requestSlots.release(requestsMax);
-        return true;
+        return thread.join(timeout)
+                && watchdog.join(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
     }
 
-    /**
-     * A batch is taken only once a request slot is free, so that whatever queued meanwhile
-     * travels together (batching is what makes the rate, see BENCHMARKS.md).
-     */
+    /** Opens a stream once something is queued, and a new one after each failure or silence. */
     private void run() {
         List<Message> batch = new ArrayList<>();
         try {
-            while (true) {
-                requestSlots.acquire();
-                boolean handedOver = false;
-                try {
-                    if (!queue.takeBatch(batch, config.batchBytesMax(),
-                            nanos -> stages.get().record(WriteStage.PEER_QUEUE, nanos))) {
-                        return;
-                    }
-                    if (connection.failed && !startOver()) {
-                        return;
-                    }
-                    if (batch.getFirst().getType() == MessageType.MsgSnap) {
-                        sendSnapshotAlone(batch.getFirst());
-                    } else {
-                        send(connection, List.copyOf(batch));
-                        handedOver = true;
-                    }
-                } finally {
+            while (!stopped && takeBatch(batch)) {
+                if (batch.getFirst().getType() == MessageType.MsgSnap) {
+                    // No stream needed for it, nor opened for it.
+                    sendSnapshot(batch.getFirst());
                     batch.clear();
-                    if (!handedOver) {
-                        requestSlots.release();
-                    }
+                    continue;
+                }
+                if (abandoned) {
+                    replaceConnection();
+                }
+                if (stream(batch) || stopped) {
+                    continue;
+                }
+                droppedMessages.add(batch.size());
+                batch.clear();
+                listener.get().unreachable(peerId);
+                replaceConnection();
+                if (!queue.pause(backoff.nextDelayMillis())) {
+                    return;
                 }
             }
         } catch (InterruptedException e) {
@@ -177,90 +161,109 @@ final class PeerSender {
         }
     }
 
+    private boolean takeBatch(List<Message> batch) throws InterruptedException {
+        return !batch.isEmpty() || queue.takeBatch(batch, config.batchBytesMax(),
+                nanos -> stages.get().record(WriteStage.PEER_QUEUE, nanos));
+    }
+
     /**
-     * After a failure, holding one request slot: waits for the other requests in flight (they
-     * fail fast on a broken connection), replaces the connection and pauses. False once stopped.
+     * Writes {@code batch} and every later one onto one request stream. Returns true when the
+     * stream was abandoned for silence (the batch in hand, not written, goes on the next stream)
+     * or ended by stop(); false when it failed, leaving the batch that failed in {@code batch}.
      */
-    private boolean startOver() throws InterruptedException {
-        requestSlots.acquire(requestsMax - 1);
-        try {
-            reconnect();
-            return queue.pause(backoff.nextDelayMillis());
-        } finally {
-            requestSlots.release(requestsMax - 1);
-        }
-    }
-
-    /** Holding one request slot: a snapshot goes after every earlier request was answered, and alone. */
-    private void sendSnapshotAlone(Message msgSnap) throws InterruptedException {
-        requestSlots.acquire(requestsMax - 1);
-        try {
-            if (sendSnapshot(msgSnap)) {
-                backoff.reset();
-            } else {
-                connection.failed = true;
-            }
-        } finally {
-            requestSlots.release(requestsMax - 1);
-        }
-    }
-
-    /** Sends one batch on its own virtual thread; the caller holds a request slot, which it releases. */
-    private void send(Connection on, List<Message> batch) {
-        long sequence = on.nextSequence++;
-        Thread.ofVirtual().name("latchkey-peer-request-%x".formatted(peerId)).start(() -> {
-            requestThreads.add(Thread.currentThread());
-            try {
-                if (stopped) {
-                    return;
-                }
-                if (sendMessages(on, sequence, batch)) {
-                    backoff.reset();
-                } else {
-                    on.failed = true;
-                }
-            } finally {
-                requestThreads.remove(Thread.currentThread());
-                requestSlots.release();
-            }
-        });
-    }
-
-    private boolean sendMessages(Connection on, long sequence, List<Message> batch) {
-        // One slot per connection: holding a slot, the caller always finds one idle.
-        Http2Client client = on.idle.remove();
-        long started = System.nanoTime();
-        try (Http2ClientResponse response = client.post(PeerHeaders.ROUTE_PREFIX + PeerHeaders.MESSAGES_PATH)
-                .header(PeerHeaders.CONNECTION, on.id)
-                // Marked changing: HPACK sends it literally rather than filling the header table
-                // with a value per request.
-                .header(HeaderValues.create(PeerHeaders.SEQUENCE, true, false, sequence))
-                .submit(encode(batch))) {
-            if (successful(response)) {
-                stages.get().record(WriteStage.PEER_REQUEST, System.nanoTime() - started);
+    private boolean stream(List<Message> batch) {
+        Http2Client on = client;
+        // From here the watchdog judges the peer: also a connection that never gets set up.
+        unansweredSinceNanos.compareAndSet(0, System.nanoTime());
+        IOException[] failure = new IOException[1];
+        try (Http2ClientResponse response = on.post(PeerHeaders.ROUTE_PREFIX + PeerHeaders.STREAM_PATH)
+                .outputStream(out -> {
+                    try {
+                        writeBatches(out, batch);
+                    } catch (IOException e) {
+                        failure[0] = e;
+                        throw e;
+                    }
+                })) {
+            if (stopped || abandoned) {
                 return true;
             }
-            logger.log(System.Logger.Level.WARNING, "peer {0} refused {1} messages: {2}",
-                    hex(peerId), batch.size(), response.status());
+            // The peer ended the stream: it refused us, or its replica is not started yet.
+            logger.log(System.Logger.Level.WARNING, "peer {0} ended the message stream: {1}", hex(peerId), response.status());
+            return false;
         } catch (RuntimeException e) {
-            logger.log(System.Logger.Level.DEBUG, "peer {0} unreachable: {1}", hex(peerId), describe(e));
-        } finally {
-            on.idle.add(client);
+            if (stopped || abandoned) {
+                return true;
+            }
+            logger.log(System.Logger.Level.DEBUG, "peer {0} unreachable: {1}",
+                    hex(peerId), describe(failure[0] != null ? failure[0] : e));
+            return false;
         }
-        droppedMessages.add(batch.size());
-        // A request aborted by stop() says nothing about the peer.
-        if (!stopped) {
-            listener.get().unreachable(peerId);
-        }
-        return false;
     }
 
-    private boolean sendSnapshot(Message msgSnap) {
+    /**
+     * The body of the stream: a batch, flushed, then the next as soon as it is queued, until the
+     * queue closes (stop) or the watchdog gives the stream up. A snapshot met on the way is sent
+     * on its own request meanwhile.
+     */
+    private void writeBatches(OutputStream out, List<Message> batch) throws IOException {
+        try {
+            do {
+                if (abandoned) {
+                    return;
+                }
+                if (batch.getFirst().getType() == MessageType.MsgSnap) {
+                    sendSnapshot(batch.getFirst());
+                } else {
+                    unansweredSinceNanos.compareAndSet(0, System.nanoTime());
+                    long started = System.nanoTime();
+                    out.write(encode(batch));
+                    out.flush();
+                    stages.get().record(WriteStage.PEER_WRITE, System.nanoTime() - started);
+                }
+                batch.clear();
+            } while (takeBatch(batch));
+            out.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("sender stopped");
+        }
+    }
+
+    /**
+     * Gives up a connection on which the peer stayed silent for a request timeout after we sent
+     * it something: a half-open TCP connection (the peer's host vanished behind a partition)
+     * would otherwise take our writes for minutes until the kernel's retransmissions give up.
+     */
+    private void watch() {
+        long timeoutNanos = TimeUnit.MILLISECONDS.toNanos(config.requestTimeoutMillis());
+        long periodMillis = Math.max(10, config.requestTimeoutMillis() / 4);
+        try {
+            while (!stopped) {
+                Thread.sleep(periodMillis);
+                long since = unansweredSinceNanos.get();
+                if (since != 0 && System.nanoTime() - since > timeoutNanos
+                        && unansweredSinceNanos.compareAndSet(since, 0)) {
+                    logger.log(System.Logger.Level.DEBUG, "peer {0} silent for {1} ms; replacing its connection",
+                            hex(peerId), config.requestTimeoutMillis());
+                    abandoned = true;
+                    // Unblocks a write the peer's flow control or a full socket buffer holds.
+                    closeQuietly(client);
+                    listener.get().unreachable(peerId);
+                }
+            }
+        } catch (InterruptedException e) {
+            // stop() interrupts.
+        }
+    }
+
+    private void sendSnapshot(Message msgSnap) {
         // The bytes follow the header as chunks; the header keeps only the metadata.
         Message header = msgSnap.toBuilder().setSnapshot(msgSnap.getSnapshot().toBuilder().clearData()).build();
         boolean delivered = false;
+        Http2Client snapshotClient = newClient(url, config);
         try (InputStream data = snapshots.open(msgSnap.getSnapshot());
-             Http2ClientResponse response = connection.clients.getFirst().post(PeerHeaders.ROUTE_PREFIX + PeerHeaders.SNAPSHOT_PATH)
+             Http2ClientResponse response = snapshotClient.post(PeerHeaders.ROUTE_PREFIX + PeerHeaders.SNAPSHOT_PATH)
                      .readTimeout(Duration.ofMillis(config.snapshotTimeoutMillis()))
                      .outputStream(out -> {
                          header.writeDelimitedTo(out);
@@ -274,52 +277,45 @@ final class PeerSender {
             }
         } catch (IOException | RuntimeException e) {
             logger.log(System.Logger.Level.WARNING, "snapshot to peer {0} failed: {1}", hex(peerId), describe(e));
+        } finally {
+            closeQuietly(snapshotClient);
         }
         if (!delivered) {
             droppedMessages.increment();
             if (!stopped) {
                 listener.get().unreachable(peerId);
             }
+        } else {
+            backoff.reset();
         }
         listener.get().snapshotSent(peerId, delivered);
-        return delivered;
     }
 
     /**
-     * Starts over on a new connection after any failure. A connection that failed once is not
-     * trusted again: the peer may have restarted behind it, and in our benchmark a Helidon 4.4.0
-     * client connection whose send window ran dry ("Flow control update wait time-out") never
-     * got it back, failing every later request.
+     * A connection that failed once is not trusted again: the peer may have restarted behind
+     * it, and a Helidon 4.4.0 client connection whose send window ran dry ("Flow control update
+     * wait time-out") never got it back.
      */
-    private void reconnect() {
-        Connection failed = connection;
-        connection = newConnection();
+    private void replaceConnection() {
+        Http2Client failed = client;
+        client = newClient(url, config);
+        abandoned = false;
         closeQuietly(failed);
         if (stopped) {
-            closeQuietly(connection);
+            closeQuietly(client);
         }
     }
 
-    private Connection newConnection() {
-        List<Http2Client> clients = new ArrayList<>(requestsMax);
-        for (int i = 0; i < requestsMax; i++) {
-            clients.add(newClient(url, config));
-        }
-        return new Connection(List.copyOf(clients), INCARNATION + "." + connections++);
-    }
-
-    private void closeQuietly(Connection connections) {
-        for (Http2Client client : connections.clients) {
-            try {
-                client.closeResource();
-            } catch (RuntimeException e) {
-                // The goodbye frame could not be written: the connection is already gone, as wanted.
-                logger.log(System.Logger.Level.DEBUG, "closing connection to peer {0}: {1}", hex(peerId), e.toString());
-            }
+    private void closeQuietly(Http2Client connection) {
+        try {
+            connection.closeResource();
+        } catch (RuntimeException e) {
+            // The goodbye frame could not be written: the connection is already gone, as wanted.
+            logger.log(System.Logger.Level.DEBUG, "closing connection to peer {0}: {1}", hex(peerId), e.toString());
         }
     }
 
-    /** The request body: each message as varint length + bytes, as writeDelimitedTo writes it. */
+    /** A batch on the wire: each message as varint length + bytes, as writeDelimitedTo writes it. */
     static byte[] encode(List<Message> batch) {
         int total = 0;
         for (Message message : batch) {
@@ -350,11 +346,13 @@ final class PeerSender {
                 // Our own connection per peer, so that closing this sender closes exactly it.
                 .shareConnectionCache(false)
                 .connectTimeout(Duration.ofMillis(config.connectTimeoutMillis()))
-                .readTimeout(Duration.ofMillis(config.requestTimeoutMillis()))
+                // A stream's answer comes only when it ends; the watchdog judges the peer meanwhile.
+                // (Helidon keeps socket timeouts in int milliseconds: a day fits, a year does not.)
+                .readTimeout(STREAM_READ_TIMEOUT)
                 // Without it Nagle and delayed ACKs hold small Raft messages for ~40 ms each.
                 .socketOptions(socket -> socket.tcpNoDelay(true))
                 // Helidon waits 15 s by default for a window update; a stalled connection is
-                // replaced sooner instead (see reconnect()).
+                // replaced sooner instead (see replaceConnection()).
                 .protocolConfig(protocol -> protocol.priorKnowledge(true)
                         .flowControlBlockTimeout(Duration.ofMillis(config.flowControlStallMillisMax())))
                 .addHeader(HeaderNames.CONTENT_TYPE, PeerHeaders.CONTENT_TYPE)

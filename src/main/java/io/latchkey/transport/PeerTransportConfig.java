@@ -16,24 +16,23 @@ import java.util.Objects;
  * @param tls                      PEM files for mutual TLS, or null for cleartext h2c
  * @param queueMessagesMax         messages waiting for one peer before new ones are dropped
  * @param queueBytesMax            serialized bytes waiting for one peer before new ones are dropped
- * @param batchBytesMax            bytes of messages put into one request (a larger single message
- *                                 still goes alone)
+ * @param batchBytesMax            bytes of messages written to a peer's stream at once (a larger
+ *                                 single message still goes alone)
  * @param messageBytesMax          largest single serialized message accepted for sending or receiving
  * @param snapshotChunkBytes       bytes per chunk of a streamed snapshot: the memory a transfer holds
  * @param snapshotBytesMax         largest snapshot the endpoint accepts
  * @param connectTimeoutMillis     TCP (and TLS) connect deadline
- * @param requestTimeoutMillis     wait for the answer to a message batch before the peer counts as down
+ * @param requestTimeoutMillis     silence of a peer we sent messages to before its connection is
+ *                                 replaced (a live peer answers Raft's appends and heartbeats)
  * @param snapshotTimeoutMillis    wait for the answer after a snapshot was fully streamed (the
  *                                 receiver stores it first)
  * @param flowControlStallMillisMax wait for the peer to reopen an exhausted HTTP/2 send window
- *                                 before the request fails and the connection is replaced
- * @param reconnectBackoffMillisMin first pause after a failed request
+ *                                 before the stream fails and the connection is replaced
+ * @param reconnectBackoffMillisMin first pause after a failed stream
  * @param reconnectBackoffMillisMax pause ceiling; each further failure doubles the pause
  * @param advertisedPeerUrl        this node's peer URL as its peers know it, sent in
  *                                 {@link PeerHeaders#FROM_URL} so that a node that does not know
  *                                 the sender yet (a joining learner) can answer it; null sends none
- * @param requestsInFlightMax      message requests to one peer awaiting their answer at once, on
- *                                 its one connection; the receiver delivers them in the order sent
  */
 public record PeerTransportConfig(
         long localNodeId,
@@ -54,8 +53,7 @@ public record PeerTransportConfig(
         long flowControlStallMillisMax,
         long reconnectBackoffMillisMin,
         long reconnectBackoffMillisMax,
-        String advertisedPeerUrl,
-        int requestsInFlightMax) {
+        String advertisedPeerUrl) {
 
     /** The peer port of the issue: peers never share the client API port. */
     public static final int LISTEN_PORT_DEFAULT = 7080;
@@ -79,14 +77,13 @@ public record PeerTransportConfig(
                 queueBytesMax, batchBytesMax, messageBytesMax, snapshotChunkBytes, snapshotBytesMax,
                 connectTimeoutMillis, requestTimeoutMillis, snapshotTimeoutMillis, flowControlStallMillisMax,
                 reconnectBackoffMillisMin, reconnectBackoffMillisMax);
-        require(requestsInFlightMax > 0, "requests in flight max must be positive");
     }
 
     /**
      * Defaults sized for a LAN cluster: 4096 messages / 64 MiB per peer, 1 MiB batches, 8 MiB
-     * messages, 64 KiB snapshot chunks, 2 s connect, 5 s request, 60 s snapshot answer, 1 s
-     * flow-control stall (about one election timeout), backoff 50 ms doubling to 2 s, 4 requests
-     * in flight per peer, listening on 0.0.0.0:7080 in cleartext with the secret.
+     * messages, 64 KiB snapshot chunks, 2 s connect, 5 s of silence, 60 s snapshot answer, 1 s
+     * flow-control stall (about one election timeout), backoff 50 ms doubling to 2 s,
+     * listening on 0.0.0.0:7080 in cleartext with the secret.
      */
     public static PeerTransportConfig defaults(long localNodeId, String clusterId, String sharedSecret) {
         return defaults(localNodeId, clusterId, sharedSecret, null);
@@ -100,46 +97,42 @@ public record PeerTransportConfig(
                 4096, 64L << 20, 1 << 20, 8 << 20,
                 64 << 10, 64L << 30,
                 2_000, 5_000, 60_000, 1_000,
-                50, 2_000, null, 4);
+                50, 2_000, null);
     }
 
     public PeerTransportConfig withListen(String host, int port) {
         return new PeerTransportConfig(localNodeId, clusterId, host, port, sharedSecret, tls,
                 queueMessagesMax, queueBytesMax, batchBytesMax, messageBytesMax, snapshotChunkBytes,
                 snapshotBytesMax, connectTimeoutMillis, requestTimeoutMillis, snapshotTimeoutMillis,
-                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax, advertisedPeerUrl,
-                requestsInFlightMax);
+                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax, advertisedPeerUrl);
     }
 
     public PeerTransportConfig withQueueLimits(int messagesMax, long bytesMax) {
         return new PeerTransportConfig(localNodeId, clusterId, listenHost, listenPort, sharedSecret, tls,
                 messagesMax, bytesMax, batchBytesMax, messageBytesMax, snapshotChunkBytes,
                 snapshotBytesMax, connectTimeoutMillis, requestTimeoutMillis, snapshotTimeoutMillis,
-                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax, advertisedPeerUrl,
-                requestsInFlightMax);
+                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax, advertisedPeerUrl);
     }
 
     public PeerTransportConfig withTimeouts(long connectMillis, long requestMillis, long snapshotMillis) {
         return new PeerTransportConfig(localNodeId, clusterId, listenHost, listenPort, sharedSecret, tls,
                 queueMessagesMax, queueBytesMax, batchBytesMax, messageBytesMax, snapshotChunkBytes,
                 snapshotBytesMax, connectMillis, requestMillis, snapshotMillis,
-                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax, advertisedPeerUrl,
-                requestsInFlightMax);
+                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax, advertisedPeerUrl);
     }
 
     public PeerTransportConfig withReconnectBackoff(long millisMin, long millisMax) {
         return new PeerTransportConfig(localNodeId, clusterId, listenHost, listenPort, sharedSecret, tls,
                 queueMessagesMax, queueBytesMax, batchBytesMax, messageBytesMax, snapshotChunkBytes,
                 snapshotBytesMax, connectTimeoutMillis, requestTimeoutMillis, snapshotTimeoutMillis,
-                flowControlStallMillisMax, millisMin, millisMax, advertisedPeerUrl, requestsInFlightMax);
+                flowControlStallMillisMax, millisMin, millisMax, advertisedPeerUrl);
     }
 
     public PeerTransportConfig withAdvertisedPeerUrl(String peerUrl) {
         return new PeerTransportConfig(localNodeId, clusterId, listenHost, listenPort, sharedSecret, tls,
                 queueMessagesMax, queueBytesMax, batchBytesMax, messageBytesMax, snapshotChunkBytes,
                 snapshotBytesMax, connectTimeoutMillis, requestTimeoutMillis, snapshotTimeoutMillis,
-                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax, peerUrl,
-                requestsInFlightMax);
+                flowControlStallMillisMax, reconnectBackoffMillisMin, reconnectBackoffMillisMax, peerUrl);
     }
 
     /** True when peers authenticate by the secret header rather than (or besides) mutual TLS. */
@@ -159,8 +152,8 @@ public record PeerTransportConfig(
                 .formatted(snapshotChunkBytes, snapshotBytesMax, connectTimeoutMillis, requestTimeoutMillis)
                 + "snapshotTimeoutMillis=%d, flowControlStallMillisMax=%d, reconnectBackoffMillisMin=%d, "
                 .formatted(snapshotTimeoutMillis, flowControlStallMillisMax, reconnectBackoffMillisMin)
-                + "reconnectBackoffMillisMax=%d, advertisedPeerUrl=%s, requestsInFlightMax=%d]"
-                .formatted(reconnectBackoffMillisMax, advertisedPeerUrl, requestsInFlightMax);
+                + "reconnectBackoffMillisMax=%d, advertisedPeerUrl=%s]"
+                .formatted(reconnectBackoffMillisMax, advertisedPeerUrl);
     }
 
     private static void validate(long localNodeId, String clusterId, String listenHost, int listenPort,

@@ -19,15 +19,25 @@ import java.util.Map;
  *
  * <pre>
  * run --system latchkey|zookeeper|etcd --endpoints E1,E2,E3 [--mode spread|leader]
- *     [--clients 1,16,64] [--scenarios put,get-linearizable,...|all] [--warmup 2] [--seconds 10] [--out results.tsv]
+ *     [--clients 1,16,64] [--scenarios put,get-linearizable,...|all] [--prime 0] [--warmup 2] [--seconds 10]
+ *     [--out results.tsv]
  * report results.tsv...     prints the markdown tables, Latchkey against the others
  * </pre>
  *
  * Each scenario point runs N client threads in a closed loop (each waits for its answer
  * before the next request) for a warm-up and then the measured seconds; it prints ops/s,
  * p50/p99 latency and errors, and appends a tab-separated line to {@code --out}.
+ *
+ * <p>{@code --prime S} first runs every chosen scenario at {@link #PRIME_CLIENTS} clients for S
+ * seconds in all, unmeasured: the servers compared are JVMs (Latchkey, ZooKeeper) or not (etcd),
+ * and a point measured before the JIT compiled the server's request path measures its compiler,
+ * not its steady state (a Latchkey put at 1 client took ~20 ms p50 in the first seconds of a
+ * fresh cluster and ~3.5 ms half a minute later). Every system gets the same priming.
  */
 public final class ServiceLoadGenerator {
+    /** Clients of the priming phase: enough to run every path often, few enough not to overload. */
+    static final int PRIME_CLIENTS = 8;
+
     private ServiceLoadGenerator() {
     }
 
@@ -44,14 +54,14 @@ public final class ServiceLoadGenerator {
 
     private static void usage() {
         System.err.println("usage: run --system latchkey|zookeeper|etcd --endpoints E1,E2,E3 [--mode spread|leader] "
-                + "[--clients 1,16,64] [--scenarios all] [--warmup 2] [--seconds 10] [--out file.tsv]\n"
+                + "[--clients 1,16,64] [--scenarios all] [--prime 0] [--warmup 2] [--seconds 10] [--out file.tsv]\n"
                 + "       report file.tsv...");
         System.exit(2);
     }
 
     private static Map<String, String> options(String[] args) {
         Map<String, String> o = new HashMap<>(Map.of("mode", "spread", "clients", "1,16,64", "scenarios", "all",
-                "warmup", "2", "seconds", "10"));
+                "prime", "0", "warmup", "2", "seconds", "10"));
         for (int i = 0; i + 1 < args.length; i += 2) {
             if (!args[i].startsWith("--")) {
                 usage();
@@ -71,6 +81,7 @@ public final class ServiceLoadGenerator {
         int[] clientCounts = Arrays.stream(o.get("clients").split(",")).mapToInt(Integer::parseInt).toArray();
         Duration warmup = Duration.ofMillis((long) (Double.parseDouble(o.get("warmup")) * 1000));
         Duration measure = Duration.ofMillis((long) (Double.parseDouble(o.get("seconds")) * 1000));
+        Duration prime = Duration.ofMillis((long) (Double.parseDouble(o.get("prime")) * 1000));
         Path out = o.containsKey("out") ? Path.of(o.get("out")) : null;
         try (Target target = switch (o.get("system")) {
             case "latchkey" -> new LatchkeyTarget(endpoints, o.get("mode"));
@@ -81,6 +92,7 @@ public final class ServiceLoadGenerator {
             String system = target.name() + (o.get("mode").equals("leader") ? "-leader" : "");
             System.out.printf("%s: %s; %d s warm-up + %d s measured per point%n", system, target.routing(),
                     warmup.toSeconds(), measure.toSeconds());
+            prime(target, system, scenarios, prime);
             System.out.printf("%-18s %7s %10s %9s %9s %7s%n", "scenario", "clients", "ops/s", "p50 ms", "p99 ms", "errors");
             for (Scenario scenario : scenarios) {
                 if (!target.supports(scenario)) {
@@ -98,6 +110,22 @@ public final class ServiceLoadGenerator {
                     }
                 }
             }
+        }
+    }
+
+    /** Runs every supported scenario for an equal share of {@code total}, results discarded. */
+    private static void prime(Target target, String system, List<Scenario> scenarios, Duration total) throws Exception {
+        List<Scenario> supported = scenarios.stream().filter(target::supports).toList();
+        if (total.isZero() || supported.isEmpty()) {
+            return;
+        }
+        Duration share = total.dividedBy(supported.size());
+        System.out.printf("priming: %d s over %d scenarios at %d clients, not measured%n", total.toSeconds(),
+                supported.size(), PRIME_CLIENTS);
+        for (Scenario scenario : supported) {
+            target.prepare(scenario);
+            LoadHarness.run(system, scenario.label, PRIME_CLIENTS, Duration.ZERO, share,
+                    index -> target.client(scenario, index), target::retries);
         }
     }
 

@@ -114,11 +114,12 @@ class PeerTlsProcessTest extends ProcessClusterTest {
                 .build();
     }
 
-    /** An empty message batch in this cluster's name: only the credentials decide its fate. */
+    /** An empty message stream in this cluster's name: only the credentials decide its fate. */
     private Status postMessages(Http2Client client) {
         String clusterId = clusterIdOf(cluster.nodes.get(0).cluster());
-        try (Http2ClientResponse response = client.post(PeerHeaders.ROUTE_PREFIX + PeerHeaders.MESSAGES_PATH)
+        try (Http2ClientResponse response = client.post(PeerHeaders.ROUTE_PREFIX + PeerHeaders.STREAM_PATH)
                 .header(PeerHeaders.CLUSTER_ID, clusterId)
+                .header(PeerHeaders.FROM, "7")
                 .submit(new byte[0])) {
             return response.status();
         } finally {

@@ -58,7 +58,7 @@ class MutualTlsTest {
                     .tls(Tls.builder().trust(keys -> keys.pem(pem -> pem.certificates(Resource.create(tls.trustedCaPem()))))
                             .build())
                     .protocolConfig(protocol -> protocol.priorKnowledge(true)).build();
-            try (Http2ClientResponse response = anonymous.post("/raft/messages")
+            try (Http2ClientResponse response = anonymous.post("/raft/stream")
                     .header(PeerHeaders.CLUSTER_ID, TestNode.CLUSTER)
                     .submit(PeerSender.encode(List.of(TestNode.append(1, 2, 6))))) {
                 assertThat(response.status()).isEqualTo(Status.UNAUTHORIZED_401);
@@ -71,9 +71,10 @@ class MutualTlsTest {
         }
     }
 
+    /** A long tolerated silence: the receivers here never answer (see TestNode.config). */
     private PeerTransportConfig config(long id) {
         return PeerTransportConfig.defaults(id, TestNode.CLUSTER, null, tls)
-                .withListen("127.0.0.1", 0).withReconnectBackoff(10, 100);
+                .withListen("127.0.0.1", 0).withTimeouts(2_000, 60_000, 30_000).withReconnectBackoff(10, 100);
     }
 
     private int openssl(String... args) throws Exception {

@@ -29,11 +29,15 @@ final class TestNode implements AutoCloseable {
         transport.start(listener);
     }
 
-    /** Quick timeouts and backoff so that failure scenarios finish in well under a second. */
+    /**
+     * Quick connect timeout and backoff so that failure scenarios finish in well under a second.
+     * The silence a sender tolerates is long: these receivers never answer, as Raft would, so a
+     * short one would report healthy peers unreachable (the silence has a test of its own).
+     */
     static PeerTransportConfig config(long id) {
         return PeerTransportConfig.defaults(id, CLUSTER, SECRET)
                 .withListen("127.0.0.1", 0)
-                .withTimeouts(1_000, 2_000, 30_000)
+                .withTimeouts(1_000, 60_000, 30_000)
                 .withReconnectBackoff(10, 100);
     }
 

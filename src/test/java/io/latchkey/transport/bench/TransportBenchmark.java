@@ -51,15 +51,12 @@ public final class TransportBenchmark {
             follower.start(receiver);
             leader.start(new Counting());
             leader.setPeer(2, "http://127.0.0.1:" + listener.port());
-            System.out.printf("%-8s %14s %14s %12s %16s%n", "window", "messages/s", "requests/s", "msgs/request", "dropped (total)");
+            System.out.printf("%-8s %14s %16s%n", "window", "messages/s", "dropped (total)");
             for (int window : windows) {
                 run(leader, receiver, window, warmupSeconds);
-                long requestsBefore = follower.endpoint().deliveredBatches();
                 long messages = run(leader, receiver, window, measureSeconds);
-                long requests = follower.endpoint().deliveredBatches() - requestsBefore;
-                System.out.printf("%-8d %14.0f %14.0f %12.1f %16d%n", window,
-                        messages / (double) measureSeconds, requests / (double) measureSeconds,
-                        messages / (double) Math.max(1, requests), leader.droppedMessages());
+                System.out.printf("%-8d %14.0f %16d%n", window, messages / (double) measureSeconds,
+                        leader.droppedMessages());
             }
         }
     }
