@@ -106,6 +106,8 @@ expect_failure "peer TLS from cert-manager needs an issuer" "issuerRef.name" \
   "$HELM" template x "$CHART" --set peer.tls.enabled=true --set peer.tls.certManager.enabled=true
 expect_failure "an election timeout must exceed the heartbeat" "raft.electionTicks" \
   "$HELM" template x "$CHART" --set raft.electionTicks=1
+expect_failure "a lease margin must be below the election timeout" "raft.leaseMarginTicks" \
+  "$HELM" template x "$CHART" --set raft.leaseMarginTicks=10
 expect_failure "schema rejects a certificate duration that is not a Go duration" "duration" \
   "$HELM" template x "$CHART" "${tls[@]}" --set peer.tls.certManager.duration=90d
 

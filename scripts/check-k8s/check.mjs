@@ -82,7 +82,8 @@ const SCENARIOS = {
     userSecrets: ['latchkey-postgres', 'latchkey-peer-tls'], tls: 'secret' },
   'helm-custom': { replicas: 5, db: 'external', membership: true, hook: true,
     antiAffinity: 'soft', networkPolicy: true, serviceMonitor: true,
-    jdbcUrl: 'jdbc:postgresql://pg.example:5432/latchkey', userSecrets: ['coord-db'], electionTicks: 30 },
+    jdbcUrl: 'jdbc:postgresql://pg.example:5432/latchkey', userSecrets: ['coord-db'], electionTicks: 30,
+    leaseMarginTicks: 4 },
   'helm-manual': { replicas: 1, db: 'sidecar', membership: false, hook: false,
     antiAffinity: 'hard', networkPolicy: false, serviceMonitor: false, userSecrets: ['my-peer-secret'] },
   'k8s': { replicas: 3, db: 'sidecar', membership: true, hook: false,
@@ -228,6 +229,9 @@ async function checkScenario(scenarioName, file) {
   // Raft timing: the chart passes its values; the plain manifests leave the node's defaults.
   const electionTicks = literal('LATCHKEY_RAFT_ELECTION_TICKS') ?? config.get('latchkey.raft.election-ticks');
   check(at(`election after ${s.electionTicks ?? 10} ticks`), Number(electionTicks) === (s.electionTicks ?? 10), electionTicks);
+  const leaseMargin = literal('LATCHKEY_RAFT_LEASE_MARGIN_TICKS') ?? config.get('latchkey.raft.lease-margin-ticks');
+  check(at(`lease margin ${s.leaseMarginTicks ?? 0} ticks (0: the node's default)`),
+    Number(leaseMargin) === (s.leaseMarginTicks ?? 0), leaseMargin);
   check(at('LATCHKEY_K8S_POD_NAME comes from metadata.name'),
     envValue(env, 'LATCHKEY_K8S_POD_NAME')?.valueFrom?.fieldRef?.fieldPath === 'metadata.name');
   check(at('LATCHKEY_K8S_NAMESPACE comes from metadata.namespace'),

@@ -20,6 +20,7 @@ import java.util.Optional;
  * @param peerSecret the shared secret peers send each other, or empty
  * @param peerTls   PEM files for mutual TLS on the peer listener and towards peers, if enabled
  * @param storageIoTimeout how long one database call (connect, login, statement, answer) may hang
+ * @param leaseMarginTicks 0 for Raft's default ({@code 1 + electionTicks / 10}), else 1 to electionTicks - 1
  * @param leadershipHandoverWait how long a stopping leader waits for a voter to take over; zero skips the handover
  */
 public record NodeSettings(
@@ -42,6 +43,7 @@ public record NodeSettings(
         Duration tickInterval,
         int electionTicks,
         int heartbeatTicks,
+        int leaseMarginTicks,
         long snapshotEntries,
         boolean asyncStorageWrites,
         Duration storageIoTimeout,
@@ -112,6 +114,11 @@ public record NodeSettings(
         if (electionTicks <= heartbeatTicks) {
             throw new IllegalArgumentException("latchkey.raft.election-ticks must be greater than latchkey.raft.heartbeat-ticks");
         }
+        int leaseMarginTicks = integer(config, "latchkey.raft.lease-margin-ticks", 0);
+        if (leaseMarginTicks != 0 && (leaseMarginTicks < 1 || leaseMarginTicks >= electionTicks)) {
+            throw new IllegalArgumentException("latchkey.raft.lease-margin-ticks must be between 1 and latchkey.raft.election-ticks - 1 ("
+                    + (electionTicks - 1) + "), or 0 for the default, got " + leaseMarginTicks);
+        }
         return new NodeSettings(dataDir, nodeId, clusterId, host, clientPort, peerPort, peerUrl, clientUrl,
                 string(config, "latchkey.cluster.peers", ""),
                 string(config, "latchkey.peer.secret", ""),
@@ -121,7 +128,7 @@ public record NodeSettings(
                 schema,
                 string(config, "latchkey.storage.user", ""),
                 string(config, "latchkey.storage.password", ""),
-                Duration.ofMillis(tickMillis), electionTicks, heartbeatTicks,
+                Duration.ofMillis(tickMillis), electionTicks, heartbeatTicks, leaseMarginTicks,
                 positive(config, "latchkey.raft.snapshot-entries", 10_000),
                 bool(config, "latchkey.raft.async-storage-writes", true),
                 Duration.ofSeconds(positive(config, "latchkey.storage.io-timeout-seconds", 15)),

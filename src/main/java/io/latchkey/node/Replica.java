@@ -135,6 +135,15 @@ public final class Replica {
         return config.nodeId();
     }
 
+    int electionTicks() {
+        return config.electionTicks();
+    }
+
+    /** Ticks this replica got since it started (loop only). */
+    long ticksSinceStart() {
+        return ticksSinceStart;
+    }
+
     public void tick() {
         ticksSinceStart++;
         rawNode.tick();

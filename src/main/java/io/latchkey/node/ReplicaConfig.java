@@ -3,6 +3,7 @@ package io.latchkey.node;
 import io.latchkey.raft.Config;
 import io.latchkey.raft.Logger;
 import io.latchkey.raft.Storage;
+import io.latchkey.raft.TraceLogger;
 
 import java.util.random.RandomGenerator;
 
@@ -15,6 +16,11 @@ import java.util.random.RandomGenerator;
  * @param asyncStorageWrites       persist on a separate writer (group-committing whatever has
  *                                 queued) while the loop goes on stepping messages, instead of
  *                                 persisting each Ready on the loop
+ * @param leaseMarginTicks         ticks before the end of an election timeout at which a leader
+ *                                 stops serving lease reads; 0 lets Raft pick
+ *                                 {@code 1 + electionTicks / 10} (see {@link Config#leaseMarginTicks()})
+ * @param traceLogger              receives Raft's state-machine events in etcd's trace format, or
+ *                                 null (no tracing, no cost)
  */
 public record ReplicaConfig(
         long nodeId,
@@ -28,7 +34,9 @@ public record ReplicaConfig(
         long compactionMarginEntries,
         int idempotencyKeysMax,
         boolean asyncStorageWrites,
-        RandomGenerator random) {
+        RandomGenerator random,
+        int leaseMarginTicks,
+        TraceLogger traceLogger) {
 
     public ReplicaConfig {
         if (nodeId == 0) {
@@ -43,6 +51,29 @@ public record ReplicaConfig(
         if (idempotencyKeysMax <= 0) {
             throw new IllegalArgumentException("idempotencyKeysMax must be positive");
         }
+        if (leaseMarginTicks != 0 && (leaseMarginTicks < 1 || leaseMarginTicks >= electionTicks)) {
+            throw new IllegalArgumentException("leaseMarginTicks must be 0 (default) or between 1 and electionTicks - 1");
+        }
+    }
+
+    /** With the default lease margin and no tracing. */
+    public ReplicaConfig(long nodeId, long clusterId, int electionTicks, int heartbeatTicks, long maxSizePerMsgBytes,
+                         int maxInflightMsgs, long maxUncommittedBytes, long snapshotEntries, long compactionMarginEntries,
+                         int idempotencyKeysMax, boolean asyncStorageWrites, RandomGenerator random) {
+        this(nodeId, clusterId, electionTicks, heartbeatTicks, maxSizePerMsgBytes, maxInflightMsgs, maxUncommittedBytes,
+                snapshotEntries, compactionMarginEntries, idempotencyKeysMax, asyncStorageWrites, random, 0, null);
+    }
+
+    public ReplicaConfig withLeaseMarginTicks(int ticks) {
+        return new ReplicaConfig(nodeId, clusterId, electionTicks, heartbeatTicks, maxSizePerMsgBytes, maxInflightMsgs,
+                maxUncommittedBytes, snapshotEntries, compactionMarginEntries, idempotencyKeysMax, asyncStorageWrites,
+                random, ticks, traceLogger);
+    }
+
+    public ReplicaConfig withTraceLogger(TraceLogger logger) {
+        return new ReplicaConfig(nodeId, clusterId, electionTicks, heartbeatTicks, maxSizePerMsgBytes, maxInflightMsgs,
+                maxUncommittedBytes, snapshotEntries, compactionMarginEntries, idempotencyKeysMax, asyncStorageWrites,
+                random, leaseMarginTicks, logger);
     }
 
     /** Defaults for a cluster on one network: 10 ticks to elect, heartbeats every tick. */
@@ -64,6 +95,8 @@ public record ReplicaConfig(
                 // pre-vote keeps a rejoining node from disrupting a healthy leader.
                 .checkQuorum(true)
                 .preVote(true)
+                .leaseMarginTicks(leaseMarginTicks)
+                .traceLogger(traceLogger)
                 .logger(logger)
                 .asyncStorageWrites(asyncStorageWrites)
                 .random(random);

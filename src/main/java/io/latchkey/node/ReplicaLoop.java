@@ -17,6 +17,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 
 /**
  * Runs a {@link Replica} on its own thread: every call from outside becomes a task in the
@@ -29,6 +30,8 @@ import java.util.function.Function;
 public final class ReplicaLoop implements AutoCloseable, PeerTransport.Listener {
     /** Tasks taken from the inbox before the next Ready is handled; batches proposals into one write. */
     private static final int TASKS_PER_READY_MAX = 4096;
+    /** The context of a forwarded MsgReadIndex that asks for the leader lease (as Raft writes it). */
+    private static final ByteString LEASE_READ_CONTEXT = ByteString.copyFromUtf8(ReadOnlyOption.ReadOnlyLeaseBased.name());
 
     private final Replica replica;
     private final PeerTransport transport;
@@ -40,13 +43,19 @@ public final class ReplicaLoop implements AutoCloseable, PeerTransport.Listener 
     private final LinkedBlockingQueue<List<Message>> appendQueue = new LinkedBlockingQueue<>();
     private final Thread writer;
     private volatile boolean stopping;
-    /** When ticks started (set before the loop starts), and how many the replica got since (loop only). */
-    private long ticksStartNanos;
-    private long ticksDelivered;
+    /** The monotonic clock ticks follow (System::nanoTime; a test's own clock). */
+    private final LongSupplier clock;
+    /** Which ticks are due (set before the loop starts, then used on the loop only). */
+    private TickSchedule ticks;
     private volatile Throwable failure;
     private volatile WriteStage.Timer stageTimer = WriteStage.Timer.NONE;
 
     public ReplicaLoop(Replica replica, PeerTransport transport, Duration tickInterval) {
+        this(replica, transport, tickInterval, System::nanoTime);
+    }
+
+    ReplicaLoop(Replica replica, PeerTransport transport, Duration tickInterval, LongSupplier clock) {
+        this.clock = clock;
         this.replica = replica;
         this.transport = transport;
         this.tickInterval = tickInterval;
@@ -59,11 +68,19 @@ public final class ReplicaLoop implements AutoCloseable, PeerTransport.Listener 
     /** Starts the loop, the ticks and the transport. */
     public void start() {
         transport.start(this);
-        ticksStartNanos = System.nanoTime();
+        ticks = new TickSchedule(clock.getAsLong(), tickInterval, TickSchedule.burstMax(replica.electionTicks()));
         thread.start();
         writer.start();
         long tickNanos = tickInterval.toNanos();
-        ticker.scheduleAtFixedRate(() -> inbox.add(this::deliverDueTicks), tickNanos, tickNanos, TimeUnit.NANOSECONDS);
+        // Fixed delay, not fixed rate: after a pause a fixed-rate timer fires all its missed runs
+        // back to back, which would defeat the burst bound of the schedule.
+        ticker.scheduleWithFixedDelay(this::timerFired, tickNanos, tickNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** On the ticker: queues the ticks due now, behind the messages that arrived before. */
+    void timerFired() {
+        long firedAt = clock.getAsLong();
+        inbox.add(() -> deliverTicks(ticks.takeForTimer(firedAt)));
     }
 
     /** Proposes a command; see {@link Replica#propose}. Fails with a timeout {@link ReplicaException}. */
@@ -88,28 +105,33 @@ public final class ReplicaLoop implements AutoCloseable, PeerTransport.Listener 
     }
 
     /**
-     * A linearizable read barrier; see {@link Replica#readBarrier}. A lease read first gets the
-     * ticks that are due: after a pause of the whole process (SIGSTOP, a VM freeze) the read
-     * may be taken before the timer's late ticks, and the lease would look younger than it is
-     * (raft package documentation, "Lease reads").
+     * A linearizable read barrier; see {@link Replica#readBarrier}. A lease read on the leader
+     * first gets every tick that is due (see {@link #catchUpForLease}); on a follower it becomes
+     * a MsgReadIndex, and the leader catches up when that arrives.
      */
     public CompletableFuture<Long> readBarrier(ReadOnlyOption mode, Duration timeout) {
         return call(r -> {
             if (mode == ReadOnlyOption.ReadOnlyLeaseBased) {
-                deliverDueTicks();
+                catchUpForLease();
             }
             return r.readBarrier(mode);
         }, timeout);
     }
 
     /**
-     * On the loop: ticks the replica up to the monotonic clock, one tick per interval since
-     * the start, so that late or bunched timer firings neither lose nor add ticks.
+     * On the loop, before the leader decides on a lease read: the ticks the timer has not
+     * delivered yet (late firings, bounded bursts after a pause) are delivered now, all of them.
+     * A leader with fewer ticks than real time would trust its lease for too long (raft package
+     * documentation, "Lease reads", 3). A follower needs none: it does not decide.
      */
-    private void deliverDueTicks() {
-        long due = (System.nanoTime() - ticksStartNanos) / tickInterval.toNanos();
-        while (ticksDelivered < due) {
-            ticksDelivered++;
+    private void catchUpForLease() {
+        if (replica.leaderId() == replica.id()) {
+            deliverTicks(ticks.takeAll(clock.getAsLong()));
+        }
+    }
+
+    private void deliverTicks(long count) {
+        for (long i = 0; i < count; i++) {
             replica.tick();
         }
     }
@@ -134,7 +156,13 @@ public final class ReplicaLoop implements AutoCloseable, PeerTransport.Listener 
     @Override
     public void received(Message message) {
         MessageType type = message.getType();
-        if (type == MessageType.MsgApp || type == MessageType.MsgAppResp) {
+        if (type == MessageType.MsgReadIndex && message.getContext().equals(LEASE_READ_CONTEXT)) {
+            // A follower's lease read: the leader decides on it, with all its ticks.
+            submit(r -> {
+                catchUpForLease();
+                r.receive(message);
+            });
+        } else if (type == MessageType.MsgApp || type == MessageType.MsgAppResp) {
             WriteStage.Timer timer = stageTimer;
             long arrived = System.nanoTime();
             submit(r -> {
@@ -185,6 +213,8 @@ public final class ReplicaLoop implements AutoCloseable, PeerTransport.Listener 
         ticker.shutdownNow();
         inbox.add(() -> {
         });
+        // Wakes the writer, which waits for work a tick interval at a time.
+        appendQueue.add(List.of());
         try {
             thread.join(Duration.ofSeconds(10));
             writer.join(Duration.ofSeconds(10));
@@ -236,7 +266,7 @@ public final class ReplicaLoop implements AutoCloseable, PeerTransport.Listener 
         try {
             while (!stopping) {
                 List<Message> first = appendQueue.poll(tickInterval.toNanos(), TimeUnit.NANOSECONDS);
-                if (first == null) {
+                if (first == null || first.isEmpty()) {
                     continue;
                 }
                 batches.add(first);

@@ -32,6 +32,7 @@ public final class Config {
     private boolean disableConfChangeValidation;
     private boolean stepDownOnRemoval;
     private RandomGenerator random;
+    private TraceLogger traceLogger;
 
     /**
      * Checks the settings and fills in defaults for the ones left at zero.
@@ -120,6 +121,7 @@ public final class Config {
         c.disableConfChangeValidation = disableConfChangeValidation;
         c.stepDownOnRemoval = stepDownOnRemoval;
         c.random = random;
+        c.traceLogger = traceLogger;
         return c;
     }
 
@@ -208,4 +210,8 @@ public final class Config {
     /** Source of the randomized election timeout; inject a seeded one for reproducible runs. */
     public RandomGenerator random() { return random; }
     public Config random(RandomGenerator value) { random = value; return this; }
+
+    /** Receives state-machine events in etcd's trace format; null (the default) traces nothing. */
+    public TraceLogger traceLogger() { return traceLogger; }
+    public Config traceLogger(TraceLogger value) { traceLogger = value; return this; }
 }

@@ -62,7 +62,8 @@ final class Raft {
     final long maxMsgSize;
     final long maxUncommittedSize;
     ProgressTracker trk;
-    StateType state;
+    /** Starts as Go's zero value, which the InitState trace event reports. */
+    StateType state = StateType.StateFollower;
     boolean isLearner;
     /** Messages to send now. */
     List<Message> msgs = new ArrayList<>();
@@ -112,6 +113,8 @@ final class Raft {
     /** ReadIndex requests received before the leader committed an entry of its own term. */
     List<Message> pendingReadIndexMessages = new ArrayList<>();
     private final RandomGenerator random;
+    /** Null unless tracing; see {@link StateTrace}. */
+    final TraceLogger traceLogger;
 
     Raft(Config c) {
         c.validate();
@@ -132,6 +135,9 @@ final class Raft {
         this.disableConfChangeValidation = c.disableConfChangeValidation();
         this.stepDownOnRemoval = c.stepDownOnRemoval();
         this.random = c.random();
+        this.traceLogger = c.traceLogger();
+
+        StateTrace.traceInitState(this);
 
         EntryId lastId = raftLog.lastEntryID();
         ConfState cs = initial.confState() == null ? ConfState.getDefaultInstance() : initial.confState();
@@ -195,12 +201,16 @@ final class Raft {
             // A vote or an append acknowledgement must not leave before the state it promises
             // (the vote, the entries) is durable (thesis §3.8). Rejections are held back too:
             // they may rest on unstable state and holding them costs little.
-            msgsAfterAppend.add(m.build());
+            Message built = m.build();
+            msgsAfterAppend.add(built);
+            StateTrace.traceSendMessage(this, built);
         } else {
             if (m.getTo() == id) {
                 throw logger.panic("message should not be self-addressed when sending %s", type);
             }
-            msgs.add(m.build());
+            Message built = m.build();
+            msgs.add(built);
+            StateTrace.traceSendMessage(this, built);
         }
     }
 
@@ -356,7 +366,10 @@ final class Raft {
 
     /** Advances the commit index to what a quorum has acknowledged; true if it moved. */
     boolean maybeCommit() {
-        return raftLog.maybeCommit(new EntryId(term, trk.committed()));
+        boolean committed = raftLog.maybeCommit(new EntryId(term, trk.committed()));
+        // etcd traces every attempt (a deferred call), whether or not the index moved.
+        StateTrace.traceCommit(this);
+        return committed;
     }
 
     void reset(long newTerm) {
@@ -401,6 +414,7 @@ final class Raft {
             logger.warning("%x appending new entries to log would exceed uncommitted entry size limit; dropping proposal", id);
             return false;
         }
+        StateTrace.traceReplicate(this, stamped);
         li = raftLog.append(stamped);
         // The leader acknowledges its own append like a follower would, once it is durable.
         send(Message.newBuilder().setTo(id).setType(MessageType.MsgAppResp).setIndex(li));
@@ -467,6 +481,7 @@ final class Raft {
         lead = newLead;
         state = StateType.StateFollower;
         logger.info("%x became follower at term %d", id, term);
+        StateTrace.traceBecomeFollower(this);
     }
 
     void becomeCandidate() {
@@ -477,6 +492,7 @@ final class Raft {
         vote = id;
         state = StateType.StateCandidate;
         logger.info("%x became candidate at term %d", id, term);
+        StateTrace.traceBecomeCandidate(this);
     }
 
     void becomePreCandidate() {
@@ -507,6 +523,7 @@ final class Raft {
         // below commits we cannot tell, so treat everything up to here as pending.
         pendingConfIndex = raftLog.lastIndex();
 
+        StateTrace.traceBecomeLeader(this);
         // An entry of the new term commits everything before it (§5.4.2) and tells the
         // followers who leads.
         if (!appendEntry(List.of(Entry.getDefaultInstance()))) {
@@ -609,6 +626,8 @@ final class Raft {
      * @throws ProposalDroppedException if a proposal cannot be accepted now
      */
     void step(Message m) {
+        StateTrace.traceReceiveMessage(this, m);
+
         // Term checks first: they are the same for every role.
         if (m.getTerm() == 0) {
             // Local message.
@@ -874,6 +893,7 @@ final class Raft {
                 accepted.set(i, Entry.newBuilder().setType(EntryType.EntryNormal).build());
             } else {
                 pendingConfIndex = raftLog.lastIndex() + i + 1;
+                StateTrace.traceChangeConfEvent(cc, this);
             }
         }
         if (!appendEntry(accepted == null ? entries : accepted)) {
@@ -1243,6 +1263,8 @@ final class Raft {
      * down, and a smaller quorum may commit at once.
      */
     ConfState switchToConfig(TrackerConfig cfg, io.latchkey.raft.tracker.ProgressMap progress) {
+        StateTrace.traceConfChangeEvent(cfg, this);
+
         trk.setConfig(cfg);
         trk.setProgress(progress);
 

@@ -294,6 +294,8 @@ public final class RawNode {
             long index = committed.get(committed.size() - 1).getIndex();
             raft.raftLog.acceptApplying(index, EntrySizes.entsSize(committed), applyUnstableEntries());
         }
+
+        StateTrace.traceReady(raft);
     }
 
     /**

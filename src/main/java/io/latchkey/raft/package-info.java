@@ -49,7 +49,11 @@
  *       Like etcd's and the thesis' leases (§6.4.1) this is an assumption on the clocks, not
  *       something the algorithm can check: a node whose ticks stop (a paused process) or race
  *       (a clock jump) breaks it unless the application delivers ticks from a monotonic clock
- *       and catches up missed ticks before stepping a lease read.</li>
+ *       and catches up missed ticks before stepping a lease read. (Latchkey's
+ *       {@code ReplicaLoop} may deliver missed ticks late, in bursts of half an election
+ *       timeout, so that a paused node reads its messages before it times out; late ticks only
+ *       make followers keep their promise longer, and the leader takes all due ticks before it
+ *       decides on a lease read.)</li>
  *   <li><b>Promises survive restarts.</b> A follower forgets its leader when it restarts; the
  *       application must not let it vote for an election timeout after a start (Latchkey's
  *       {@code Replica} ignores vote requests for that long).</li>

@@ -107,7 +107,7 @@ public final class ReplicaHost implements AutoCloseable {
             ReplicaConfig replicaConfig = new ReplicaConfig(identity.nodeId(), identity.clusterId(),
                     settings.electionTicks(), settings.heartbeatTicks(), 1024 * 1024, 256, 64L * 1024 * 1024,
                     settings.snapshotEntries(), Math.max(1, settings.snapshotEntries() / 2), 100_000, settings.asyncStorageWrites(),
-                    new SplittableRandom());
+                    new SplittableRandom()).withLeaseMarginTicks(settings.leaseMarginTicks());
             PostgresReplicaLogStore logStore = new PostgresReplicaLogStore(store);
             Replica replica = new Replica(replicaConfig, logStore, transport, stateMachine,
                     DefaultLogger.stderr(), CrashPoints.NONE);

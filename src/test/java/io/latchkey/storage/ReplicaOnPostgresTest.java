@@ -7,8 +7,8 @@ import io.latchkey.node.Replica;
 import io.latchkey.node.ReplicaConfig;
 import io.latchkey.node.StateMachine;
 import io.latchkey.node.proto.Member;
+import io.latchkey.node.sim.HandTransport;
 import io.latchkey.raft.DefaultLogger;
-import io.latchkey.raft.raftpb.Message;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -58,27 +58,7 @@ class ReplicaOnPostgresTest {
         }
     }
 
-    private static final PeerTransport NO_PEERS = new PeerTransport() {
-        @Override
-        public void start(Listener listener) {
-        }
-
-        @Override
-        public void send(List<Message> messages) {
-        }
-
-        @Override
-        public void setPeer(long id, String peerUrl) {
-        }
-
-        @Override
-        public void removePeer(long id) {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    private static final PeerTransport NO_PEERS = HandTransport.silent();
 
     @Test
     void stateBeyondTheInlineSnapshotLimit_survivesARestart() throws Exception {

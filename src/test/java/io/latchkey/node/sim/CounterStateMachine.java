@@ -17,16 +17,16 @@ import java.util.function.LongConsumer;
  * operation id and the new total, so the totals acknowledged to clients show the order
  * commands took effect in, and a client can tell its own result from another command's.
  */
-final class CounterStateMachine implements StateMachine {
+public final class CounterStateMachine implements StateMachine {
     /** Told every applied (index, payload) so the checker can compare replicas. */
-    interface ApplyObserver {
+    public interface ApplyObserver {
         void applied(long index, ByteString payload);
     }
 
     private final ApplyObserver observer;
     private long total;
 
-    CounterStateMachine(ApplyObserver observer) {
+    public CounterStateMachine(ApplyObserver observer) {
         this.observer = observer;
     }
 

@@ -1,6 +1,5 @@
 package io.latchkey.node.sim;
 
-import io.latchkey.node.PeerTransport;
 import io.latchkey.node.Replica;
 import io.latchkey.node.ReplicaConfig;
 import io.latchkey.node.CrashPoints;
@@ -31,7 +30,10 @@ class ReadBatchingTest {
         List<Member> members = List.of(member(1), member(2), member(3));
         for (long id = 1; id <= 3; id++) {
             Replica replica = new Replica(new ReplicaConfig(id, 1, 10, 1, 1024 * 1024, 64, 0, 10_000, 100, 1000,
-                    false, new Random(id)), new SimLogStore(), transport(), new CounterStateMachine((index, payload) -> {
+                    false, new Random(id)), new SimLogStore(), new HandTransport(messages -> {
+                sent.addAll(messages);
+                inFlight.addAll(messages);
+            }), new CounterStateMachine((index, payload) -> {
             }), SimCluster.QUIET, CrashPoints.NONE);
             replica.bootstrap(members);
             replicas.put(id, replica);
@@ -73,32 +75,6 @@ class ReadBatchingTest {
                 moved = true;
             }
         }
-    }
-
-    private PeerTransport transport() {
-        return new PeerTransport() {
-            @Override
-            public void start(Listener listener) {
-            }
-
-            @Override
-            public void send(List<Message> messages) {
-                sent.addAll(messages);
-                inFlight.addAll(messages);
-            }
-
-            @Override
-            public void setPeer(long id, String peerUrl) {
-            }
-
-            @Override
-            public void removePeer(long id) {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
     }
 
     private static Member member(long id) {

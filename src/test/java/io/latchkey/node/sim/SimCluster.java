@@ -50,6 +50,8 @@ final class SimCluster {
     private final boolean asyncStorageWrites;
     private final SimNetwork network;
     private final Map<Long, SimNode> nodes = new TreeMap<>();
+    /** Where the replicas' Raft events go with -Dlatchkey.sim.trace-dir, else null. */
+    private final SimTraceFile traceFile;
     private final PriorityQueue<Event> events = new PriorityQueue<>();
     private long nowMicros;
     private long eventSeq;
@@ -125,7 +127,7 @@ final class SimCluster {
             appliedOperations = new HashSet<>();
             stateMachine = new CounterStateMachine((index, payload) -> onApplied(this, index, payload));
             ReplicaConfig config = new ReplicaConfig(id, 1, 10, 1, 1024 * 1024, 64, 0,
-                    50, 20, 10_000, asyncStorageWrites, new Random(random.nextLong()));
+                    50, 20, 10_000, asyncStorageWrites, new Random(random.nextLong())).withTraceLogger(traceFile);
             replica = new Replica(config, store, network.transportFor(id), stateMachine, QUIET, this::reachCrashPoint);
             if (bootstrap) {
                 replica.bootstrap(members);
@@ -190,6 +192,7 @@ final class SimCluster {
     SimCluster(long seed, int size) {
         this.seed = seed;
         this.random = new Random(seed);
+        this.traceFile = SimTraceFile.forSeed(seed);
         this.asyncStorageWrites = random.nextBoolean();
         this.network = new SimNetwork(random, this::schedule, this::listener);
         List<Member> members = new ArrayList<>();
@@ -251,6 +254,16 @@ final class SimCluster {
 
     /** Runs the cluster with faults for {@code durationMicros} of simulated time, then heals and checks. */
     void run(long durationMicros, Faults faults) {
+        try {
+            runWithFaults(durationMicros, faults);
+        } finally {
+            if (traceFile != null) {
+                traceFile.close();
+            }
+        }
+    }
+
+    private void runWithFaults(long durationMicros, Faults faults) {
         network.dropProbability = faults.dropProbability();
         network.duplicateProbability = faults.duplicateProbability();
         long end = nowMicros + durationMicros;

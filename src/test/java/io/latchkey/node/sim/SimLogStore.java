@@ -20,7 +20,7 @@ import java.util.List;
  * commit index are not flushed (as {@link LogStore#persist} allows): a crash may undo them
  * back to the last flushed write.
  */
-final class SimLogStore implements LogStore {
+public final class SimLogStore implements LogStore {
     private final MemoryStorage disk = new MemoryStorage();
     private boolean failNextWrite;
     /** The hard state of the last flushed write while commit-only moves follow it; else null. */

@@ -6,7 +6,6 @@ import io.latchkey.raft.raftpb.MessageType;
 
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
@@ -72,30 +71,7 @@ final class SimNetwork {
     }
 
     PeerTransport transportFor(long nodeId) {
-        return new PeerTransport() {
-            @Override
-            public void start(Listener listener) {
-            }
-
-            @Override
-            public void send(List<Message> messages) {
-                for (Message m : messages) {
-                    route(nodeId, m);
-                }
-            }
-
-            @Override
-            public void setPeer(long id, String peerUrl) {
-            }
-
-            @Override
-            public void removePeer(long id) {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
+        return new HandTransport(messages -> messages.forEach(m -> route(nodeId, m)));
     }
 
     private void route(long from, Message m) {

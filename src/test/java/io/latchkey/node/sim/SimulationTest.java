@@ -9,7 +9,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Runs seeded simulations of 3- and 5-replica clusters under every fault the simulator
  * knows, for a fixed budget of wall-clock time. {@code -Dlatchkey.sim.seed=N} replays one
  * seed (each test with its own faults); {@code -Dlatchkey.sim.budget-seconds=N} and
- * {@code -Dlatchkey.sim.lease-budget-seconds=N} change the budgets (e.g. for a soak).
+ * {@code -Dlatchkey.sim.lease-budget-seconds=N} change the budgets (e.g. for a soak);
+ * {@code -Dlatchkey.sim.trace-dir=DIR} writes each seed's Raft events as ndjson in etcd's trace
+ * format (see {@link SimTraceFile}), best with one replayed seed.
  */
 @Tag("simulation")
 class SimulationTest {
