@@ -10,6 +10,8 @@ import com.nimbusds.jwt.SignedJWT;
 import io.helidon.microprofile.server.ServerCdiExtension;
 import io.helidon.microprofile.testing.junit5.AddConfig;
 import io.helidon.microprofile.testing.junit5.HelidonTest;
+import io.latchkey.api.contract.ContractRequests;
+import io.latchkey.api.contract.OpenApiDocument;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -199,6 +201,22 @@ class AuthApiTest {
         long again = assertStatus(as(alice, api.post("/v1/locks/" + lock).json(Api.object("ttlSeconds", 30))).send(), 200)
                 .json().path("token").asLong();
         assertStatus(as(admin, api.delete("/v1/locks/" + lock + "?token=" + again)).send(), 204);
+    }
+
+    @Test
+    void everyV1OperationAnswers401WithoutAToken_and403WithoutARole_asDocumented() {
+        OpenApiDocument doc = OpenApiDocument.load();
+        String nobody = token("nobody", List.of());
+        for (ContractRequests.Request r : ContractRequests.everyV1Operation(doc, Api.unique("auth") + "/").values()) {
+            Api.Reply unauthenticated = api.call(r).send();
+            doc.checkAnswer(r.method(), r.pathWithoutQuery(), unauthenticated.status(), unauthenticated.headers(),
+                    unauthenticated.body(), r + " without a token");
+            assertProblem(unauthenticated, 401, null);
+            Api.Reply forbidden = as(nobody, api.call(r)).send();
+            doc.checkAnswer(r.method(), r.pathWithoutQuery(), forbidden.status(), forbidden.headers(), forbidden.body(),
+                    r + " without a role");
+            assertProblem(forbidden, 403, null);
+        }
     }
 
     @Test
