@@ -145,6 +145,10 @@ class OpenApiContractTest extends ApiTestBase {
         String self = cluster.path("nodeId").asText();
         String learner = check(api.post("/v1/cluster/members")
                 .json(Api.object("peerUrl", "http://127.0.0.1:1", "clientUrl", "http://127.0.0.1:2")), "POST", 201).json().path("id").asText();
+        check(api.post("/v1/cluster/members")
+                .json(Api.object("peerUrl", "http://127.0.0.1:1", "clientUrl", "http://127.0.0.1:2")), "POST", 200);
+        check(api.post("/v1/cluster/members")
+                .json(Api.object("peerUrl", "http://127.0.0.1:1", "clientUrl", "http://127.0.0.1:3")), "POST", 409);
         check(api.post("/v1/cluster/members").json(Api.object("peerUrl", "nope")), "POST", 400);
         check(api.post("/v1/cluster/members").text("x"), "POST", 415);
         check(api.post("/v1/cluster/members/" + learner + "/promote"), "POST", 409);
