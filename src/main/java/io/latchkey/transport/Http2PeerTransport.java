@@ -61,7 +61,7 @@ public final class Http2PeerTransport implements PeerTransport {
         this.config = config;
         this.snapshots = snapshots;
         this.logger = logger;
-        this.endpoint = new PeerEndpoint(config, snapshots, this::learnPeer);
+        this.endpoint = new PeerEndpoint(config, snapshots, this::learnPeer, this::peerUrl);
     }
 
     /** The receiving side, to register under {@link PeerHeaders#ROUTE_PREFIX} on the peer listener. */
@@ -177,6 +177,12 @@ public final class Http2PeerTransport implements PeerTransport {
             senders.put(id, learned);
         }
         logger.log(System.Logger.Level.INFO, "peer {0} at {1} learned from its request", Long.toHexString(id), url);
+    }
+
+    /** The URL this node sends to {@code id} at, or null if it has none. */
+    private URI peerUrl(long id) {
+        PeerSender sender = senders.get(id);
+        return sender == null ? null : sender.url();
     }
 
     /** Stops every sender and aborts requests in flight; the peer listener is closed by its owner. */

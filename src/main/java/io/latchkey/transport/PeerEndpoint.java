@@ -30,14 +30,16 @@ import java.util.concurrent.atomic.LongAdder;
  *   <li>{@code POST /raft/snapshot}: body = one length-delimited {@code MsgSnap} whose snapshot data
  *       is empty, then the snapshot bytes framed by {@link SnapshotChunks}.</li>
  * </ul>
- * Every request must authenticate (client certificate under mutual TLS; the shared secret in
+ * Every request must authenticate (client certificate under mutual TLS, which must also name the
+ * host of the sender's peer URL, see {@link PeerIdentity}; the shared secret in
  * {@link PeerHeaders#PEER_SECRET} when one is configured) and carry our cluster id; otherwise it
- * is refused without reading the body and counted in {@link #refusedRequests()}. A message
+ * is refused without reading the body and counted in {@link #refusedRequests()}; under mutual
+ * TLS a message whose {@code from} is not the request's sender is refused with 403. A message
  * addressed to another node stops the request with 421 and counts in {@link #rejectedMessages()}:
  * the sender's address book is wrong and should hear about it.
  *
  * <p>Answers: 204 done, 400 malformed body or a message over {@code messageBytesMax}, 401 not
- * authenticated, 403 other cluster, 409 request of a sender's connection that a newer one
+ * authenticated, 403 other cluster or another member's identity, 409 request of a sender's connection that a newer one
  * replaced, 421 wrong node, 500 snapshot not stored (including one over
  * {@code snapshotBytesMax}), 503 replica not started yet, or the requests before this one never
  * came.
@@ -67,16 +69,20 @@ public final class PeerEndpoint implements HttpService {
     private volatile WriteStage.Timer stageTimer = WriteStage.Timer.NONE;
     /** Told the sender's id and {@link PeerHeaders#FROM_URL} of every admitted request. */
     private final java.util.function.BiConsumer<Long, String> senderUrls;
+    /** The peer URL this node has for a member id, or null: whose host a peer's certificate must name. */
+    private final java.util.function.LongFunction<java.net.URI> memberUrls;
 
     public PeerEndpoint(PeerTransportConfig config, SnapshotStreams snapshots) {
         this(config, snapshots, (id, url) -> {
-        });
+        }, id -> null);
     }
 
-    PeerEndpoint(PeerTransportConfig config, SnapshotStreams snapshots, java.util.function.BiConsumer<Long, String> senderUrls) {
+    PeerEndpoint(PeerTransportConfig config, SnapshotStreams snapshots, java.util.function.BiConsumer<Long, String> senderUrls,
+                 java.util.function.LongFunction<java.net.URI> memberUrls) {
         this.config = config;
         this.snapshots = snapshots;
         this.senderUrls = senderUrls;
+        this.memberUrls = memberUrls;
         this.secretDigest = config.usesSharedSecret() ? sha256(config.sharedSecret()) : null;
         this.requestOrder = new RequestOrder(config.requestTimeoutMillis());
     }
@@ -124,6 +130,8 @@ public final class PeerEndpoint implements HttpService {
         if (target == null) {
             return;
         }
+        // Under mutual TLS admit() bound the FROM id to the certificate; the messages must be its.
+        long sender = config.tls() == null ? 0 : PeerIdentity.senderId(request.headers().first(PeerHeaders.FROM).orElse(null));
         List<Message> messages = new ArrayList<>();
         Status refusal = null;
         String reason = null;
@@ -144,6 +152,12 @@ public final class PeerEndpoint implements HttpService {
                 rejectedMessages.increment();
                 refusal = Status.MISDIRECTED_REQUEST_421;
                 reason = "message for %x reached %x".formatted(message.getTo(), config.localNodeId());
+                break;
+            }
+            if (sender != 0 && message.getFrom() != sender) {
+                rejectedMessages.increment();
+                refusal = Status.FORBIDDEN_403;
+                reason = "message from %x in a request of %x".formatted(message.getFrom(), sender);
                 break;
             }
             messages.add(message);
@@ -214,6 +228,12 @@ public final class PeerEndpoint implements HttpService {
         if (!addressedHere(header, response)) {
             return;
         }
+        long sender = config.tls() == null ? 0 : PeerIdentity.senderId(request.headers().first(PeerHeaders.FROM).orElse(null));
+        if (sender != 0 && header.getFrom() != sender) {
+            rejectedMessages.increment();
+            response.status(Status.FORBIDDEN_403).send("snapshot from %x in a request of %x".formatted(header.getFrom(), sender));
+            return;
+        }
         SnapshotChunks.Reader data = new SnapshotChunks.Reader(body, config.messageBytesMax(), config.snapshotBytesMax());
         Message stored;
         try {
@@ -263,6 +283,16 @@ public final class PeerEndpoint implements HttpService {
             refusedRequests.increment();
             discardSmallBody(request);
             response.status(Status.FORBIDDEN_403).send("cluster id mismatch");
+            return null;
+        }
+        String impostor = config.tls() == null ? null : PeerIdentity.mismatch(
+                (java.security.cert.X509Certificate) request.remotePeer().tlsCertificates().orElseThrow()[0],
+                request.headers().first(PeerHeaders.FROM).orElse(null),
+                request.headers().first(PeerHeaders.FROM_URL).orElse(null), memberUrls);
+        if (impostor != null) {
+            refusedRequests.increment();
+            discardSmallBody(request);
+            response.status(Status.FORBIDDEN_403).send(impostor);
             return null;
         }
         PeerTransport.Listener target = listener;
