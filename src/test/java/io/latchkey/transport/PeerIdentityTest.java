@@ -34,7 +34,8 @@ class PeerIdentityTest {
 
     @Test
     void theSecretGoesOnlyToAServerWhoseCertificateFromTheClusterCaNamesTheUrlsHost() throws Exception {
-        // Helidon's client checks the name the address resolves to as well as the IP: both are named.
+        // The certificates that should pass name localhost and 127.0.0.1, as the other TLS tests'
+        // do: with the IP address alone, the handshake to 127.0.0.1 failed here.
         PeerTransportConfig.TlsFiles sender = files(clusterCa.issue("sender", "dns:localhost,ip:127.0.0.1"));
         PeerTransportConfig.TlsFiles otherHost = files(clusterCa.issue("elsewhere", "dns:elsewhere.test"));
         PeerTransportConfig.TlsFiles foreign = files(TestCertificates.authority(dir.resolve("foreign"), "foreign")
