@@ -6,7 +6,11 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 
@@ -79,6 +83,22 @@ class PeerIdentityTest {
             assertThat(Await.next(receiver.listener.received, DEADLINE).getIndex())
                     .as("only member 1's own messages got through").isEqualTo(9);
         }
+    }
+
+    @Test
+    void aWildcardNamesOneLabel_andAnIpNamesItsAddressHoweverWritten() throws Exception {
+        TestCertificates.Issued pods = clusterCa.issue("pods", "dns:*.latchkey-headless.ns.svc.cluster.local,ip:0:0:0:0:0:0:0:1");
+        X509Certificate certificate;
+        try (InputStream chain = Files.newInputStream(pods.certChain())) {
+            certificate = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(chain);
+        }
+        assertThat(PeerIdentity.names(certificate, "latchkey-0.latchkey-headless.ns.svc.cluster.local")).isTrue();
+        assertThat(PeerIdentity.names(certificate, "LATCHKEY-2.latchkey-headless.ns.svc.cluster.local")).isTrue();
+        assertThat(PeerIdentity.names(certificate, "a.latchkey-0.latchkey-headless.ns.svc.cluster.local")).isFalse();
+        assertThat(PeerIdentity.names(certificate, "latchkey-headless.ns.svc.cluster.local")).isFalse();
+        assertThat(PeerIdentity.names(certificate, "latchkey-0.other-headless.ns.svc.cluster.local")).isFalse();
+        assertThat(PeerIdentity.names(certificate, "[::1]")).isTrue();
+        assertThat(PeerIdentity.names(certificate, "127.0.0.1")).isFalse();
     }
 
     /**
