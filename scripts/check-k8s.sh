@@ -72,10 +72,12 @@ trap 'rm -rf "$out"; [ -z "${fake_pid:-}" ] || kill "$fake_pid" 2>/dev/null || t
 custom=(-f scripts/check-k8s/values-custom.yaml)
 manual=(-f scripts/check-k8s/values-manual.yaml)
 tls=(-f scripts/check-k8s/values-tls.yaml)
+auth=(-f scripts/check-k8s/values-auth.yaml)
 expect_success "helm lint --strict (default values)" "$HELM" lint --strict "$CHART"
 expect_success "helm lint --strict (5 replicas, external PostgreSQL, peer secret value, policies, raft timing)" "$HELM" lint --strict "$CHART" "${custom[@]}"
 expect_success "helm lint --strict (1 replica, manual membership)" "$HELM" lint --strict "$CHART" "${manual[@]}"
 expect_success "helm lint --strict (peer TLS from cert-manager)" "$HELM" lint --strict "$CHART" "${tls[@]}"
+expect_success "helm lint --strict (client authentication and client TLS)" "$HELM" lint --strict "$CHART" "${auth[@]}"
 expect_success "helm template (default values)" \
   sh -c "'$HELM' template latchkey '$CHART' --namespace latchkey > '$out/helm-default.yaml'"
 expect_success "helm template (5 replicas, external PostgreSQL, peer secret value, policies)" \
@@ -85,6 +87,13 @@ expect_success "helm template (1 replica, manual membership)" \
 
 expect_success "helm template (peer TLS from cert-manager)" \
   sh -c "'$HELM' template latchkey '$CHART' --namespace latchkey -f scripts/check-k8s/values-tls.yaml > '$out/helm-tls.yaml'"
+
+expect_success "helm template (client authentication and client TLS)" \
+  sh -c "'$HELM' template latchkey '$CHART' --namespace latchkey -f scripts/check-k8s/values-auth.yaml > '$out/helm-auth.yaml'"
+expect_success "helm template (client TLS with the peer TLS certificate)" \
+  sh -c "'$HELM' template latchkey '$CHART' --namespace latchkey ${tls[*]} --set clientTls.enabled=true > '$out/helm-tls-client.yaml'"
+expect_success "the peer certificate names the client Service when the client port serves it" \
+  grep -q -- '- latchkey.latchkey.svc$' "$out/helm-tls-client.yaml"
 
 # The values schema rejects what the chart cannot render safely.
 expect_failure "schema rejects replicas=0" "replicas" "$HELM" template x "$CHART" --set replicas=0
@@ -104,6 +113,16 @@ expect_failure "peer TLS needs a Secret or cert-manager" "peer.tls.existingSecre
   "$HELM" template x "$CHART" --set peer.tls.enabled=true
 expect_failure "peer TLS from cert-manager needs an issuer" "issuerRef.name" \
   "$HELM" template x "$CHART" --set peer.tls.enabled=true --set peer.tls.certManager.enabled=true
+expect_failure "client auth needs an issuer" "auth.issuer" \
+  "$HELM" template x "$CHART" "${auth[@]}" --set auth.issuer=
+expect_failure "client auth needs a verification key" "auth.jwksUrl or auth.publicKeySecret.name" \
+  "$HELM" template x "$CHART" "${auth[@]}" --set auth.publicKeySecret.name=
+expect_failure "client auth needs the admin token of the membership automation" "auth.adminTokenSecret.name" \
+  "$HELM" template x "$CHART" "${auth[@]}" --set auth.adminTokenSecret.name=
+expect_failure "client TLS needs a Secret without peer TLS" "clientTls.existingSecret" \
+  "$HELM" template x "$CHART" --set clientTls.enabled=true
+expect_failure "schema refuses required client certificates (the probes present none)" "clientAuth" \
+  "$HELM" template x "$CHART" "${auth[@]}" --set clientTls.clientAuth=REQUIRED
 expect_failure "an election timeout must exceed the heartbeat" "raft.electionTicks" \
   "$HELM" template x "$CHART" --set raft.electionTicks=1
 expect_failure "a lease margin must be below the election timeout" "raft.leaseMarginTicks" \
@@ -145,7 +164,8 @@ start_fake() {
   rm -f "$out/state.json.log" && touch "$out/state.json.log"
   node scripts/check-k8s/fake-membership-api.mjs "$FAKE_PORT" "$out/state.json" &
   fake_pid=$!
-  for _ in $(seq 50); do curl -fs -o /dev/null "http://127.0.0.1:$FAKE_PORT/v1/cluster" && return; sleep 0.1; done
+  # Any answer will do (a fake with a token answers /v1 with 401, and logs it).
+  for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$FAKE_PORT/health/ready" && return; sleep 0.1; done
 }
 stop_fake() { kill "$fake_pid" && wait "$fake_pid" 2>/dev/null || true; }
 membership() {  # membership POD COMMAND [VAR=VALUE...]
@@ -190,6 +210,14 @@ expect_membership "join adds a new pod as a learner and passes its id to the nod
 start_fake "$(members_json 3)"; run_membership latchkey-3 join LATCHKEY_PEER_TLS_ENABLED=true; stop_fake
 expect_membership "join adds a pod of a TLS cluster under its https:// peer URL" 0 \
   "add 100 https://latchkey-3.latchkey-headless.test.svc.invalid:7080" "$joined"
+printf 'admin-jwt\n' >"$out/admin-token"
+start_fake "$(members_json 3 '' 2 | sed 's/^{/{"token":"admin-jwt",/')"
+run_membership latchkey-3 join MEMBERSHIP_TOKEN_FILE="$out/admin-token"; stop_fake
+expect_membership "join sends the admin token, also to the leader a follower redirects to" 0 \
+  "redirect add 100 http://latchkey-3.latchkey-headless.test.svc.invalid:7080" "$joined"
+start_fake "$(members_json 3 | sed 's/^{/{"token":"admin-jwt",/')"; run_membership latchkey-3 join; stop_fake
+expect_membership "join without the admin token does not pass a node with authentication on" 1 \
+  "unauthorized" "(no node.env)"
 start_fake "$(members_json 3)"; run_membership latchkey-1 join; stop_fake
 expect_membership "join replaces the voter of a pod with an empty volume under a new id" 0 \
   "remove 2 add 100 http://latchkey-1.latchkey-headless.test.svc.invalid:7080" "$joined"
@@ -232,7 +260,7 @@ expect_membership "promote-loop retries until the leader accepts the learner" 0 
 
 node scripts/check-k8s/check.mjs "$VALIDATOR" \
   "helm-default=$out/helm-default.yaml" "helm-custom=$out/helm-custom.yaml" \
-  "helm-manual=$out/helm-manual.yaml" "k8s=$out/k8s.yaml" "helm-tls=$out/helm-tls.yaml" \
+  "helm-manual=$out/helm-manual.yaml" "k8s=$out/k8s.yaml" "helm-tls=$out/helm-tls.yaml" "helm-auth=$out/helm-auth.yaml" \
   "k8s-tls=$out/k8s-tls.yaml" | tee "$out/check.out" | grep -v '^counts ' || true
 read -r _ node_passed node_failed < <(grep '^counts ' "$out/check.out" || echo "counts 0 1")
 passed=$((passed + node_passed))

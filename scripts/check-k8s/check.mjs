@@ -35,7 +35,12 @@ const STATE_SETTINGS = 'src/main/java/io/latchkey/api/StateMachineProducer.java'
 for (const [, key] of readFileSync(STATE_SETTINGS, 'utf8').matchAll(/"(latchkey\.[a-z0-9.-]+)"/g)) {
   if (!config.has(key)) config.set(key, undefined);
 }
-const configSource = `${SETTINGS}, ${STATE_SETTINGS} and ${PROPERTIES}`;
+// Client authentication: latchkey.auth.* and MicroProfile JWT's mp.jwt.verify.* keys.
+const AUTH_SETTINGS = 'src/main/java/io/latchkey/security/AuthSettings.java';
+for (const [, key] of readFileSync(AUTH_SETTINGS, 'utf8').matchAll(/"((?:latchkey\.auth|mp\.jwt)\.[a-z0-9.-]+)"/g)) {
+  if (!config.has(key)) config.set(key, undefined);
+}
+const configSource = `${SETTINGS}, ${STATE_SETTINGS}, ${AUTH_SETTINGS} and ${PROPERTIES}`;
 const envName = (key) => key.replace(/[^A-Za-z0-9]/g, '_').toUpperCase();
 const knownEnv = new Map([...config.keys()].map((key) => [envName(key), key]));
 const clientPort = Number(config.get('server.port'));
@@ -84,6 +89,9 @@ const SCENARIOS = {
     antiAffinity: 'soft', networkPolicy: true, serviceMonitor: true,
     jdbcUrl: 'jdbc:postgresql://pg.example:5432/latchkey', userSecrets: ['coord-db'], electionTicks: 30,
     leaseMarginTicks: 4 },
+  'helm-auth': { replicas: 3, db: 'sidecar', membership: true, hook: true,
+    antiAffinity: 'soft', networkPolicy: false, serviceMonitor: false,
+    userSecrets: ['jwt-key', 'latchkey-admin-token', 'latchkey-client-tls'], auth: true, clientTls: true },
   'helm-manual': { replicas: 1, db: 'sidecar', membership: false, hook: false,
     antiAffinity: 'hard', networkPolicy: false, serviceMonitor: false, userSecrets: ['my-peer-secret'] },
   'k8s': { replicas: 3, db: 'sidecar', membership: true, hook: false,
@@ -211,6 +219,39 @@ async function checkScenario(scenarioName, file) {
     const get = main[probe]?.httpGet;
     check(at(`${probe} GETs ${path} on the client port`),
       get?.path === path && portNumber(main, get.port) === clientPort, JSON.stringify(get));
+    check(at(`${probe} speaks ${s.clientTls ? 'HTTPS' : 'HTTP'}`), (get?.scheme ?? 'HTTP') === (s.clientTls ? 'HTTPS' : 'HTTP'));
+  }
+
+  // Client TLS: Helidon's server.tls keys as system properties, from a Secret mounted read-only.
+  const mountAt = (container, path) => container?.volumeMounts?.find((m) => m.mountPath === path);
+  const javaOptions = envValue(env, 'JAVA_TOOL_OPTIONS')?.value ?? '';
+  const tlsProperty = (key) => javaOptions.match(new RegExp(`-D${key.replace(/\./g, '\\.')}=(\\S+)`))?.[1];
+  if (s.clientTls) {
+    check(at('server.tls.enabled=true'), tlsProperty('server.tls.enabled') === 'true', javaOptions);
+    for (const [key, secretKey] of [['server.tls.private-key.pem.cert-chain.resource.path', 'tls.crt'],
+      ['server.tls.private-key.pem.key.resource.path', 'tls.key']]) {
+      const path = tlsProperty(key) ?? '';
+      const dir = path.slice(0, path.lastIndexOf('/'));
+      const mount = mountAt(main, dir);
+      const volume = pod.spec.volumes?.find((v) => v.name === mount?.name);
+      check(at(`${key} is ${secretKey} of a Secret mounted read-only`), Boolean(mount?.readOnly) &&
+        volume?.secret?.items?.some((i) => i.key === secretKey && `${dir}/${i.path}` === path), path);
+    }
+  } else {
+    check(at('no client TLS settings'), !javaOptions.includes('-Dserver.tls.'));
+  }
+  // Client authentication: the switch, the issuer, and a key location the node can read.
+  if (s.auth) {
+    check(at('LATCHKEY_AUTH_ENABLED is true'), envValue(env, 'LATCHKEY_AUTH_ENABLED')?.value === 'true');
+    check(at('MP_JWT_VERIFY_ISSUER is set'), Boolean(envValue(env, 'MP_JWT_VERIFY_ISSUER')?.value));
+    const location = envValue(env, 'MP_JWT_VERIFY_PUBLICKEY_LOCATION')?.value ?? '';
+    const mount = mountAt(main, location.slice(0, location.lastIndexOf('/')));
+    check(at('the token verification key is a URL or a mounted Secret'),
+      /^https?:\/\//.test(location) || Boolean(mount?.readOnly), location);
+    check(at('health stays open for the probes'),
+      (envValue(env, 'LATCHKEY_AUTH_OPEN_PATHS')?.value ?? '').split(',').includes('/health'));
+  } else {
+    check(at('no client authentication settings'), !envValue(env, 'LATCHKEY_AUTH_ENABLED'));
   }
 
   // Env names are config keys by MicroProfile Config's mapping; other names must be helpers
@@ -391,6 +432,15 @@ async function checkScenario(scenarioName, file) {
       // membership.sh derives the members' peer URLs; https:// under TLS, as the node does.
       check(at(`${container.name}: peer TLS switch agrees with the node`),
         (value(envName(TLS_SWITCH)) ?? 'false') === (literal(envName(TLS_SWITCH)) ?? 'false'));
+      // ... and their client URLs, https:// with the client port's TLS; as an admin with auth on.
+      check(at(`${container.name}: client scheme agrees with the node`),
+        (value('MEMBERSHIP_CLIENT_SCHEME') ?? 'http') === (s.clientTls ? 'https' : 'http'));
+      const mounted = (file) => Boolean(file) && (container.volumeMounts ?? [])
+        .some((m) => m.readOnly && file.startsWith(`${m.mountPath}/`));
+      check(at(`${container.name}: ${s.clientTls ? 'trusts a mounted CA' : 'no CA file'}`),
+        s.clientTls ? mounted(value('MEMBERSHIP_CA_FILE')) : !value('MEMBERSHIP_CA_FILE'));
+      check(at(`${container.name}: ${s.auth ? 'sends a mounted admin token' : 'no token'}`),
+        s.auth ? mounted(value('MEMBERSHIP_TOKEN_FILE')) : !value('MEMBERSHIP_TOKEN_FILE'));
     }
     const scripts = pod.spec.volumes?.find((v) => v.name === 'membership')?.configMap?.name;
     if (scripts) {

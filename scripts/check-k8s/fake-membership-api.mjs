@@ -3,9 +3,10 @@
 // Usage: node fake-membership-api.mjs <port> <state.json>. It answers on <port> as the leader and on
 // <port>+1 as a follower, which, like a node that is not the leader, answers every change with 307
 // to the leader's URL. Both serve GET /v1/cluster and /health/ready from the state:
-//   {clusterId, leaderId, members: [{id, name, peerUrl, clientUrl, role}], unready, refuseRemovals}
-// where ids are hex strings, unready: true fails every /health/ready, and refuseRemovals: true
-// makes the leader refuse removals with 409 (as when the remaining voters are not active enough).
+//   {clusterId, leaderId, members: [{id, name, peerUrl, clientUrl, role}], unready, refuseRemovals, token}
+// where ids are hex strings, unready: true fails every /health/ready, refuseRemovals: true
+// makes the leader refuse removals with 409 (as when the remaining voters are not active enough),
+// and token makes every /v1 request without `Authorization: Bearer <token>` a 401.
 // Changes and refusals are appended to <state.json>.log; promotions are refused once (the learner
 // "lags").
 import { appendFileSync, readFileSync } from 'node:fs';
@@ -30,6 +31,11 @@ const serve = (isLeader) => (request, response) => {
       response.writeHead(status, { 'Content-Type': 'application/problem+json', ...headers });
       response.end(JSON.stringify({ type: 'about:blank', title, status, detail, field }));
     };
+    // With a token in the state, /v1 needs it, as a node with client authentication does.
+    if (state.token && request.url.startsWith('/v1/') && request.headers.authorization !== `Bearer ${state.token}`) {
+      log('unauthorized');
+      return problem(401, 'Unauthorized', 'a bearer token is required', null, { 'WWW-Authenticate': 'Bearer' });
+    }
     if (request.method === 'GET' && request.url === '/v1/cluster') {
       const nodeId = isLeader ? state.leaderId : state.members.find((m) => m.id !== state.leaderId)?.id;
       return reply(200, { clusterId: state.clusterId, nodeId, leaderId: state.leaderId, term: 2, commitIndex: 10,

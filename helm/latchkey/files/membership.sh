@@ -1,6 +1,8 @@
 #!/bin/sh
 # Latchkey membership automation for a StatefulSet, driven through the membership API
-# (GET /v1/cluster, /v1/cluster/members) with curl and jq from the Latchkey image.
+# (GET /v1/cluster, /v1/cluster/members) with curl and jq from the Latchkey image; with client
+# authentication on, as an admin (MEMBERSHIP_TOKEN_FILE), and over TLS when the client port has
+# it (MEMBERSHIP_CLIENT_SCHEME=https, MEMBERSHIP_CA_FILE).
 #
 #   join          init container: before the node starts, decide restart, bootstrap or join, and
 #                 write the decision to $MEMBERSHIP_NODE_ENV, which the node's container sources
@@ -36,19 +38,32 @@ peer_url() {
     echo "http://$(pod_host "$1"):$LATCHKEY_PEER_PORT"
   fi
 }
-client_url() { echo "http://$(pod_host "$1"):$SERVER_PORT"; }
+client_url() { echo "${MEMBERSHIP_CLIENT_SCHEME:-http}://$(pod_host "$1"):$SERVER_PORT"; }
+
+# curl as every call to a node needs it: trusting the client port's CA under TLS
+# (MEMBERSHIP_CA_FILE) and, with client authentication on, with the admin token of
+# MEMBERSHIP_TOKEN_FILE. The file is read on every call, so a renewed token is picked up; the
+# header goes through curl's --config on stdin, so the token never shows in a process list.
+node_curl() {
+  if [ -n "${MEMBERSHIP_TOKEN_FILE:-}" ]; then
+    printf 'header = "Authorization: Bearer %s"\n' "$(cat "$MEMBERSHIP_TOKEN_FILE")" |
+      curl ${MEMBERSHIP_CA_FILE:+--cacert "$MEMBERSHIP_CA_FILE"} --config - "$@"
+  else
+    curl ${MEMBERSHIP_CA_FILE:+--cacert "$MEMBERSHIP_CA_FILE"} "$@"
+  fi
+}
 
 # Any started member can describe the cluster; the client Service reaches a ready one, and the
 # headless names reach members that are not ready (for example while no leader is known).
 fetch_cluster() {
   local candidate=0 candidates base
-  candidates="http://$MEMBERSHIP_CLIENT_SERVICE:$SERVER_PORT"
+  candidates="${MEMBERSHIP_CLIENT_SCHEME:-http}://$MEMBERSHIP_CLIENT_SERVICE:$SERVER_PORT"
   while [ "$candidate" -lt "$1" ]; do
     candidates="$candidates $(client_url "$candidate")"
     candidate=$((candidate + 1))
   done
   for base in $candidates; do
-    if curl -fsS --max-time 3 "$base/v1/cluster" 2>/dev/null; then
+    if node_curl -fsS --max-time 3 "$base/v1/cluster" 2>/dev/null; then
       return 0
     fi
   done
@@ -65,7 +80,9 @@ member_by_peer_url() {
 # application/problem+json, whose detail says why.
 api() {
   local answer
-  answer=$(curl -sS -L --max-redirs 3 --max-time 20 -X "$1" -H 'Content-Type: application/json' \
+  # --location-trusted: the token goes on to the leader a member redirects to (curl drops an
+  # Authorization header on a redirect to another host otherwise).
+  answer=$(node_curl -sS -L --location-trusted --max-redirs 3 --max-time 20 -X "$1" -H 'Content-Type: application/json' \
     ${3:+--data "$3"} -w '\n%{http_code}' "$2" 2>/dev/null) || true
   status=$(json "$answer" | tail -n 1)
   body=$(json "$answer" | sed '$d')
@@ -89,7 +106,7 @@ remove_member() {
     for url in $(json "$cluster" | jq -r --arg id "$id" \
         '.members[] | select(.id != $id and .role == "voter") | .clientUrl'); do
       voters=$((voters + 1))
-      if curl -fsS --max-time 3 -o /dev/null "$url/health/ready" 2>/dev/null; then
+      if node_curl -fsS --max-time 3 -o /dev/null "$url/health/ready" 2>/dev/null; then
         ready=$((ready + 1))
       fi
     done

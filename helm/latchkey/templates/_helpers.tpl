@@ -55,6 +55,55 @@ app.kubernetes.io/component: server
 /etc/latchkey/peer-tls
 {{- end }}
 
+{{/* The client port's certificate: its own Secret, or under peer TLS the members' certificate. */}}
+{{- define "latchkey.clientTlsSecretName" -}}
+{{- if .Values.clientTls.existingSecret }}
+{{- .Values.clientTls.existingSecret }}
+{{- else if .Values.peer.tls.enabled }}
+{{- include "latchkey.peerTlsSecretName" . }}
+{{- else }}
+{{- fail "clientTls.enabled needs clientTls.existingSecret (or peer.tls.enabled, whose Secret it then uses)" }}
+{{- end }}
+{{- end }}
+
+{{- define "latchkey.clientTlsDir" -}}
+/etc/latchkey/client-tls
+{{- end }}
+
+{{- define "latchkey.clientScheme" -}}
+{{- ternary "https" "http" .Values.clientTls.enabled }}
+{{- end }}
+
+{{/* Helidon's server.tls settings of the client port, as system properties: Helidon reads a
+socket's TLS as a tree of keys, which environment variables do not spell. */}}
+{{- define "latchkey.javaToolOptions" -}}
+{{- $options := list .Values.javaToolOptions }}
+{{- if .Values.clientTls.enabled }}
+{{- $dir := include "latchkey.clientTlsDir" . }}
+{{- $options = append $options "-Dserver.tls.enabled=true" }}
+{{- $options = append $options (printf "-Dserver.tls.private-key.pem.cert-chain.resource.path=%s/tls.crt" $dir) }}
+{{- $options = append $options (printf "-Dserver.tls.private-key.pem.key.resource.path=%s/tls.key" $dir) }}
+{{- if eq .Values.clientTls.clientAuth "OPTIONAL" }}
+{{- $options = append $options "-Dserver.tls.client-auth=OPTIONAL" }}
+{{- $options = append $options (printf "-Dserver.tls.trust.pem.certificates.resource.path=%s/ca.crt" $dir) }}
+{{- end }}
+{{- end }}
+{{- join " " $options }}
+{{- end }}
+
+{{/* The admin token the membership automation sends when client authentication is on. */}}
+{{- define "latchkey.adminTokenDir" -}}
+/etc/latchkey/admin-token
+{{- end }}
+
+{{- define "latchkey.adminTokenSecretName" -}}
+{{- required "auth.enabled needs auth.adminTokenSecret.name (a Secret holding a JWT with the admin group, for the membership automation and helm test)" .Values.auth.adminTokenSecret.name }}
+{{- end }}
+
+{{- define "latchkey.jwtKeyDir" -}}
+/etc/latchkey/jwt
+{{- end }}
+
 {{/* Generated secrets keep their first value: a new peer secret on upgrade would split the cluster. */}}
 {{- define "latchkey.generatedSecret" -}}
 {{- $existing := lookup "v1" "Secret" .context.Release.Namespace (include "latchkey.fullname" .context) }}
@@ -111,5 +160,52 @@ and the scale-down hook. */}}
 # The script derives the members' peer URLs, https:// under TLS, as the node does.
 - name: LATCHKEY_PEER_TLS_ENABLED
   value: "true"
+{{- end }}
+{{- if .Values.clientTls.enabled }}
+# ... and their client URLs, https:// with the client port's TLS, trusting the CA of its certificate.
+- name: MEMBERSHIP_CLIENT_SCHEME
+  value: https
+- name: MEMBERSHIP_CA_FILE
+  value: {{ include "latchkey.clientTlsDir" . }}/ca.crt
+{{- end }}
+{{- if .Values.auth.enabled }}
+- name: MEMBERSHIP_TOKEN_FILE
+  value: {{ include "latchkey.adminTokenDir" . }}/token
+{{- end }}
+{{- end }}
+
+{{/* What the membership script's containers mount for the above (the volumes are below). */}}
+{{- define "latchkey.membershipMounts" -}}
+{{- if .Values.clientTls.enabled }}
+- name: client-tls-ca
+  mountPath: {{ include "latchkey.clientTlsDir" . }}
+  readOnly: true
+{{- end }}
+{{- if .Values.auth.enabled }}
+- name: admin-token
+  mountPath: {{ include "latchkey.adminTokenDir" . }}
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{- define "latchkey.membershipVolumes" -}}
+{{- if .Values.clientTls.enabled }}
+# Only the CA: the membership containers verify the client port, they do not serve it.
+- name: client-tls-ca
+  secret:
+    secretName: {{ include "latchkey.clientTlsSecretName" . }}
+    defaultMode: 288  # 0440
+    items:
+      - key: ca.crt
+        path: ca.crt
+{{- end }}
+{{- if .Values.auth.enabled }}
+- name: admin-token
+  secret:
+    secretName: {{ include "latchkey.adminTokenSecretName" . }}
+    defaultMode: 288  # 0440
+    items:
+      - key: {{ .Values.auth.adminTokenSecret.key }}
+        path: token
 {{- end }}
 {{- end }}

@@ -74,8 +74,10 @@ public class ClusterResource {
         String clientUrl = url("clientUrl", request.clientUrl());
         String name = request.name() == null || request.name().isBlank() ? peerUrl : request.name().strip();
         ReplicaHost host = host();
-        long id = new Membership(host.loop()).addLearner(name, peerUrl, clientUrl);
-        return Response.status(201).entity(new AddedMemberJson(hex(id), hex(host.identity().clusterId()))).build();
+        Membership.Added added = new Membership(host.loop()).addLearner(name, peerUrl, clientUrl);
+        // 200: a retried add; the learner its first attempt added.
+        return Response.status(added.created() ? 201 : 200)
+                .entity(new AddedMemberJson(hex(added.id()), hex(host.identity().clusterId()))).build();
     }
 
     @POST

@@ -9,6 +9,7 @@ import io.helidon.webclient.http1.Http1ClientResponse;
 import io.latchkey.server.LatchkeyService;
 import io.latchkey.server.Membership;
 import io.latchkey.server.ReplicaHost;
+import io.latchkey.transport.PeerTls;
 import jakarta.annotation.Priority;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Priorities;
@@ -27,7 +28,8 @@ import java.util.List;
  * request on to the leader and relays its answer, because only the leader stamps commands
  * with the lease clock (see {@link LeaderDuties}). Reads are served locally (with a read
  * barrier where asked). The request goes on as it came (raw path, query, body), over
- * kept-alive HTTP/1.1 connections with TCP_NODELAY, from the request's own virtual thread.
+ * kept-alive HTTP/1.1 connections with TCP_NODELAY (under peer TLS with its settings, see {@link #client}),
+ * from the request's own virtual thread.
  * It runs after matching and after authentication and the role check, so a request this
  * node would refuse (401, 403, 404, 405, 406, 415) is refused here; the leader checks the
  * token again (it is passed on) and the key or lock prefix.
@@ -53,14 +55,8 @@ public class LeaderForwarding implements ContainerRequestFilter {
      */
     private static final Duration LEADER_CACHE_TIME = LeaderDuties.DUTY_INTERVAL;
 
-    private final Http1Client http = Http1Client.builder()
-            .socketOptions(s -> s.tcpNoDelay(true).connectTimeout(Duration.ofSeconds(2)).readTimeout(FORWARD_TIMEOUT))
-            .readTimeout(FORWARD_TIMEOUT)
-            .connectionCacheSize(CONNECTIONS_CACHED_MAX)
-            .followRedirects(false)
-            .sendExpectContinue(false)
-            .build();
-
+    /** Built on the first forward, when the node's peer TLS settings are known. */
+    private volatile Http1Client http;
     @Inject
     LatchkeyService service;
     @Inject
@@ -90,7 +86,34 @@ public class LeaderForwarding implements ContainerRequestFilter {
             // taken over the lease clock yet); a forwarded request is never forwarded again.
             throw new ProblemException(503, "No leader", "no leader is ready to take writes; retry", null);
         }
-        request.abortWith(forward(request, leader.clientUrl(), leader.self()));
+        request.abortWith(forward(client(host), request, leader.clientUrl(), leader.self()));
+    }
+
+    /**
+     * Kept-alive HTTP/1.1 connections to the leader. When members use mutual TLS, a forwarded
+     * request goes with this member's certificate and trusts the cluster CA only (an https
+     * client URL must then have a certificate from that CA), and the leader's certificate must
+     * name the host of its client URL before any header, the caller's token included, is sent.
+     */
+    private Http1Client client(ReplicaHost host) {
+        Http1Client client = http;
+        if (client == null) {
+            synchronized (this) {
+                client = http;
+                if (client == null) {
+                    var builder = Http1Client.builder()
+                            .socketOptions(s -> s.tcpNoDelay(true).connectTimeout(Duration.ofSeconds(2)).readTimeout(FORWARD_TIMEOUT))
+                            .readTimeout(FORWARD_TIMEOUT)
+                            .connectionCacheSize(CONNECTIONS_CACHED_MAX)
+                            .followRedirects(false)
+                            .sendExpectContinue(false);
+                    host.peerTls().ifPresent(files -> builder.tls(PeerTls.client(files)));
+                    client = builder.build();
+                    http = client;
+                }
+            }
+        }
+        return client;
     }
 
     private KnownLeader leader(ReplicaHost host) {
@@ -106,7 +129,7 @@ public class LeaderForwarding implements ContainerRequestFilter {
         return k;
     }
 
-    private Response forward(ContainerRequestContext request, String leaderUrl, long self) {
+    private Response forward(Http1Client http, ContainerRequestContext request, String leaderUrl, long self) {
         URI uri = request.getUriInfo().getRequestUri();
         String target = leaderUrl + uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
         Http1ClientRequest out = http.method(Method.create(request.getMethod()))

@@ -349,12 +349,14 @@ public final class LatchkeyClient implements AutoCloseable {
 
     /**
      * Adds a member as a learner (start it with the answer's ids, then {@link #promoteMember}).
-     * Not retried once sent: the API has no idempotency key for membership changes.
+     * Retried when the outcome is unknown: the leader answers a repeated add of the same peer and
+     * client URL with the learner the first attempt added (200 instead of 201).
      */
     public AddedMember addMember(String name, String peerUrl, String clientUrl) {
         Transport.Call call = new Transport.Call("POST", "v1/cluster/members",
-                Json.write(new Requests.AddMember(name, peerUrl, clientUrl)), JSON, null, false, null);
-        return Json.read(ok(transport.send(call), 201), AddedMember.class);
+                Json.write(new Requests.AddMember(name, peerUrl, clientUrl)), JSON, null, true, null);
+        Transport.Answer answer = transport.send(call);
+        return Json.read(ok(answer, answer.status() == 200 ? 200 : 201), AddedMember.class);
     }
 
     public void promoteMember(String id) {

@@ -62,6 +62,9 @@ public record NodeSettings(
     public record PeerTls(Path certChain, Path privateKey, Path trustedCa) {
     }
 
+    /** Helidon's TLS settings of the client port (the default socket). */
+    static final String CLIENT_TLS_ENABLED = "server.tls.enabled";
+    static final String CLIENT_TLS_PRIVATE_KEY = "server.tls.private-key.";
     public static final String PEER_TLS_ENABLED = "latchkey.peer.tls.enabled";
     public static final String PEER_TLS_CERT_CHAIN = "latchkey.peer.tls.cert-chain";
     public static final String PEER_TLS_PRIVATE_KEY = "latchkey.peer.tls.private-key";
@@ -97,7 +100,12 @@ public record NodeSettings(
             throw new IllegalArgumentException("latchkey.peer-url must start with " + peerScheme + ":// when "
                     + PEER_TLS_ENABLED + " is " + peerTls.isPresent() + ", got '" + peerUrl + "'");
         }
-        String clientUrl = string(config, "latchkey.client-url", "http://" + advertised + ":" + clientPort);
+        String clientScheme = clientTls(config) ? "https" : "http";
+        String clientUrl = string(config, "latchkey.client-url", clientScheme + "://" + advertised + ":" + clientPort);
+        if (!clientUrl.startsWith(clientScheme + "://")) {
+            throw new IllegalArgumentException("latchkey.client-url must start with " + clientScheme + ":// when the client port"
+                    + (clientScheme.equals("https") ? " serves TLS (server.tls.*)" : " has no TLS") + ", got '" + clientUrl + "'");
+        }
 
         String schema = string(config, "latchkey.storage.schema", "latchkey");
         if (!schema.matches("[a-z_][a-z0-9_]{0,62}")) {
@@ -133,6 +141,18 @@ public record NodeSettings(
                 bool(config, "latchkey.raft.async-storage-writes", true),
                 Duration.ofSeconds(positive(config, "latchkey.storage.io-timeout-seconds", 15)),
                 Duration.ofMillis(notNegative(config, "latchkey.shutdown.leadership-handover-millis", 2_000)));
+    }
+
+    /**
+     * Whether the client port serves TLS: Helidon turns {@code server.tls} on when its private key
+     * is configured, unless {@code server.tls.enabled} is false.
+     */
+    private static boolean clientTls(Config config) {
+        boolean keyed = false;
+        for (String name : config.getPropertyNames()) {
+            keyed |= name.startsWith(CLIENT_TLS_PRIVATE_KEY);
+        }
+        return bool(config, CLIENT_TLS_ENABLED, keyed);
     }
 
     /**

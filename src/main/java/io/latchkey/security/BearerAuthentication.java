@@ -13,7 +13,8 @@ import java.security.Principal;
 
 /**
  * Authenticates every request to a JAX-RS resource by its bearer token when auth is on. Health,
- * metrics and OpenAPI are Helidon features outside JAX-RS: they stay readable without a token.
+ * metrics and OpenAPI are Helidon features outside JAX-RS: readable without a token unless
+ * {@code latchkey.auth.open-paths} leaves them out (io.latchkey.api.FeatureAuthentication).
  * Runs after matching, so an unknown path is a 404 for anyone.
  */
 @Provider

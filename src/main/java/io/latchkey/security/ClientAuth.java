@@ -30,7 +30,7 @@ public class ClientAuth {
      *
      * @throws AccessDeniedException 401 without a bearer token or with one that fails verification
      */
-    Caller authenticate(String authorization) {
+    public Caller authenticate(String authorization) {
         if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
             throw AccessDeniedException.unauthenticated("a bearer token is required (Authorization: Bearer <JWT>)");
         }
@@ -39,6 +39,14 @@ public class ClientAuth {
         } catch (TokenVerifier.InvalidTokenException e) {
             throw AccessDeniedException.unauthenticated(e.getMessage());
         }
+    }
+
+    /**
+     * Whether a request to {@code path} must carry a valid token that {@link BearerAuthentication}
+     * does not check: a path outside /v1 (health, metrics, OpenAPI) not among the open paths.
+     */
+    public boolean guardsFeature(String path) {
+        return settings.enabled() && !AuthSettings.isV1(path) && !settings.open(path);
     }
 
     /**

@@ -29,6 +29,8 @@ public final class Membership {
     private final ReplicaLoop loop;
     /** Shared: a view is built on every forwarded write's leader lookup, an id only when adding. */
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** Held while an add checks the members and proposes (see {@link #addLearner}). */
+    private static final Object ADDING = new Object();
 
     public Membership(ReplicaLoop loop) {
         this.loop = loop;
@@ -57,16 +59,40 @@ public final class Membership {
         }, Duration.ofSeconds(5)));
     }
 
-    /** Adds a learner; it may start once this returns. Leader only. */
-    public long addLearner(String name, String peerUrl, String clientUrl) {
+    /** A learner added, or found already added by an earlier attempt ({@code created} false). */
+    public record Added(long id, boolean created) {
+    }
+
+    /**
+     * Adds a learner; it may start once this returns. Leader only. A peer URL names one member:
+     * a retried add (the same learner, peer and client URL) gets the member the first attempt
+     * added; any other add of a member's peer URL is refused, since two members with one address
+     * would share its messages and its vote.
+     *
+     * @throws MembershipException 409 if {@code peerUrl} belongs to a voter or to a learner with another client URL
+     */
+    public Added addLearner(String name, String peerUrl, String clientUrl) {
         requireLeader();
-        long id;
-        do {
-            id = RANDOM.nextLong() & Long.MAX_VALUE;
-        } while (id == 0);
-        Member member = Member.newBuilder().setId(id).setName(name).setPeerUrl(peerUrl).setClientUrl(clientUrl).build();
-        change(ConfChangeType.ConfChangeAddLearnerNode, id, member.toByteString());
-        return id;
+        // One add at a time on this leader, so that a retry sees the member its first attempt added.
+        synchronized (ADDING) {
+            for (MemberView m : view().members()) {
+                if (!m.peerUrl().equals(peerUrl)) {
+                    continue;
+                }
+                if (!m.voter() && m.clientUrl().equals(clientUrl)) {
+                    return new Added(m.id(), false);
+                }
+                throw new MembershipException(409, peerUrl + " is already the peer URL of " + (m.voter() ? "voter " : "learner ")
+                        + Long.toHexString(m.id()) + "; remove it first to add the node again");
+            }
+            long id;
+            do {
+                id = RANDOM.nextLong() & Long.MAX_VALUE;
+            } while (id == 0);
+            Member member = Member.newBuilder().setId(id).setName(name).setPeerUrl(peerUrl).setClientUrl(clientUrl).build();
+            change(ConfChangeType.ConfChangeAddLearnerNode, id, member.toByteString());
+            return new Added(id, true);
+        }
     }
 
     /**

@@ -60,11 +60,15 @@ public final class ReplicaHost implements AutoCloseable {
     private final MemberPublisher publisher;
     private final Path dataDir;
     private final ScheduledExecutorService progressRecorder;
+    /** Mutual TLS between members, or null: also what forwarded client requests use. */
+    private final PeerTransportConfig.TlsFiles peerTls;
     private NodeProgress recordedProgress;
 
     private ReplicaHost(NodeIdentity identity, Path dataDir, PostgresLogStore store, PostgresReplicaLogStore logStore,
-                        Http2PeerTransport transport, ReplicaLoop loop, MemberPublisher publisher) {
+                        Http2PeerTransport transport, ReplicaLoop loop, MemberPublisher publisher,
+                        PeerTransportConfig.TlsFiles peerTls) {
         this.identity = identity;
+        this.peerTls = peerTls;
         this.dataDir = dataDir;
         this.store = store;
         this.logStore = logStore;
@@ -121,7 +125,7 @@ public final class ReplicaHost implements AutoCloseable {
             loop.start();
             MemberPublisher publisher = new MemberPublisher(loop, identity.nodeId(), settings.peerUrl(), settings.clientUrl());
             publisher.start();
-            return new ReplicaHost(identity, settings.dataDir(), store, logStore, transport, loop, publisher);
+            return new ReplicaHost(identity, settings.dataDir(), store, logStore, transport, loop, publisher, tls);
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -144,6 +148,11 @@ public final class ReplicaHost implements AutoCloseable {
 
     public NodeIdentity identity() {
         return identity;
+    }
+
+    /** This member's peer TLS files (certificate, key, cluster CA), when peers use mutual TLS. */
+    public Optional<PeerTransportConfig.TlsFiles> peerTls() {
+        return Optional.ofNullable(peerTls);
     }
 
     /** The peer listener's routes, for the server's named socket. */

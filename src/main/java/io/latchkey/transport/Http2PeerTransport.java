@@ -61,7 +61,7 @@ public final class Http2PeerTransport implements PeerTransport {
         this.config = config;
         this.snapshots = snapshots;
         this.logger = logger;
-        this.endpoint = new PeerEndpoint(config, snapshots, this::learnPeer, this::heardFrom);
+        this.endpoint = new PeerEndpoint(config, snapshots, this::learnPeer, this::peerUrl, this::heardFrom);
     }
 
     /** The receiving side, to register under {@link PeerHeaders#ROUTE_PREFIX} on the peer listener. */
@@ -184,6 +184,12 @@ public final class Http2PeerTransport implements PeerTransport {
         if (sender != null) {
             sender.heard();
         }
+    }
+
+    /** The URL this node sends to {@code id} at, or null if it has none. */
+    private URI peerUrl(long id) {
+        PeerSender sender = senders.get(id);
+        return sender == null ? null : sender.url();
     }
 
     /** Stops every sender and aborts requests in flight; the peer listener is closed by its owner. */

@@ -12,6 +12,7 @@ import io.latchkey.raft.raftpb.MessageType;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -20,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiConsumer;
 import java.util.function.LongConsumer;
+import java.util.function.LongFunction;
 
 /**
  * Receiving side of the peer protocol, a Helidon {@link HttpService} to register under
@@ -31,16 +33,19 @@ import java.util.function.LongConsumer;
  *   <li>{@code POST /raft/snapshot}: body = one length-delimited {@code MsgSnap} whose snapshot data
  *       is empty, then the snapshot bytes framed by {@link SnapshotChunks}.</li>
  * </ul>
- * Every request must authenticate (client certificate under mutual TLS; the shared secret in
+ * Every request must authenticate (client certificate under mutual TLS, which must also name the
+ * host of the sender's peer URL, see {@link PeerIdentity}; the shared secret in
  * {@link PeerHeaders#PEER_SECRET} when one is configured) and carry our cluster id; otherwise it
- * is refused and counted in {@link #refusedRequests()}. A message addressed to another node ends
- * its stream with 421 and counts in {@link #rejectedMessages()}: the sender's address book is
- * wrong and should hear about it.
+ * is refused and counted in {@link #refusedRequests()}; under mutual TLS a message whose
+ * {@code from} is not the stream's sender ends the stream with 403. A message addressed to
+ * another node ends its stream with 421 and counts in {@link #rejectedMessages()}: the sender's
+ * address book is wrong and should hear about it.
  *
  * <p>Answers (a stream's only when it ends): 204 done, 400 malformed body, a message over
- * {@code messageBytesMax} or a stream without sender, 401 not authenticated, 403 other cluster,
- * 409 a stream a newer one of the same sender replaced, 421 wrong node, 500 snapshot not stored
- * (including one over {@code snapshotBytesMax}), 503 replica not started yet.
+ * {@code messageBytesMax} or a stream without sender, 401 not authenticated, 403 other cluster
+ * or another member's identity, 409 a stream a newer one of the same sender replaced, 421 wrong
+ * node, 500 snapshot not stored (including one over {@code snapshotBytesMax}), 503 replica not
+ * started yet.
  *
  * <p>Hosting it under Helidon MP (the CDI producer is not part of this package): the instance
  * must be {@link Http2PeerTransport#endpoint()} of the transport handed to the replica, since
@@ -67,14 +72,17 @@ public final class PeerEndpoint implements HttpService {
     private volatile PeerTransport.Listener listener;
     /** Told the sender's id and {@link PeerHeaders#FROM_URL} of every admitted request. */
     private final BiConsumer<Long, String> senderUrls;
+    /** The peer URL this node has for a member id, or null: whose host a peer's certificate must name. */
+    private final LongFunction<URI> memberUrls;
     /** Told the sender's id of every message delivered: the sender is alive and reads us. */
     private final LongConsumer heardFrom;
 
     PeerEndpoint(PeerTransportConfig config, SnapshotStreams snapshots, BiConsumer<Long, String> senderUrls,
-                 LongConsumer heardFrom) {
+                 LongFunction<URI> memberUrls, LongConsumer heardFrom) {
         this.config = config;
         this.snapshots = snapshots;
         this.senderUrls = senderUrls;
+        this.memberUrls = memberUrls;
         this.heardFrom = heardFrom;
         this.secretDigest = config.usesSharedSecret() ? sha256(config.sharedSecret()) : null;
     }
@@ -118,10 +126,9 @@ public final class PeerEndpoint implements HttpService {
         if (target == null) {
             return;
         }
-        long from;
-        try {
-            from = Long.parseUnsignedLong(request.headers().first(PeerHeaders.FROM).orElse(""), 16);
-        } catch (NumberFormatException e) {
+        // Under mutual TLS admit() bound the FROM id to the certificate; the messages must be its.
+        long from = PeerIdentity.senderId(request.headers().first(PeerHeaders.FROM).orElse(null));
+        if (from == 0) {
             response.status(Status.BAD_REQUEST_400).send("a message stream needs the " + PeerHeaders.FROM.defaultCase() + " header");
             return;
         }
@@ -147,6 +154,12 @@ public final class PeerEndpoint implements HttpService {
                 rejectedMessages.increment();
                 respondQuietly(response, Status.MISDIRECTED_REQUEST_421,
                         "message for %x reached %x".formatted(message.getTo(), config.localNodeId()));
+                return;
+            }
+            if (message.getFrom() != from) {
+                rejectedMessages.increment();
+                respondQuietly(response, Status.FORBIDDEN_403,
+                        "message from %x in a stream of %x".formatted(message.getFrom(), from));
                 return;
             }
             heardFrom.accept(from);
@@ -185,6 +198,12 @@ public final class PeerEndpoint implements HttpService {
             return;
         }
         if (!addressedHere(header, response)) {
+            return;
+        }
+        long sender = config.tls() == null ? 0 : PeerIdentity.senderId(request.headers().first(PeerHeaders.FROM).orElse(null));
+        if (sender != 0 && header.getFrom() != sender) {
+            rejectedMessages.increment();
+            response.status(Status.FORBIDDEN_403).send("snapshot from %x in a request of %x".formatted(header.getFrom(), sender));
             return;
         }
         SnapshotChunks.Reader data = new SnapshotChunks.Reader(body, config.messageBytesMax(), config.snapshotBytesMax());
@@ -243,6 +262,18 @@ public final class PeerEndpoint implements HttpService {
                 discardSmallBody(request);
             }
             response.status(Status.FORBIDDEN_403).send("cluster id mismatch");
+            return null;
+        }
+        String impostor = config.tls() == null ? null : PeerIdentity.mismatch(
+                (java.security.cert.X509Certificate) request.remotePeer().tlsCertificates().orElseThrow()[0],
+                request.headers().first(PeerHeaders.FROM).orElse(null),
+                request.headers().first(PeerHeaders.FROM_URL).orElse(null), memberUrls);
+        if (impostor != null) {
+            refusedRequests.increment();
+            if (discardBody) {
+                discardSmallBody(request);
+            }
+            response.status(Status.FORBIDDEN_403).send(impostor);
             return null;
         }
         PeerTransport.Listener target = listener;

@@ -5,8 +5,11 @@ import io.helidon.common.tls.Tls;
 import io.helidon.common.tls.TlsClientAuth;
 import io.helidon.common.tls.TlsConfig;
 
-/** Helidon TLS settings for both ends of a peer connection, from the configured PEM files. */
-final class PeerTls {
+/**
+ * Helidon TLS settings for both ends of a peer connection, from the configured PEM files. The
+ * client side also carries client requests a follower forwards to the leader.
+ */
+public final class PeerTls {
     private PeerTls() {
     }
 
@@ -20,8 +23,12 @@ final class PeerTls {
         return common(files).clientAuth(TlsClientAuth.OPTIONAL).build();
     }
 
-    /** Sender side: present our certificate and verify the peer's (including its host name). */
-    static Tls client(PeerTransportConfig.TlsFiles files) {
+    /**
+     * Sender side: present our certificate and verify the peer's, including that it names the
+     * host of the URL (Helidon's default endpoint identification, HTTPS), during the handshake,
+     * so no request header (the peer secret, a client's token) goes to a server that fails it.
+     */
+    public static Tls client(PeerTransportConfig.TlsFiles files) {
         return common(files).build();
     }
 

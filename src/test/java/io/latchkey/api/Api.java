@@ -1,5 +1,6 @@
 package io.latchkey.api;
 
+import io.latchkey.api.contract.ContractRequests;
 import io.latchkey.testing.Await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -164,6 +165,13 @@ final class Api {
 
     Call delete(String path) {
         return new Call("DELETE", path);
+    }
+
+    /** The call a contract request describes (method, path with query, body). */
+    Call call(ContractRequests.Request request) {
+        Call call = new Call(request.method(), request.path());
+        return request.body() == null ? call
+                : call.body(request.contentType(), request.body().getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     static ObjectNode object(Object... keysAndValues) {

@@ -1,63 +1,43 @@
 package io.latchkey.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.nimbusds.jose.JOSEException;
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.crypto.RSASSASigner;
-import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.SignedJWT;
 import io.helidon.microprofile.server.ServerCdiExtension;
 import io.helidon.microprofile.testing.junit5.AddConfig;
 import io.helidon.microprofile.testing.junit5.HelidonTest;
+import io.latchkey.api.contract.ContractRequests;
+import io.latchkey.api.contract.OpenApiDocument;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.NoSuchAlgorithmException;
-import java.security.interfaces.RSAPrivateKey;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.Date;
 import java.util.List;
 
 import static io.latchkey.api.ApiTestBase.assertProblem;
 import static io.latchkey.api.ApiTestBase.assertStatus;
+import static io.latchkey.api.TestTokens.KEYS;
+import static io.latchkey.api.TestTokens.OTHER_KEYS;
+import static io.latchkey.api.TestTokens.claims;
+import static io.latchkey.api.TestTokens.sign;
+import static io.latchkey.api.TestTokens.token;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Client authentication and authorization with {@code latchkey.auth.enabled=true}: bearer JWTs
- * minted here with a test key pair whose public half the node reads from a PEM file.
+ * minted with a test key pair whose public half the node reads from a PEM file ({@link TestTokens}).
  */
 @HelidonTest
 @AddConfig(key = "latchkey.auth.enabled", value = "true")
-@AddConfig(key = "mp.jwt.verify.publickey.location", value = AuthApiTest.PUBLIC_KEY_FILE)
-@AddConfig(key = "mp.jwt.verify.issuer", value = AuthApiTest.ISSUER)
-@AddConfig(key = "mp.jwt.verify.audiences", value = "latchkey")
+@AddConfig(key = "mp.jwt.verify.publickey.location", value = TestTokens.PUBLIC_KEY_FILE)
+@AddConfig(key = "mp.jwt.verify.issuer", value = TestTokens.ISSUER)
+@AddConfig(key = "mp.jwt.verify.audiences", value = TestTokens.AUDIENCE)
 @Tag("api")
 class AuthApiTest {
-    static final String PUBLIC_KEY_FILE = "target/auth-test/jwt-public.pem";
-    static final String ISSUER = "https://issuer.test";
-    private static final KeyPair KEYS = rsaKeyPair();
-    private static final KeyPair OTHER_KEYS = rsaKeyPair();
-
     static {
-        // Written before the container starts (class initialization precedes the extension's beforeAll).
-        try {
-            Files.createDirectories(Path.of(PUBLIC_KEY_FILE).getParent());
-            Files.writeString(Path.of(PUBLIC_KEY_FILE), "-----BEGIN PUBLIC KEY-----\n"
-                    + Base64.getMimeEncoder().encodeToString(KEYS.getPublic().getEncoded()) + "\n-----END PUBLIC KEY-----\n");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        TestTokens.publishPublicKey();
     }
 
     @Inject
@@ -202,6 +182,22 @@ class AuthApiTest {
     }
 
     @Test
+    void everyV1OperationAnswers401WithoutAToken_and403WithoutARole_asDocumented() {
+        OpenApiDocument doc = OpenApiDocument.load();
+        String nobody = token("nobody", List.of());
+        for (ContractRequests.Request r : ContractRequests.everyV1Operation(doc, Api.unique("auth") + "/").values()) {
+            Api.Reply unauthenticated = api.call(r).send();
+            doc.checkAnswer(r.method(), r.pathWithoutQuery(), unauthenticated.status(), unauthenticated.headers(),
+                    unauthenticated.body(), r + " without a token");
+            assertProblem(unauthenticated, 401, null);
+            Api.Reply forbidden = as(nobody, api.call(r)).send();
+            doc.checkAnswer(r.method(), r.pathWithoutQuery(), forbidden.status(), forbidden.headers(), forbidden.body(),
+                    r + " without a role");
+            assertProblem(forbidden, 403, null);
+        }
+    }
+
+    @Test
     void healthMetricsAndOpenApiNeedNoToken() {
         assertStatus(api.get("/health/ready").send(), 200);
         assertStatus(api.get("/metrics").send(), 200);
@@ -210,35 +206,5 @@ class AuthApiTest {
 
     private static Api.Call as(String token, Api.Call call) {
         return call.header("Authorization", "Bearer " + token);
-    }
-
-    private static String token(String subject, List<String> groups) {
-        try {
-            return sign(KEYS, claims(subject, groups).build());
-        } catch (JOSEException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static JWTClaimsSet.Builder claims(String subject, List<String> groups) {
-        Instant now = Instant.now();
-        return new JWTClaimsSet.Builder().subject(subject).issuer(ISSUER).audience("latchkey").claim("groups", groups)
-                .issueTime(Date.from(now)).expirationTime(Date.from(now.plus(Duration.ofMinutes(10))));
-    }
-
-    private static String sign(KeyPair keys, JWTClaimsSet claims) throws JOSEException {
-        SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.RS256), claims);
-        jwt.sign(new RSASSASigner((RSAPrivateKey) keys.getPrivate()));
-        return jwt.serialize();
-    }
-
-    private static KeyPair rsaKeyPair() {
-        try {
-            KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-            generator.initialize(2048);
-            return generator.generateKeyPair();
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

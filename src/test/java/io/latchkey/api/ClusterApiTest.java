@@ -48,6 +48,23 @@ class ClusterApiTest extends ApiTestBase {
     }
 
     @Test
+    void aRetriedAddGetsTheSameLearner_andAnotherAddOfAMembersPeerUrlIs409() {
+        String peerUrl = "http://" + Api.unique("twice") + ":7080";
+        JsonNode request = Api.object("peerUrl", peerUrl, "clientUrl", "http://127.0.0.1:2");
+        String id = assertStatus(api.post("/v1/cluster/members").json(request).send(), 201).json().path("id").asText();
+        assertThat(assertStatus(api.post("/v1/cluster/members").json(request).send(), 200).json().path("id").asText())
+                .as("a retried add").isEqualTo(id);
+        assertProblem(api.post("/v1/cluster/members").json(Api.object("peerUrl", peerUrl, "clientUrl", "http://127.0.0.1:3")).send(),
+                409, null);
+        String self = api.get("/v1/cluster").send().json().path("members").get(0).path("peerUrl").asText();
+        assertProblem(api.post("/v1/cluster/members").json(Api.object("peerUrl", self, "clientUrl", "http://127.0.0.1:2")).send(),
+                409, null);
+        assertThat(api.get("/v1/cluster").send().json().path("members").findValuesAsText("peerUrl"))
+                .filteredOn(peerUrl::equals).hasSize(1);
+        assertStatus(api.delete("/v1/cluster/members/" + id).send(), 204);
+    }
+
+    @Test
     void theLastVoterCannotBeRemovedAndLeadershipCanBeAskedFor() {
         String self = api.get("/v1/cluster").send().json().path("nodeId").asText();
         assertProblem(api.delete("/v1/cluster/members/" + self).send(), 409, null);

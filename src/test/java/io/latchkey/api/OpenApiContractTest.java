@@ -44,9 +44,10 @@ class OpenApiContractTest extends ApiTestBase {
     /**
      * Answers other tests provoke and hold to the document: 307, 503 and 504 need a cluster of
      * processes or a node that did not start (FailureContractProcessTest, UnstartedNodeContractTest),
-     * 410 and 429 a node with small limits or many waiters (LimitsContractTest).
+     * 410 and 429 a node with small limits or many waiters (LimitsContractTest), 401 and 403 a
+     * node with authentication on (AuthApiTest).
      */
-    private static final Set<Integer> PROVOKED_ELSEWHERE = Set.of(307, 410, 429, 503, 504);
+    private static final Set<Integer> PROVOKED_ELSEWHERE = Set.of(307, 401, 403, 410, 429, 503, 504);
 
     private static OpenApiDocument doc;
     /** "METHOD template" -> statuses seen. */
@@ -144,6 +145,10 @@ class OpenApiContractTest extends ApiTestBase {
         String self = cluster.path("nodeId").asText();
         String learner = check(api.post("/v1/cluster/members")
                 .json(Api.object("peerUrl", "http://127.0.0.1:1", "clientUrl", "http://127.0.0.1:2")), "POST", 201).json().path("id").asText();
+        check(api.post("/v1/cluster/members")
+                .json(Api.object("peerUrl", "http://127.0.0.1:1", "clientUrl", "http://127.0.0.1:2")), "POST", 200);
+        check(api.post("/v1/cluster/members")
+                .json(Api.object("peerUrl", "http://127.0.0.1:1", "clientUrl", "http://127.0.0.1:3")), "POST", 409);
         check(api.post("/v1/cluster/members").json(Api.object("peerUrl", "nope")), "POST", 400);
         check(api.post("/v1/cluster/members").text("x"), "POST", 415);
         check(api.post("/v1/cluster/members/" + learner + "/promote"), "POST", 409);
@@ -177,11 +182,7 @@ class OpenApiContractTest extends ApiTestBase {
         // Content negotiation comes before the request is carried out: an image-only client
         // gets 406 from every operation, writes included.
         for (ContractRequests.Request r : ContractRequests.everyV1Operation(doc, prefix + "406/").values()) {
-            Api.Call call = call(r.method(), r.path()).header("Accept", "image/png");
-            if (r.body() != null) {
-                call.body(r.contentType(), r.body().getBytes(StandardCharsets.UTF_8));
-            }
-            check(call, r.method(), 406);
+            check(api.call(r).header("Accept", "image/png"), r.method(), 406);
         }
 
         List<String> missed = new ArrayList<>();
@@ -277,6 +278,9 @@ class OpenApiContractTest extends ApiTestBase {
         doc.root().path("paths").fieldNames().forEachRemaining(documented::add);
         assertThat(paths).containsExactlyInAnyOrderElementsOf(documented);
         assertThat(served.path("components").path("schemas").size()).isEqualTo(doc.root().path("components").path("schemas").size());
+        assertThat(served.path("components").path("securitySchemes")).isEqualTo(doc.root().path("components").path("securitySchemes"));
+        assertThat(served.path("security")).isEqualTo(doc.root().path("security"));
+        assertThat(served.path("paths").path("/v1/cluster/members").path("post").path("responses").has("403")).isTrue();
     }
 
     // ------------------------------------------------------------------ checking answers
@@ -299,16 +303,6 @@ class OpenApiContractTest extends ApiTestBase {
             map.put(namesAndValues[i], List.of(namesAndValues[i + 1]));
         }
         return java.net.http.HttpHeaders.of(map, (name, value) -> true);
-    }
-
-    private Api.Call call(String method, String path) {
-        return switch (method) {
-            case "GET" -> api.get(path);
-            case "PUT" -> api.put(path);
-            case "POST" -> api.post(path);
-            case "DELETE" -> api.delete(path);
-            default -> throw new IllegalArgumentException(method);
-        };
     }
 
     private static void record(String operation, int status) {

@@ -15,6 +15,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
@@ -26,9 +27,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Three processes whose peer traffic runs over mutual TLS, configured the way the Helm chart
- * does it (LATCHKEY_PEER_TLS_* environment variables, no shared secret): they elect a leader
- * and replicate a write; the peer port fails the handshake of a client whose certificate comes
- * from another CA, and refuses one with no certificate (counted in latchkey_peer_refused_requests).
+ * does it (LATCHKEY_PEER_TLS_* environment variables, no shared secret), and whose client ports
+ * serve TLS with a certificate of the same CA (Helidon's server.tls settings, as the chart sets
+ * them): they elect a leader and replicate a write; a follower forwards a write to the leader
+ * over TLS with its peer certificate; the peer port fails the handshake of a client whose
+ * certificate comes from another CA, and refuses one with no certificate (counted in
+ * latchkey_peer_refused_requests).
  */
 @Tag("cluster")
 class PeerTlsProcessTest extends ProcessClusterTest {
@@ -49,6 +53,11 @@ class PeerTlsProcessTest extends ProcessClusterTest {
                     "LATCHKEY_PEER_TLS_PRIVATE_KEY", cert.privateKey().toString(),
                     "LATCHKEY_PEER_TLS_TRUSTED_CA", cert.trustedCa().toString()));
         }
+        TestCertificates.Issued clientPort = clusterCa.issue("client-port", "ip:127.0.0.1,dns:localhost");
+        cluster.commonProperties.addAll(List.of(
+                "-Dserver.tls.private-key.pem.cert-chain.resource.path=" + clientPort.certChain(),
+                "-Dserver.tls.private-key.pem.key.resource.path=" + clientPort.privateKey()));
+        cluster.useClientTls(TestCertificates.trustingClient(clusterCa.caPem()));
         cluster.startAll();
         ProcessCluster.NodeProcess leader = cluster.awaitLeader(ELECTION_WAIT);
         for (ProcessCluster.NodeProcess n : cluster.nodes) {
@@ -62,7 +71,14 @@ class PeerTlsProcessTest extends ProcessClusterTest {
                     () -> String.valueOf(n.get("/v1/config/tls/check")).contains("\"value\":\"over-tls\""));
         }
 
-        ProcessCluster.NodeProcess target = cluster.nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();
+        // A follower passes a write on to the leader's https:// client URL: only TLS reaches it.
+        ProcessCluster.NodeProcess follower = cluster.nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();
+        assertThat(String.valueOf(follower.cluster())).contains("\"clientUrl\":\"https://127.0.0.1:" + leader.clientPort + "\"");
+        ProcessCluster.Reply forwarded = follower.callRetrying("PUT", "/v1/config/tls/forwarded", "via-follower", "text/plain");
+        assertThat(forwarded.status()).as(forwarded.body()).isEqualTo(200);
+        assertThat(leader.get("/v1/config/tls/forwarded")).contains("\"value\":\"via-follower\"");
+
+        ProcessCluster.NodeProcess target = follower;
         TestCertificates.Issued visitor = clusterCa.issue("visitor", "ip:127.0.0.1");
         assertThat(firstByteAfterPreface(TestCertificates.insistentClient(visitor, clusterCa.caPem()), target.peerPort))
                 .as("a certificate from the cluster CA gets an HTTP/2 answer").isNotNegative();

@@ -38,7 +38,9 @@ public final class ProcessCluster implements AutoCloseable {
     String peerSecret = SECRET;
     /** https when the nodes run mutual TLS between them. */
     String peerScheme = "http";
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    /** https when the nodes serve their client port over TLS (see {@link #useClientTls}). */
+    private String clientScheme = "http";
+    private HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     /** One member: fixed ports and data directory, and the process while it runs. */
     public final class NodeProcess {
@@ -62,7 +64,7 @@ public final class ProcessCluster implements AutoCloseable {
         }
 
         public String clientUrl() {
-            return "http://127.0.0.1:" + clientPort;
+            return clientScheme + "://127.0.0.1:" + clientPort;
         }
 
         String peerUrl() {
@@ -244,6 +246,15 @@ public final class ProcessCluster implements AutoCloseable {
         for (int i = 1; i <= size; i++) {
             nodes.add(new NodeProcess(i, freePort(), freePort()));
         }
+    }
+
+    /**
+     * Talks https to the client ports, trusting {@code tls}; the nodes must be given the
+     * {@code server.tls} settings (e.g. in {@link #commonProperties}).
+     */
+    void useClientTls(javax.net.ssl.SSLContext tls) {
+        clientScheme = "https";
+        http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).sslContext(tls).build();
     }
 
     /** Starts every node as an initial member of a static cluster. */

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedKeyManager;
 
@@ -89,7 +90,7 @@ public final class TestCertificates {
      * {@code trustedCaPem}: what a misconfigured or hostile peer would do.
      */
     public static SSLContext insistentClient(Issued cert, Path trustedCaPem) throws IOException {
-        try (InputStream keys = Files.newInputStream(cert.keyStore()); InputStream ca = Files.newInputStream(trustedCaPem);
+        try (InputStream keys = Files.newInputStream(cert.keyStore());
              InputStream chainPem = Files.newInputStream(cert.certChain())) {
             KeyStore store = KeyStore.getInstance("PKCS12");
             store.load(keys, STORE_PASSWORD.toCharArray());
@@ -97,11 +98,6 @@ public final class TestCertificates {
             // The store still holds keytool's self-signed certificate; the CA-signed one is the PEM.
             X509Certificate[] chain = CertificateFactory.getInstance("X.509").generateCertificates(chainPem).stream()
                     .map(X509Certificate.class::cast).toArray(X509Certificate[]::new);
-            KeyStore trusted = KeyStore.getInstance("PKCS12");
-            trusted.load(null, null);
-            trusted.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(ca));
-            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            tmf.init(trusted);
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(new KeyManager[] {new X509ExtendedKeyManager() {
                 @Override
@@ -138,10 +134,32 @@ public final class TestCertificates {
                 public PrivateKey getPrivateKey(String alias) {
                     return privateKey;
                 }
-            }}, tmf.getTrustManagers(), null);
+            }}, trustManagers(trustedCaPem), null);
             return context;
         } catch (GeneralSecurityException e) {
             throw new IOException("cannot build a TLS client from " + cert.keyStore(), e);
+        }
+    }
+
+    /** A TLS client context that trusts {@code caPem} alone and presents no certificate. */
+    public static SSLContext trustingClient(Path caPem) throws IOException {
+        try {
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, trustManagers(caPem), null);
+            return context;
+        } catch (GeneralSecurityException e) {
+            throw new IOException("cannot trust " + caPem, e);
+        }
+    }
+
+    private static TrustManager[] trustManagers(Path caPem) throws IOException, GeneralSecurityException {
+        try (InputStream ca = Files.newInputStream(caPem)) {
+            KeyStore trusted = KeyStore.getInstance("PKCS12");
+            trusted.load(null, null);
+            trusted.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(ca));
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trusted);
+            return tmf.getTrustManagers();
         }
     }
 

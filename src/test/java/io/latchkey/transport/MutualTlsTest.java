@@ -50,6 +50,8 @@ class MutualTlsTest {
         try (TestNode leader = TestNode.start(config(1), dir.resolve("leader"));
              TestNode follower = TestNode.start(config(2), dir.resolve("follower"))) {
             leader.transport.setPeer(2, follower.url());
+            // The follower checks the leader's certificate against the host of its peer URL.
+            follower.transport.setPeer(1, leader.url());
             leader.transport.send(List.of(TestNode.append(1, 2, 5)));
             assertThat(Await.next(follower.listener.received, DEADLINE).getIndex()).isEqualTo(5);
 

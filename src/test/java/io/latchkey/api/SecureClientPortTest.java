@@ -1,0 +1,147 @@
+package io.latchkey.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.helidon.microprofile.server.ServerCdiExtension;
+import io.helidon.microprofile.testing.junit5.AddConfig;
+import io.helidon.microprofile.testing.junit5.HelidonTest;
+import io.latchkey.testing.TestCertificates;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The client port over real TLS (Helidon's {@code server.tls} settings) with optional client
+ * certificates, and authentication on with only {@code /health} open: metrics and OpenAPI then
+ * need a valid token, as {@code latchkey.auth.open-paths} says.
+ */
+@HelidonTest
+@AddConfig(key = "server.tls.private-key.pem.cert-chain.resource.path", value = SecureClientPortTest.PKI + "/port-node.pem")
+@AddConfig(key = "server.tls.private-key.pem.key.resource.path", value = SecureClientPortTest.PKI + "/port-node.key")
+@AddConfig(key = "server.tls.trust.pem.certificates.resource.path", value = SecureClientPortTest.PKI + "/port-ca.pem")
+@AddConfig(key = "server.tls.client-auth", value = "OPTIONAL")
+@AddConfig(key = "latchkey.auth.enabled", value = "true")
+@AddConfig(key = "mp.jwt.verify.publickey.location", value = TestTokens.PUBLIC_KEY_FILE)
+@AddConfig(key = "mp.jwt.verify.issuer", value = TestTokens.ISSUER)
+@AddConfig(key = "latchkey.auth.open-paths", value = "/health")
+@Tag("api")
+class SecureClientPortTest {
+    static final String PKI = "target/secure-client-port-test";
+    private static final TestCertificates CA;
+    private static final TestCertificates.Issued CLIENT;
+    private static final TestCertificates.Issued STRANGER;
+
+    static {
+        // Issued before the container starts (class initialization precedes the extension's beforeAll).
+        TestTokens.publishPublicKey();
+        try {
+            // keytool will not overwrite the stores of an earlier run.
+            if (Files.exists(Path.of(PKI))) {
+                try (Stream<Path> old = Files.walk(Path.of(PKI))) {
+                    for (Path file : old.sorted(Comparator.reverseOrder()).toList()) {
+                        Files.delete(file);
+                    }
+                }
+            }
+            CA = TestCertificates.authority(Path.of(PKI), "port");
+            CA.issue("node", "ip:127.0.0.1,dns:localhost");
+            CLIENT = CA.issue("client", "dns:client.test");
+            STRANGER = TestCertificates.authority(Path.of(PKI), "stranger").issue("client", "dns:client.test");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Inject
+    ServerCdiExtension server;
+
+    @Test
+    void theApiAnswersOverHttpsWithOrWithoutAClientCertificate_andAdvertisesAnHttpsClientUrl() throws Exception {
+        String token = TestTokens.token("ops", List.of("reader"));
+        List<HttpClient> clients = List.of(client(TestCertificates.trustingClient(CA.caPem())),
+                client(TestCertificates.insistentClient(CLIENT, CA.caPem())));
+        for (HttpClient client : clients) {
+            String[] last = {"nothing yet"};
+            io.latchkey.testing.Await.within(Duration.ofSeconds(60), () -> ready(client, last));
+            assertThat(last[0]).as("/health/ready over https").isEqualTo("200");
+            HttpResponse<String> cluster = send(client, "/v1/cluster", token);
+            assertThat(cluster.statusCode()).as(cluster.body()).isEqualTo(200);
+            JsonNode self = Api.JSON.readTree(cluster.body()).path("members").get(0);
+            assertThat(self.path("clientUrl").asText()).startsWith("https://");
+        }
+    }
+
+    @Test
+    void aClientCertificateFromAnotherCaOrPlainHttpIsRefused() throws Exception {
+        HttpClient stranger = client(TestCertificates.insistentClient(STRANGER, CA.caPem()));
+        assertThatThrownBy(() -> send(stranger, "/health/ready", null)).as("a client certificate from another CA")
+                .isInstanceOf(IOException.class).hasStackTraceContaining("javax.net.ssl.SSL");
+        HttpClient plain = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        assertThatThrownBy(() -> plain.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/health/ready"))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()))
+                .as("no cleartext on a TLS port").isInstanceOf(IOException.class);
+        HttpClient untrusting = client(TestCertificates.trustingClient(TestCertificates.authority(Path.of(PKI), "other").caPem()));
+        assertThatThrownBy(() -> send(untrusting, "/health/ready", null)).isInstanceOf(SSLHandshakeException.class);
+    }
+
+    @Test
+    void metricsAndOpenApiNeedAValidTokenWhenOnlyHealthIsOpen() throws Exception {
+        HttpClient client = client(TestCertificates.trustingClient(CA.caPem()));
+        assertThat(send(client, "/health/live", null).statusCode()).isEqualTo(200);
+        for (String path : List.of("/metrics", "/openapi")) {
+            HttpResponse<String> refused = send(client, path, null);
+            assertThat(refused.statusCode()).as(path).isEqualTo(401);
+            assertThat(refused.headers().firstValue("WWW-Authenticate")).hasValue("Bearer");
+            assertThat(refused.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith(Problem.MEDIA_TYPE));
+            assertThat(Api.JSON.readTree(refused.body()).path("status").asInt()).isEqualTo(401);
+            assertThat(send(client, path, "not.a.jwt").statusCode()).as(path + " with a bad token").isEqualTo(401);
+            assertThat(send(client, path, TestTokens.token("scraper", List.of())).statusCode())
+                    .as(path + " with a valid token, whatever its roles").isEqualTo(200);
+        }
+    }
+
+    /** Whether /health/ready answers 200; {@code last[0]} says what it answered. */
+    private boolean ready(HttpClient client, String[] last) {
+        try {
+            HttpResponse<String> answer = send(client, "/health/ready", null);
+            last[0] = answer.statusCode() == 200 ? "200" : answer.statusCode() + " " + answer.body();
+        } catch (IOException e) {
+            last[0] = e.toString();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            last[0] = e.toString();
+        }
+        return last[0].equals("200");
+    }
+
+    private HttpResponse<String> send(HttpClient client, String path, String token) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + server.port() + path))
+                .timeout(Duration.ofSeconds(10));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpClient client(SSLContext tls) {
+        return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(tls)
+                .connectTimeout(Duration.ofSeconds(5)).build();
+    }
+}
