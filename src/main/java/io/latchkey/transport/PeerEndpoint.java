@@ -122,7 +122,8 @@ public final class PeerEndpoint implements HttpService {
      * they would have been alone.
      */
     private void stream(ServerRequest request, ServerResponse response) throws IOException {
-        PeerTransport.Listener target = admit(request, response, false);
+        // A sender's stream has no length and does not end: never wait for its body to refuse it.
+        PeerTransport.Listener target = admit(request, response, request.headers().contentLength().isPresent());
         if (target == null) {
             return;
         }
@@ -244,7 +245,7 @@ public final class PeerEndpoint implements HttpService {
 
     /**
      * Returns the listener to deliver to, or null after answering a request that must not
-     * proceed. A stream's body is never read before refusing it: it does not end.
+     * proceed; a refused request's body is first read (a little of it) when {@code discardBody}.
      */
     private PeerTransport.Listener admit(ServerRequest request, ServerResponse response, boolean discardBody) {
         if (!authenticated(request)) {
