@@ -258,12 +258,18 @@ public final class Replica {
     /**
      * Proposes a membership change; completes with the new configuration once applied here.
      * The change's {@code id} is replaced by one this replica picks, which is how the applied
-     * change finds its caller.
+     * change finds its caller. On the leader, a change made while an earlier one is not applied
+     * yet fails at once (raft would silently put an empty entry in its place, and the caller
+     * would wait until its timeout for an outcome it could not know).
      */
     public CompletableFuture<ByteString> proposeConfChange(ConfChange change) {
         CompletableFuture<ByteString> result = new CompletableFuture<>();
         if (knownLeader == 0) {
             result.completeExceptionally(ReplicaException.noLeader());
+            return result;
+        }
+        if (rawNode.refusesConfChange()) {
+            result.completeExceptionally(ReplicaException.confChangePending());
             return result;
         }
         // From the proposals' sequence: conf changes wait in the same map under their own keys.

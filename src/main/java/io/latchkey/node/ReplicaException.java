@@ -32,6 +32,11 @@ public final class ReplicaException extends RuntimeException {
                 "the proposal was refused (leadership transfer, size limit or configuration); retry later");
     }
 
+    static ReplicaException confChangePending() {
+        return new ReplicaException(Reason.DROPPED,
+                "another membership change is not applied yet; nothing was changed, retry later");
+    }
+
     static ReplicaException leaderChanged() {
         return new ReplicaException(Reason.LEADER_CHANGED,
                 "the leader changed while the request was in flight; its outcome is unknown, retry with the same idempotency key");

@@ -107,6 +107,19 @@ public final class RawNode {
         raft.step(Raft.confChangeToMsg(cc));
     }
 
+    /**
+     * Whether this node, as leader, would ignore a simple configuration change proposed now:
+     * while an earlier change may be unapplied (or the configuration is joint), the leader
+     * appends an empty entry in its place and the proposer is never told. Not in etcd's API;
+     * an application that waits for its change to be applied asks this first rather than
+     * wait for an entry that will never come. False on a follower (it forwards proposals).
+     */
+    public boolean refusesConfChange() {
+        boolean alreadyPending = raft.pendingConfIndex > raft.raftLog.applied;
+        boolean alreadyJoint = !raft.trk.config().voters().outgoing().isEmpty();
+        return raft.state == StateType.StateLeader && !raft.disableConfChangeValidation && (alreadyPending || alreadyJoint);
+    }
+
     /** Applies a committed configuration change and returns the new configuration. */
     public ConfState applyConfChange(ConfChange cc) {
         return raft.applyConfChange(ConfChanges.asV2(cc));

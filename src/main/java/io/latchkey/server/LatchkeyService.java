@@ -2,14 +2,18 @@ package io.latchkey.server;
 
 import io.helidon.Main;
 import io.helidon.common.Weighted;
+import io.helidon.microprofile.server.ServerCdiExtension;
 import io.helidon.spi.HelidonShutdownHandler;
 import io.latchkey.config.NodeSettings;
 import io.latchkey.node.StateMachine;
 import jakarta.annotation.PreDestroy;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.context.Initialized;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.spi.BeanManager;
 import jakarta.inject.Inject;
+import jakarta.interceptor.Interceptor;
 import org.eclipse.microprofile.config.Config;
 
 import java.lang.System.Logger.Level;
@@ -42,6 +46,24 @@ public class LatchkeyService {
     void onStartup(@Observes @Initialized(ApplicationScoped.class) Object ignored) {
         host();
         Main.addShutdownHandler(leadershipHandover);
+    }
+
+    /**
+     * Right after the web server's start (Helidon 4.4.0 starts it observing this event at
+     * priority {@code PLATFORM_AFTER + 100}): a listener that could not bind its port (in use)
+     * makes Helidon log the error, close every listener and carry on. The replica would go on
+     * too, as a member that campaigns but that no peer and no client can reach. The node exits
+     * instead, with a failure status a supervisor sees.
+     */
+    void onServerStarted(@Observes @Priority(Interceptor.Priority.PLATFORM_AFTER + 101) @Initialized(ApplicationScoped.class)
+                         Object ignored, BeanManager beans) {
+        if (beans.getExtension(ServerCdiExtension.class).port() >= 0) {
+            return;
+        }
+        LOG.log(Level.ERROR, "the node's listeners did not start (see the error above, e.g. a port in use); exiting");
+        // Not on this thread: the exit runs the shutdown hooks, which stop the container this
+        // thread is still starting.
+        Thread.ofPlatform().name("latchkey-exit").start(() -> System.exit(1));
     }
 
     /**

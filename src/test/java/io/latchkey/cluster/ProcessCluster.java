@@ -1,9 +1,9 @@
 package io.latchkey.cluster;
 
 import io.latchkey.testing.Await;
+import io.latchkey.testing.ListenPorts;
 import io.latchkey.testing.NodeClasspath;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -244,7 +244,7 @@ public final class ProcessCluster implements AutoCloseable {
     public ProcessCluster(Path root, int size) throws IOException {
         this.root = root;
         for (int i = 1; i <= size; i++) {
-            nodes.add(new NodeProcess(i, freePort(), freePort()));
+            nodes.add(new NodeProcess(i, ListenPorts.free(), ListenPorts.free()));
         }
     }
 
@@ -319,7 +319,7 @@ public final class ProcessCluster implements AutoCloseable {
     }
 
     String logTails() {
-        StringBuilder out = new StringBuilder();
+        StringBuilder out = new StringBuilder("logs in ").append(root).append('\n');
         for (NodeProcess n : nodes) {
             try {
                 List<String> lines = Files.exists(n.log) ? Files.readAllLines(n.log) : List.of();
@@ -330,12 +330,6 @@ public final class ProcessCluster implements AutoCloseable {
             }
         }
         return out.toString();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 
     @Override

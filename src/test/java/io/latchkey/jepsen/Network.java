@@ -1,6 +1,7 @@
 package io.latchkey.jepsen;
 
 import io.latchkey.testing.Await;
+import io.latchkey.testing.ListenPorts;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,16 +54,8 @@ sealed interface Network extends AutoCloseable {
             clientPorts = new int[size];
             peerPorts = new int[size];
             for (int i = 0; i < size; i++) {
-                clientPorts[i] = freePort();
-                peerPorts[i] = freePort();
-            }
-        }
-
-        private static int freePort() {
-            try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-                return s.getLocalPort();
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                clientPorts[i] = ListenPorts.free();
+                peerPorts[i] = ListenPorts.free();
             }
         }
 

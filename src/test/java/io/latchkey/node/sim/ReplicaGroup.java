@@ -1,0 +1,104 @@
+package io.latchkey.node.sim;
+
+import io.latchkey.node.CrashPoints;
+import io.latchkey.node.PeerTransport;
+import io.latchkey.node.Replica;
+import io.latchkey.node.ReplicaConfig;
+import io.latchkey.node.proto.Member;
+import io.latchkey.raft.raftpb.Message;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Replicas of one cluster driven step by step on the test's thread, with a lossless network
+ * that delivers only when told ({@link #settle}): for tests of what one Ready does.
+ */
+final class ReplicaGroup {
+    private final ArrayDeque<Message> inFlight = new ArrayDeque<>();
+    /** Every message sent, in order; tests clear it to count what one step sends. */
+    final List<Message> sent = new ArrayList<>();
+    private final Map<Long, Replica> replicas = new TreeMap<>();
+
+    /** Bootstraps voters 1..size; call {@link #electLeader} next. */
+    ReplicaGroup(int size) {
+        List<Member> members = new ArrayList<>();
+        for (long id = 1; id <= size; id++) {
+            members.add(Member.newBuilder().setId(id).build());
+        }
+        for (long id = 1; id <= size; id++) {
+            Replica replica = new Replica(new ReplicaConfig(id, 1, 10, 1, 1024 * 1024, 64, 0, 10_000, 100, 1000,
+                    false, new Random(id)), new SimLogStore(), transport(), new CounterStateMachine((index, payload) -> {
+            }), SimCluster.QUIET, CrashPoints.NONE);
+            replica.bootstrap(members);
+            replicas.put(id, replica);
+        }
+    }
+
+    /** Ticks every replica until one leads and the rest follow it; returns the leader, settled. */
+    Replica electLeader() {
+        // Votes are ignored for an election timeout after a start, so this takes a while.
+        for (int tick = 0; tick < 1000 && replicas.get(1L).leaderId() == 0; tick++) {
+            replicas.values().forEach(Replica::tick);
+            settle();
+        }
+        Replica leader = replicas.get(replicas.get(1L).leaderId());
+        assertThat(leader).as("a leader").isNotNull();
+        settle();
+        return leader;
+    }
+
+    /** Handles Readies and delivers messages until nothing moves. */
+    void settle() {
+        boolean moved = true;
+        while (moved) {
+            moved = false;
+            for (Replica replica : replicas.values()) {
+                while (replica.hasReady()) {
+                    replica.processReady();
+                    moved = true;
+                }
+            }
+            while (!inFlight.isEmpty()) {
+                Message m = inFlight.poll();
+                Replica to = replicas.get(m.getTo());
+                if (to != null) {
+                    to.receive(m);
+                }
+                moved = true;
+            }
+        }
+    }
+
+    private PeerTransport transport() {
+        return new PeerTransport() {
+            @Override
+            public void start(Listener listener) {
+            }
+
+            @Override
+            public void send(List<Message> messages) {
+                sent.addAll(messages);
+                inFlight.addAll(messages);
+            }
+
+            @Override
+            public void setPeer(long id, String peerUrl) {
+            }
+
+            @Override
+            public void removePeer(long id) {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
+}
