@@ -131,6 +131,8 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
                 case NO_LEADER, DROPPED -> new Failure(Problem.of(503, "Unavailable", r.getMessage(), null), true, null);
                 case TIMEOUT, LEADER_CHANGED -> new Failure(Problem.of(504, "Outcome unknown", r.getMessage(), null), true, null);
                 case STOPPED -> new Failure(Problem.of(503, "Stopping", r.getMessage(), null), true, null);
+                case IDEMPOTENCY_KEY_REUSED -> new Failure(Problem.of(422, "Idempotency key reused", r.getMessage(),
+                        ConfigResource.IDEMPOTENCY_KEY));
             };
         }
         return null;

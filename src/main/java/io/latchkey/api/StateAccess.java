@@ -83,17 +83,17 @@ public class StateAccess {
     }
 
     /**
-     * Keys are remembered per kind of command: a client that reuses a key for another kind of
-     * write must not get the first write's result, which has none of the fields it expects.
-     * With auth on also per subject: another subject's key must not hand out that subject's
-     * result (a lock token).
+     * With auth on keys are remembered per subject: another subject's key must not hand out
+     * that subject's result (a lock token), nor be refused because of it. Within a subject a
+     * key names one request: reused for another (another kind of write, other fields) it is
+     * refused with 422, as the IETF Idempotency-Key draft says.
      */
     private static String scoped(Command.Builder command, String idempotencyKey) {
         if (idempotencyKey == null || idempotencyKey.isEmpty()) {
             return null;
         }
-        String subject = command.hasRequester() ? command.getRequester().getSubject() + "/" : "";
-        return command.getOpCase() + "/" + subject + idempotencyKey;
+        String subject = command.hasRequester() ? command.getRequester().getSubject() : "";
+        return subject.length() + ":" + subject + "/" + idempotencyKey;
     }
 
     public Result write(Command.Builder command, String idempotencyKey) {

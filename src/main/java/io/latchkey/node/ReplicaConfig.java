@@ -12,6 +12,8 @@ import java.util.random.RandomGenerator;
  * @param snapshotEntries          applied entries between state machine snapshots
  * @param compactionMarginEntries  entries kept in the log behind a snapshot for slow followers
  * @param idempotencyKeysMax       results of idempotent requests remembered for retries
+ * @param idempotencyTtlMillis     how long (by the leader's replicated lease clock) a result
+ *                                 is remembered; like the count, equal on every member
  * @param asyncStorageWrites       persist on a separate writer (group-committing whatever has
  *                                 queued) while the loop goes on stepping messages, instead of
  *                                 persisting each Ready on the loop
@@ -27,6 +29,7 @@ public record ReplicaConfig(
         long snapshotEntries,
         long compactionMarginEntries,
         int idempotencyKeysMax,
+        long idempotencyTtlMillis,
         boolean asyncStorageWrites,
         RandomGenerator random) {
 
@@ -43,12 +46,18 @@ public record ReplicaConfig(
         if (idempotencyKeysMax <= 0) {
             throw new IllegalArgumentException("idempotencyKeysMax must be positive");
         }
+        if (idempotencyTtlMillis <= 0) {
+            throw new IllegalArgumentException("idempotencyTtlMillis must be positive");
+        }
     }
+
+    /** A day, as Stripe keeps its idempotency keys: far beyond any client's retries. */
+    public static final long IDEMPOTENCY_TTL_MILLIS_DEFAULT = 24L * 60 * 60 * 1000;
 
     /** Defaults for a cluster on one network: 10 ticks to elect, heartbeats every tick. */
     public static ReplicaConfig defaults(long nodeId, long clusterId, RandomGenerator random) {
         return new ReplicaConfig(nodeId, clusterId, 10, 1, 1024 * 1024, 256, 64L * 1024 * 1024,
-                10_000, 5_000, 100_000, false, random);
+                10_000, 5_000, 100_000, IDEMPOTENCY_TTL_MILLIS_DEFAULT, false, random);
     }
 
     Config raftConfig(Storage storage, Logger logger) {

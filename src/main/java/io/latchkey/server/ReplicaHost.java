@@ -106,7 +106,8 @@ public final class ReplicaHost implements AutoCloseable {
             Http2PeerTransport transport = new Http2PeerTransport(transportConfig, new StoreSnapshotStreams(store));
             ReplicaConfig replicaConfig = new ReplicaConfig(identity.nodeId(), identity.clusterId(),
                     settings.electionTicks(), settings.heartbeatTicks(), 1024 * 1024, 256, 64L * 1024 * 1024,
-                    settings.snapshotEntries(), Math.max(1, settings.snapshotEntries() / 2), 100_000, settings.asyncStorageWrites(),
+                    settings.snapshotEntries(), Math.max(1, settings.snapshotEntries() / 2), 100_000,
+                    settings.idempotencyTtl().toMillis(), settings.asyncStorageWrites(),
                     new SplittableRandom());
             PostgresReplicaLogStore logStore = new PostgresReplicaLogStore(store);
             Replica replica = new Replica(replicaConfig, logStore, transport, stateMachine,

@@ -139,6 +139,20 @@ class OpenApiContractTest extends ApiTestBase {
         check(api.delete("/v1/leases/" + lease), "DELETE", 404);
         check(api.delete("/v1/leases/0"), "DELETE", 400);
 
+        // An Idempotency-Key names one request: reused by any other keyed write it is 422.
+        String usedKey = Api.unique("used");
+        check(api.put("/v1/config/" + prefix + "keyed").header("Idempotency-Key", usedKey).text("first"), "PUT", 200);
+        Map<String, ContractRequests.Request> every = ContractRequests.everyV1Operation(doc, prefix + "422/");
+        for (ContractRequests.Request r : ContractRequests.of(every, "PUT /v1/config/{key}", "DELETE /v1/config/{key}",
+                "POST /v1/locks/{name}", "DELETE /v1/locks/{name}", "POST /v1/leases", "DELETE /v1/leases/{id}",
+                "POST /v1/leases/{id}/keepalive")) {
+            Api.Call call = call(r.method(), r.path()).header("Idempotency-Key", usedKey);
+            if (r.body() != null) {
+                call.body(r.contentType(), r.body().getBytes(StandardCharsets.UTF_8));
+            }
+            check(call, r.method(), 422);
+        }
+
         // Cluster.
         JsonNode cluster = check(api.get("/v1/cluster"), "GET", 200).json();
         String self = cluster.path("nodeId").asText();
