@@ -129,6 +129,7 @@ public class StateAccess {
             case INVALID_ARGUMENT -> throw new ProblemException(400, "Invalid request", result.getMessage(), field);
             case NOT_OWNER -> throw new ProblemException(403, "Forbidden", result.getMessage(), field);
             case RESOURCE_EXHAUSTED -> throw new ProblemException(429, "Too many waiters", result.getMessage(), field);
+            case NO_SPACE -> throw new ProblemException(507, "State quota exceeded", result.getMessage(), field);
             case STALE_LEADER, STATUS_UNSPECIFIED, UNRECOGNIZED ->
                     throw new ProblemException(503, "Unavailable", "leadership changed; retry: " + result.getMessage(), null);
         }
