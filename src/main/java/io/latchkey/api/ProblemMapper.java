@@ -35,7 +35,11 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
 
     @Override
     public Response toResponse(Throwable error) {
-        Throwable e = unwrap(error);
+        // A body refused while it was read surfaces wrapped by whichever reader was reading it.
+        Throwable e = cause(error, RequestLimits.BodyTooLargeException.class);
+        if (e == null) {
+            e = unwrap(error);
+        }
         Failure failure = failure(e, uriInfo.getPath());
         if (failure != null) {
             return failure.response();
@@ -139,12 +143,16 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
     }
 
     private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+        return cause(e, type) != null;
+    }
+
+    private static Throwable cause(Throwable e, Class<? extends Throwable> type) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (type.isInstance(t)) {
-                return true;
+                return t;
             }
         }
-        return false;
+        return null;
     }
 
     private static Throwable rootCause(Throwable e) {

@@ -44,9 +44,10 @@ class OpenApiContractTest extends ApiTestBase {
     /**
      * Answers other tests provoke and hold to the document: 307, 503 and 504 need a cluster of
      * processes or a node that did not start (FailureContractProcessTest, UnstartedNodeContractTest),
-     * 410 and 429 a node with small limits or many waiters (LimitsContractTest).
+     * 410 and 429 a node with small limits or many waiters (LimitsContractTest), 413 of a body
+     * beyond the request limit and 507 a node with a small body limit and quota (RequestLimitsApiTest).
      */
-    private static final Set<Integer> PROVOKED_ELSEWHERE = Set.of(307, 410, 429, 503, 504);
+    private static final Set<Integer> PROVOKED_ELSEWHERE = Set.of(307, 410, 413, 429, 503, 504, 507);
 
     private static OpenApiDocument doc;
     /** "METHOD template" -> statuses seen. */
