@@ -8,6 +8,7 @@ import io.latchkey.node.ReplicaLoop;
 import io.latchkey.server.LatchkeyService;
 import io.latchkey.server.ReplicaHost;
 import io.latchkey.state.LatchkeyStateMachine;
+import io.latchkey.state.Sha256;
 import io.latchkey.state.proto.Command;
 import io.latchkey.state.proto.ExpireLeases;
 import io.latchkey.state.proto.LeaderStamp;
@@ -20,8 +21,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
 import java.lang.System.Logger.Level;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -118,11 +117,7 @@ public class LeaderDuties {
      * writes a message without map fields in field order, so equal requests give equal bytes.
      */
     static ByteString fingerprint(Command unstamped) {
-        try {
-            return ByteString.copyFrom(MessageDigest.getInstance("SHA-256").digest(unstamped.toByteArray()));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
+        return Sha256.of(unstamped.toByteString());
     }
 
     private Result proposeDuty(Command command) {

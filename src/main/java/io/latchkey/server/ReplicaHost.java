@@ -341,7 +341,7 @@ public final class ReplicaHost implements AutoCloseable {
         return HexFormat.of().formatHex(random);
     }
 
-    private static StorageConfig storageConfig(NodeSettings settings) {
+    static StorageConfig storageConfig(NodeSettings settings) {
         if (settings.jdbcUrl().isEmpty()) {
             return StorageConfig.embedded(settings.dataDir(), settings.storageSchema()).withIoTimeout(settings.storageIoTimeout());
         }
@@ -365,7 +365,7 @@ public final class ReplicaHost implements AutoCloseable {
         return id;
     }
 
-    private static void createDirectories(Path dir) {
+    static void createDirectories(Path dir) {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
@@ -384,7 +384,7 @@ public final class ReplicaHost implements AutoCloseable {
                 Long.parseUnsignedLong(p.getProperty("cluster-id"), 16));
     }
 
-    private static void writeIdentity(Path file, NodeIdentity identity) {
+    static void writeIdentity(Path file, NodeIdentity identity) {
         String text = "# Written on first start; this data belongs to this node of this cluster.\n"
                 + "node-id=" + Long.toHexString(identity.nodeId()) + "\n"
                 + "cluster-id=" + Long.toHexString(identity.clusterId()) + "\n";
