@@ -174,6 +174,11 @@ class OpenApiContractTest extends ApiTestBase {
         check(api.post("/v1/cluster/leader").json("{}"), "POST", 400);
         check(api.post("/v1/cluster/leader").text("x"), "POST", 415);
 
+        // Maintenance: a backup whose state decodes and whose headers say what it holds.
+        Api.Reply snapshot = check(api.get("/v1/maintenance/snapshot"), "GET", 200);
+        assertThat(io.latchkey.state.Backups.read(snapshot.body()).getRevision())
+                .isEqualTo(Long.parseLong(snapshot.header("Latchkey-Revision")));
+
         // Operations.
         for (String path : List.of("/health", "/health/live", "/health/ready", "/health/started")) {
             check(api.get(path), "GET", 200);
