@@ -48,16 +48,15 @@ class BackupRestoreProcessTest extends ProcessClusterTest {
         JsonNode lock = json(source.callRetrying("POST", "/v1/locks/jobs/nightly", "{\"ttlSeconds\":600,\"owner\":\"w1\"}",
                 "application/json"));
 
-        Path file = root.resolve("latchkey.snapshot");
         HttpResponse<byte[]> snapshot = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                 URI.create(source.clientUrl() + "/v1/maintenance/snapshot")).build(), HttpResponse.BodyHandlers.ofByteArray());
         assertThat(snapshot.statusCode()).isEqualTo(200);
-        Files.write(file, snapshot.body());
         assertThat(snapshot.headers().firstValue("Latchkey-Snapshot-Sha256")).as("the body's SHA-256")
                 .hasValue(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(snapshot.body())));
         long revision = Long.parseLong(snapshot.headers().firstValue("Latchkey-Revision").orElseThrow());
         JsonNode keysBefore = json(source.callRetrying("GET", "/v1/config?prefix=app/&limit=100", null, null));
         assertThat(keysBefore.path("revision").asLong()).isEqualTo(revision);
+        Path file = saveWithTheChartsBackupScript(source);
 
         ProcessCluster restoredCluster = ProcessCluster.alone(root.resolve("restored"), List.of());
         try {
@@ -86,6 +85,26 @@ class BackupRestoreProcessTest extends ProcessClusterTest {
                     .status()).as("the restored lock is released with its token").isEqualTo(204);
         } finally {
             restoredCluster.close();
+        }
+    }
+
+    /** Runs helm/latchkey/files/backup.sh, as the chart's CronJob does, and returns the file it saved. */
+    private Path saveWithTheChartsBackupScript(ProcessCluster.NodeProcess source) throws Exception {
+        Path dir = Files.createDirectories(root.resolve("backups"));
+        ProcessBuilder script = new ProcessBuilder("sh", Path.of("helm", "latchkey", "files", "backup.sh").toString())
+                .redirectErrorStream(true).redirectOutput(root.resolve("backup.log").toFile());
+        script.environment().putAll(java.util.Map.of("LATCHKEY_URL", source.clientUrl(), "BACKUP_DIR", dir.toString(),
+                "BACKUP_KEEP", "2"));
+        Process backup = script.start();
+        assertThat(backup.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(backup.exitValue()).as(Files.readString(root.resolve("backup.log"))).isZero();
+        try (var files = Files.list(dir)) {
+            List<Path> saved = files.filter(f -> f.getFileName().toString().endsWith(".snapshot")).toList();
+            assertThat(saved).hasSize(1);
+            Process check = new ProcessBuilder("sha256sum", "-c", saved.getFirst().getFileName() + ".sha256")
+                    .directory(dir.toFile()).start();
+            assertThat(check.waitFor(30, TimeUnit.SECONDS) && check.exitValue() == 0).as("sha256sum -c").isTrue();
+            return saved.getFirst();
         }
     }
 
