@@ -12,9 +12,7 @@ public final class Sha256 {
 
     public static ByteString of(ByteString bytes) {
         try {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            digest.update(bytes.asReadOnlyByteBuffer());
-            return ByteString.copyFrom(digest.digest());
+            return ByteString.copyFrom(MessageDigest.getInstance("SHA-256").digest(bytes.toByteArray()));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JDK has SHA-256", e);
         }
