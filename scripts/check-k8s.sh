@@ -143,6 +143,11 @@ expect_success "kubectl kustomize k8s with the peer-tls component" \
 # read files outside its directory).
 expect_failure "k8s/ holds no copy of membership.sh" "No such file" ls k8s/membership.sh
 expect_success "membership.sh is valid POSIX sh" sh -n "$CHART/files/membership.sh"
+expect_success "backup.sh is valid POSIX sh" sh -n "$CHART/files/backup.sh"
+expect_success "the backup CronJob is off by default" sh -c "! grep -q 'kind: CronJob' '$out/helm-default.yaml'"
+expect_success "the backup CronJob renders when enabled" grep -q 'name: coord-latchkey-backup' "$out/helm-custom.yaml"
+expect_failure "an enabled backup needs a PersistentVolumeClaim" "backup.persistentVolumeClaim" \
+  "$HELM" template x "$CHART" --set backup.enabled=true
 
 # membership.sh against a stand-in for the membership API (scripts/check-k8s/fake-membership-api.mjs):
 # the leader answers on FAKE_PORT, a follower (which redirects changes to the leader) on FAKE_PORT+1.

@@ -30,17 +30,21 @@ for (const line of readFileSync(PROPERTIES, 'utf8').split('\n')) {
     properties.set(match[1], match[2]);
   }
 }
-// The watch history bounds are read where the state machine is built, not in NodeSettings.
+// The state bounds are read where the state machine is built, the API limits by the filter
+// that holds them, not in NodeSettings.
 const STATE_SETTINGS = 'src/main/java/io/latchkey/api/StateMachineProducer.java';
-for (const [, key] of readFileSync(STATE_SETTINGS, 'utf8').matchAll(/"(latchkey\.[a-z0-9.-]+)"/g)) {
-  if (!config.has(key)) config.set(key, undefined);
+const API_LIMITS = 'src/main/java/io/latchkey/api/RequestLimits.java';
+for (const file of [STATE_SETTINGS, API_LIMITS]) {
+  for (const [, key] of readFileSync(file, 'utf8').matchAll(/"(latchkey\.[a-z0-9.-]+)"/g)) {
+    if (!config.has(key)) config.set(key, undefined);
+  }
 }
 // Client authentication: latchkey.auth.* and MicroProfile JWT's mp.jwt.verify.* keys.
 const AUTH_SETTINGS = 'src/main/java/io/latchkey/security/AuthSettings.java';
 for (const [, key] of readFileSync(AUTH_SETTINGS, 'utf8').matchAll(/"((?:latchkey\.auth|mp\.jwt)\.[a-z0-9.-]+)"/g)) {
   if (!config.has(key)) config.set(key, undefined);
 }
-const configSource = `${SETTINGS}, ${STATE_SETTINGS}, ${AUTH_SETTINGS} and ${PROPERTIES}`;
+const configSource = `${SETTINGS}, ${STATE_SETTINGS}, ${API_LIMITS}, ${AUTH_SETTINGS} and ${PROPERTIES}`;
 const envName = (key) => key.replace(/[^A-Za-z0-9]/g, '_').toUpperCase();
 const knownEnv = new Map([...config.keys()].map((key) => [envName(key), key]));
 const clientPort = Number(config.get('server.port'));

@@ -3,10 +3,12 @@ package io.latchkey.api;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.latchkey.metrics.NodeMetrics;
+import io.latchkey.node.Proposal;
 import io.latchkey.node.ReplicaLoop;
 import io.latchkey.server.LatchkeyService;
 import io.latchkey.server.ReplicaHost;
 import io.latchkey.state.LatchkeyStateMachine;
+import io.latchkey.state.Sha256;
 import io.latchkey.state.proto.Command;
 import io.latchkey.state.proto.ExpireLeases;
 import io.latchkey.state.proto.LeaderStamp;
@@ -89,9 +91,12 @@ public class LeaderDuties {
     }
 
     /**
-     * Stamps and proposes a command, waiting for its result.
+     * Stamps and proposes a command, waiting for its result. With an idempotency key the
+     * request is fingerprinted before it is stamped: a retry carries another stamp but is the
+     * same request.
      *
-     * @throws io.latchkey.node.ReplicaException if it is not known to have been applied
+     * @throws io.latchkey.node.ReplicaException if it is not known to have been applied, or
+     *                                           the key was applied with another request
      * @throws ProblemException 503 if this node cannot stamp (not the leader, or not yet renewed)
      */
     public Result propose(Command.Builder command, String idempotencyKey, Duration timeout) {
@@ -99,8 +104,25 @@ public class LeaderDuties {
         if (c == null || !c.renewed()) {
             throw new ProblemException(503, "Not ready", "this node is not (yet) the leader; retry", null);
         }
-        return decode(ReplicaLoop.join(loop().propose(command.setStamp(c.stamp()).build().toByteString(),
-                idempotencyKey == null ? "" : idempotencyKey, timeout)));
+        String key = idempotencyKey == null ? "" : idempotencyKey;
+        ByteString fingerprint = key.isEmpty() ? ByteString.EMPTY : fingerprint(command.clearStamp().build());
+        LeaderStamp stamp = c.stamp();
+        Proposal proposal = new Proposal(command.setStamp(stamp).build().toByteString(), key, fingerprint,
+                stamp.getLeaseClockMillis());
+        return decode(ReplicaLoop.join(loop().propose(proposal, timeout)));
+    }
+
+    /**
+     * SHA-256 of the unstamped command: its operation, fields and requester. Protobuf-java
+     * writes a message without map fields in field order, so equal requests give equal bytes.
+     */
+    static ByteString fingerprint(Command unstamped) {
+        return Sha256.of(unstamped.toByteString());
+    }
+
+    private Result proposeDuty(Command command) {
+        Proposal proposal = Proposal.of(command.toByteString(), command.getStamp().getLeaseClockMillis());
+        return decode(ReplicaLoop.join(loop().propose(proposal, PROPOSAL_TIMEOUT)));
     }
 
     /** The leader's lease clock, for remaining times; the replicated clock elsewhere. */
@@ -146,7 +168,7 @@ public class LeaderDuties {
 
     private void renew(LeaderClock c) {
         Command renew = Command.newBuilder().setStamp(c.stamp()).setRenewAllLeases(RenewAllLeases.getDefaultInstance()).build();
-        Result result = decode(ReplicaLoop.join(loop().propose(renew.toByteString(), "", PROPOSAL_TIMEOUT)));
+        Result result = proposeDuty(renew);
         if (result.getStatus() == Status.OK && clock == c) {
             clock = new LeaderClock(c.term(), c.baseMillis(), c.takeoverNanos(), true);
         }
@@ -160,7 +182,7 @@ public class LeaderDuties {
         }
         Command command = Command.newBuilder().setStamp(c.stamp())
                 .setExpireLeases(ExpireLeases.newBuilder().addAllLeaseIds(expired)).build();
-        Result result = decode(ReplicaLoop.join(loop().propose(command.toByteString(), "", PROPOSAL_TIMEOUT)));
+        Result result = proposeDuty(command);
         metrics.leasesExpired(result.getRevoked().getIdsCount());
     }
 

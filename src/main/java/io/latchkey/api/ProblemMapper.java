@@ -35,7 +35,11 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
 
     @Override
     public Response toResponse(Throwable error) {
-        Throwable e = unwrap(error);
+        // A body refused while it was read surfaces wrapped by whichever reader was reading it.
+        Throwable e = cause(error, RequestLimits.BodyTooLargeException.class);
+        if (e == null) {
+            e = unwrap(error);
+        }
         Failure failure = failure(e, uriInfo.getPath());
         if (failure != null) {
             return failure.response();
@@ -131,18 +135,24 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
                 case NO_LEADER, DROPPED -> new Failure(Problem.of(503, "Unavailable", r.getMessage(), null), true, null);
                 case TIMEOUT, LEADER_CHANGED -> new Failure(Problem.of(504, "Outcome unknown", r.getMessage(), null), true, null);
                 case STOPPED -> new Failure(Problem.of(503, "Stopping", r.getMessage(), null), true, null);
+                case IDEMPOTENCY_KEY_REUSED -> new Failure(Problem.of(422, "Idempotency key reused", r.getMessage(),
+                        ConfigResource.IDEMPOTENCY_KEY));
             };
         }
         return null;
     }
 
     private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+        return cause(e, type) != null;
+    }
+
+    private static Throwable cause(Throwable e, Class<? extends Throwable> type) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (type.isInstance(t)) {
-                return true;
+                return t;
             }
         }
-        return false;
+        return null;
     }
 
     private static Throwable rootCause(Throwable e) {

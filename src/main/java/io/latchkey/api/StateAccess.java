@@ -83,17 +83,17 @@ public class StateAccess {
     }
 
     /**
-     * Keys are remembered per kind of command: a client that reuses a key for another kind of
-     * write must not get the first write's result, which has none of the fields it expects.
-     * With auth on also per subject: another subject's key must not hand out that subject's
-     * result (a lock token).
+     * With auth on keys are remembered per subject: another subject's key must not hand out
+     * that subject's result (a lock token), nor be refused because of it. Within a subject a
+     * key names one request: reused for another (another kind of write, other fields) it is
+     * refused with 422, as the IETF Idempotency-Key draft says.
      */
     private static String scoped(Command.Builder command, String idempotencyKey) {
         if (idempotencyKey == null || idempotencyKey.isEmpty()) {
             return null;
         }
-        String subject = command.hasRequester() ? command.getRequester().getSubject() + "/" : "";
-        return command.getOpCase() + "/" + subject + idempotencyKey;
+        String subject = command.hasRequester() ? command.getRequester().getSubject() : "";
+        return subject.length() + ":" + subject + "/" + idempotencyKey;
     }
 
     public Result write(Command.Builder command, String idempotencyKey) {
@@ -129,6 +129,7 @@ public class StateAccess {
             case INVALID_ARGUMENT -> throw new ProblemException(400, "Invalid request", result.getMessage(), field);
             case NOT_OWNER -> throw new ProblemException(403, "Forbidden", result.getMessage(), field);
             case RESOURCE_EXHAUSTED -> throw new ProblemException(429, "Too many waiters", result.getMessage(), field);
+            case NO_SPACE -> throw new ProblemException(507, "State quota exceeded", result.getMessage(), field);
             case STALE_LEADER, STATUS_UNSPECIFIED, UNRECOGNIZED ->
                     throw new ProblemException(503, "Unavailable", "leadership changed; retry: " + result.getMessage(), null);
         }

@@ -369,6 +369,32 @@ public final class LatchkeyClient implements AutoCloseable {
                 null, false, null)), 204);
     }
 
+    // ---- maintenance ----
+
+    /**
+     * A backup of the state as of a linearizable point (admin role with client auth on); its
+     * body is checked against the member's {@code Latchkey-Snapshot-Sha256} header.
+     *
+     * @throws LatchkeyException if refused, or if the body does not match its checksum
+     */
+    public Snapshot snapshot() {
+        Transport.Answer a = transport.send(Transport.Call.read("v1/maintenance/snapshot"));
+        byte[] bytes = ok(a, 200);
+        String expected = a.response().headers().firstValue("Latchkey-Snapshot-Sha256").orElse("");
+        String actual;
+        try {
+            actual = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+        if (!actual.equals(expected)) {
+            throw new LatchkeyException(0, "Damaged snapshot", "the snapshot's SHA-256 " + actual
+                    + " is not the one the member sent ('" + expected + "'); take it again", null);
+        }
+        long revision = Long.parseLong(a.response().headers().firstValue("Latchkey-Revision").orElse("0"));
+        return new Snapshot(revision, actual, bytes);
+    }
+
     // ----
 
     private Transport.Answer write(String method, String path, byte[] body, String contentType, Duration timeout) {

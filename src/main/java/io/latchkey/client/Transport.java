@@ -143,7 +143,8 @@ final class Transport {
     private HttpRequest request(URI base, Call call) {
         HttpRequest.Builder b = HttpRequest.newBuilder(at(base, call.pathAndQuery()))
                 .timeout(call.attemptTimeout() != null ? call.attemptTimeout() : requestTimeout)
-                .header("Accept", "application/json")
+                // JSON for every answer but a backup, the one operation that has no JSON form.
+                .header("Accept", "application/json, application/octet-stream;q=0.5")
                 .method(call.method(), call.body() == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofByteArray(call.body()));
         if (call.contentType() != null) {

@@ -22,6 +22,7 @@ import java.util.Optional;
  * @param storageIoTimeout how long one database call (connect, login, statement, answer) may hang
  * @param leaseMarginTicks 0 for Raft's default ({@code 1 + electionTicks / 10}), else 1 to electionTicks - 1
  * @param leadershipHandoverWait how long a stopping leader waits for a voter to take over; zero skips the handover
+ * @param idempotencyTtl how long a write's idempotency key is remembered, by the leader's lease clock
  */
 public record NodeSettings(
         Path dataDir,
@@ -47,7 +48,8 @@ public record NodeSettings(
         long snapshotEntries,
         boolean asyncStorageWrites,
         Duration storageIoTimeout,
-        Duration leadershipHandoverWait) {
+        Duration leadershipHandoverWait,
+        Duration idempotencyTtl) {
 
     /** Where a pod of a StatefulSet finds its siblings. */
     public record KubernetesSettings(String podName, String namespace, String serviceName, int replicas, String clusterDomain) {
@@ -140,7 +142,8 @@ public record NodeSettings(
                 positive(config, "latchkey.raft.snapshot-entries", 10_000),
                 bool(config, "latchkey.raft.async-storage-writes", true),
                 Duration.ofSeconds(positive(config, "latchkey.storage.io-timeout-seconds", 15)),
-                Duration.ofMillis(notNegative(config, "latchkey.shutdown.leadership-handover-millis", 2_000)));
+                Duration.ofMillis(notNegative(config, "latchkey.shutdown.leadership-handover-millis", 2_000)),
+                Duration.ofSeconds(positive(config, "latchkey.state.idempotency-ttl-seconds", 24 * 60 * 60)));
     }
 
     /**

@@ -3,6 +3,8 @@ package io.latchkey.health;
 import io.latchkey.server.LatchkeyService;
 import io.latchkey.server.ReplicaHost;
 import io.latchkey.raft.Status;
+import io.latchkey.state.LatchkeyStateMachine;
+import io.latchkey.state.QuotaUsage;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Inject;
@@ -30,10 +32,39 @@ public class NodeHealthChecks {
     static final long READY_APPLY_LAG_ENTRIES_MAX = 1_000;
 
     private final LatchkeyService service;
+    private final LatchkeyStateMachine stateMachine;
 
     @Inject
-    public NodeHealthChecks(LatchkeyService service) {
+    public NodeHealthChecks(LatchkeyService service, LatchkeyStateMachine stateMachine) {
         this.service = service;
+        this.stateMachine = stateMachine;
+    }
+
+    /**
+     * The state quota's alarm, like etcd's NOSPACE alarm. Always UP: the alarm is on every
+     * member at once (the quota is decided on apply), and a member taken out of service or
+     * restarted could not take the deletes that bring the state back under the quota.
+     */
+    @Produces
+    @Liveness
+    HealthCheck quota() {
+        return () -> {
+            HealthCheckResponseBuilder b = HealthCheckResponse.named("latchkey-state-quota").up();
+            ReplicaHost host = service.host();
+            if (host == null) {
+                return b.build();
+            }
+            try {
+                QuotaUsage quota = host.loop().query(r -> stateMachine.view().quota(), Duration.ofSeconds(2)).get();
+                b.withData("sizeBytes", quota.sizeBytes()).withData("quotaBytes", quota.quotaBytes());
+                if (quota.alarm()) {
+                    b.withData("alarm", "quota exceeded: puts are refused with 507 until keys are deleted");
+                }
+            } catch (Exception e) {
+                b.withData("reason", "loop not answering: " + e);
+            }
+            return b.build();
+        };
     }
 
     @Produces

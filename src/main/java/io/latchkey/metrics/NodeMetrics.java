@@ -7,6 +7,7 @@ import io.latchkey.raft.BasicStatus;
 import io.latchkey.server.LatchkeyService;
 import io.latchkey.server.ReplicaHost;
 import io.latchkey.state.LatchkeyStateMachine;
+import io.latchkey.state.QuotaUsage;
 import io.latchkey.state.StateView;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.context.Initialized;
@@ -57,12 +58,12 @@ public class NodeMetrics implements ReplicaEvents {
     private final Timer fsync;
     /** By {@link WriteStage#ordinal()}. */
     private final Timer[] stages;
-    private volatile Sample sample = new Sample(0, 0, 0, 0, 0, 0, 0, 0);
+    private volatile Sample sample = new Sample(0, 0, 0, 0, 0, 0, 0, 0, new QuotaUsage(0, 0, false));
     private volatile boolean attached;
 
     /** One reading of everything the gauges show. */
     private record Sample(long atNanos, long term, long commitIndex, long appliedIndex, long locksHeld, long leases,
-                          long nodeId, long leaderId) {
+                          long nodeId, long leaderId, QuotaUsage quota) {
     }
 
     @Inject
@@ -80,6 +81,11 @@ public class NodeMetrics implements ReplicaEvents {
                 s -> s.leaderId() != 0 && s.leaderId() == s.nodeId() ? 1 : 0);
         gauge(registry, "latchkey_locks_held", "Locks held now.", Sample::locksHeld);
         gauge(registry, "latchkey_leases", "Leases that exist now.", Sample::leases);
+        gauge(registry, "latchkey_state_size_bytes", "Serialized bytes of keys, values and watch history (what the quota counts).",
+                s -> s.quota().sizeBytes());
+        gauge(registry, "latchkey_state_quota_bytes", "The state quota (latchkey.state.quota-bytes).", s -> s.quota().quotaBytes());
+        gauge(registry, "latchkey_state_quota_alarm", "1 while puts are refused for the quota (507) and the state has not shrunk since.",
+                s -> s.quota().alarm() ? 1 : 0);
         registry.gauge(Metadata.builder().withName("latchkey_peer_refused_requests")
                 .withDescription("Peer requests refused since start: no client certificate or shared secret, "
                         + "a wrong secret, or another cluster's id.").build(),
@@ -174,7 +180,8 @@ public class NodeMetrics implements ReplicaEvents {
                 StateView view = stateMachine.view();
                 BasicStatus status = replica.status().basic();
                 return new Sample(now, replica.term(), status.hardState().getCommit(),
-                        replica.appliedIndex(), view.lockCount(), view.leaseCount(), status.id(), status.softState().lead());
+                        replica.appliedIndex(), view.lockCount(), view.leaseCount(), status.id(), status.softState().lead(),
+                        view.quota());
             }, SAMPLE_TIMEOUT).get(SAMPLE_TIMEOUT.toMillis() * 2, TimeUnit.MILLISECONDS);
             sample = s;
         } catch (Exception e) {

@@ -2,7 +2,6 @@ package io.latchkey.node;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
-import io.latchkey.node.proto.AppliedRequest;
 import io.latchkey.node.proto.Command;
 import io.latchkey.node.proto.Member;
 import io.latchkey.node.proto.ReplicaSnapshot;
@@ -33,7 +32,6 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -72,8 +70,7 @@ public final class Replica {
     /** Read barriers whose ReadIndex round is under way, by the round's request id. */
     private final Map<Long, List<PendingRead>> pendingReads = new HashMap<>();
     private final List<PendingRead> readsWaitingForApply = new ArrayList<>();
-    /** Results of idempotent requests in apply order; evicted oldest first, the same on every replica. */
-    private final LinkedHashMap<String, AppliedRequest> appliedRequests = new LinkedHashMap<>();
+    private final AppliedRequests appliedRequests;
 
     private ConfState confState;
     private long appliedIndex;
@@ -107,6 +104,7 @@ public final class Replica {
         this.stateMachine = stateMachine;
         this.logger = logger;
         this.crashPoints = crashPoints;
+        this.appliedRequests = new AppliedRequests(config.idempotencyKeysMax(), config.idempotencyTtlMillis());
         this.nextProposalId = randomIdBase(config);
         this.nextReadId = randomIdBase(config);
         Snapshot snapshot = logStore.storage().snapshot();
@@ -202,19 +200,18 @@ public final class Replica {
     /**
      * Proposes a command. The future completes with the state machine's result once the
      * command is applied here, or fails with {@link ReplicaException} when its fate is not
-     * known (leader lost) or it was refused.
-     *
-     * @param idempotencyKey empty, or a client key: a command with a key already applied is
-     *                       not applied again and completes with the first result
+     * known (leader lost) or it was refused (its idempotency key was used for another request).
      */
-    public CompletableFuture<ByteString> propose(ByteString payload, String idempotencyKey) {
+    public CompletableFuture<ByteString> propose(Proposal proposal) {
         long proposalId = nextProposalId++;
         events.proposed();
         Command command = Command.newBuilder()
                 .setProposer(config.nodeId())
                 .setProposalId(proposalId)
-                .setIdempotencyKey(idempotencyKey)
-                .setPayload(payload)
+                .setIdempotencyKey(proposal.idempotencyKey())
+                .setRequestFingerprint(proposal.requestFingerprint())
+                .setProposedAtMillis(proposal.proposedAtMillis())
+                .setPayload(proposal.payload())
                 .build();
         CompletableFuture<ByteString> result = new CompletableFuture<>();
         if (knownLeader == 0) {
@@ -603,25 +600,31 @@ public final class Replica {
         } catch (InvalidProtocolBufferException e) {
             throw new IllegalStateException("undecodable command at index " + entry.getIndex(), e);
         }
-        ByteString result;
+        appliedRequests.advanceClock(command.getProposedAtMillis());
         String key = command.getIdempotencyKey();
-        AppliedRequest earlier = key.isEmpty() ? null : appliedRequests.get(key);
-        if (earlier != null) {
-            result = earlier.getResult();
-        } else {
-            result = stateMachine.apply(entry.getIndex(), command.getPayload());
-            if (!key.isEmpty()) {
-                appliedRequests.put(key, AppliedRequest.newBuilder()
-                        .setIdempotencyKey(key).setIndex(entry.getIndex()).setResult(result).build());
-                while (appliedRequests.size() > config.idempotencyKeysMax()) {
-                    appliedRequests.remove(appliedRequests.keySet().iterator().next());
+        AppliedRequests.Lookup earlier = key.isEmpty() ? new AppliedRequests.Lookup.Fresh()
+                : appliedRequests.find(key, command.getRequestFingerprint());
+        CompletableFuture<ByteString> waiting = command.getProposer() == config.nodeId()
+                ? pendingProposals.remove(command.getProposalId()) : null;
+        switch (earlier) {
+            case AppliedRequests.Lookup.Reused reused -> {
+                if (waiting != null) {
+                    waiting.completeExceptionally(ReplicaException.idempotencyKeyReused());
                 }
             }
-        }
-        if (command.getProposer() == config.nodeId()) {
-            CompletableFuture<ByteString> waiting = pendingProposals.remove(command.getProposalId());
-            if (waiting != null) {
-                waiting.complete(result);
+            case AppliedRequests.Lookup.Replay replay -> {
+                if (waiting != null) {
+                    waiting.complete(replay.result());
+                }
+            }
+            case AppliedRequests.Lookup.Fresh fresh -> {
+                ByteString result = stateMachine.apply(entry.getIndex(), command.getPayload());
+                if (!key.isEmpty()) {
+                    appliedRequests.record(key, command.getRequestFingerprint(), entry.getIndex(), result);
+                }
+                if (waiting != null) {
+                    waiting.complete(result);
+                }
             }
         }
     }
@@ -714,7 +717,8 @@ public final class Replica {
         return ReplicaSnapshot.newBuilder()
                 .setClusterId(config.clusterId())
                 .addAllMembers(members.values())
-                .addAllAppliedRequests(appliedRequests.values())
+                .addAllAppliedRequests(appliedRequests.all())
+                .setRequestsClockMillis(appliedRequests.clockMillis())
                 .setState(ByteString.copyFrom(state.toByteArray()))
                 .build()
                 .toByteString();
@@ -765,10 +769,7 @@ public final class Replica {
                 transport.setPeer(m.getId(), m.getPeerUrl());
             }
         }
-        appliedRequests.clear();
-        for (AppliedRequest r : data.getAppliedRequestsList()) {
-            appliedRequests.put(r.getIdempotencyKey(), r);
-        }
+        appliedRequests.restore(data.getRequestsClockMillis(), data.getAppliedRequestsList());
         confState = snapshot.getMetadata().getConfState();
         appliedIndex = snapshot.getMetadata().getIndex();
         snapshotIndex = appliedIndex;

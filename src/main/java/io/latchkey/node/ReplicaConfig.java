@@ -13,6 +13,8 @@ import java.util.random.RandomGenerator;
  * @param snapshotEntries          applied entries between state machine snapshots
  * @param compactionMarginEntries  entries kept in the log behind a snapshot for slow followers
  * @param idempotencyKeysMax       results of idempotent requests remembered for retries
+ * @param idempotencyTtlMillis     how long (by the leader's replicated lease clock) a result
+ *                                 is remembered; like the count, equal on every member
  * @param asyncStorageWrites       persist on a separate writer (group-committing whatever has
  *                                 queued) while the loop goes on stepping messages, instead of
  *                                 persisting each Ready on the loop
@@ -33,6 +35,7 @@ public record ReplicaConfig(
         long snapshotEntries,
         long compactionMarginEntries,
         int idempotencyKeysMax,
+        long idempotencyTtlMillis,
         boolean asyncStorageWrites,
         RandomGenerator random,
         int leaseMarginTicks,
@@ -51,6 +54,9 @@ public record ReplicaConfig(
         if (idempotencyKeysMax <= 0) {
             throw new IllegalArgumentException("idempotencyKeysMax must be positive");
         }
+        if (idempotencyTtlMillis <= 0) {
+            throw new IllegalArgumentException("idempotencyTtlMillis must be positive");
+        }
         if (leaseMarginTicks != 0 && (leaseMarginTicks < 1 || leaseMarginTicks >= electionTicks)) {
             throw new IllegalArgumentException("leaseMarginTicks must be 0 (default) or between 1 and electionTicks - 1");
         }
@@ -59,27 +65,42 @@ public record ReplicaConfig(
     /** With the default lease margin and no tracing. */
     public ReplicaConfig(long nodeId, long clusterId, int electionTicks, int heartbeatTicks, long maxSizePerMsgBytes,
                          int maxInflightMsgs, long maxUncommittedBytes, long snapshotEntries, long compactionMarginEntries,
+                         int idempotencyKeysMax, long idempotencyTtlMillis, boolean asyncStorageWrites,
+                         RandomGenerator random) {
+        this(nodeId, clusterId, electionTicks, heartbeatTicks, maxSizePerMsgBytes, maxInflightMsgs, maxUncommittedBytes,
+                snapshotEntries, compactionMarginEntries, idempotencyKeysMax, idempotencyTtlMillis, asyncStorageWrites,
+                random, 0, null);
+    }
+
+    /** With the default idempotency key lifetime, lease margin and no tracing. */
+    public ReplicaConfig(long nodeId, long clusterId, int electionTicks, int heartbeatTicks, long maxSizePerMsgBytes,
+                         int maxInflightMsgs, long maxUncommittedBytes, long snapshotEntries, long compactionMarginEntries,
                          int idempotencyKeysMax, boolean asyncStorageWrites, RandomGenerator random) {
         this(nodeId, clusterId, electionTicks, heartbeatTicks, maxSizePerMsgBytes, maxInflightMsgs, maxUncommittedBytes,
-                snapshotEntries, compactionMarginEntries, idempotencyKeysMax, asyncStorageWrites, random, 0, null);
+                snapshotEntries, compactionMarginEntries, idempotencyKeysMax, IDEMPOTENCY_TTL_MILLIS_DEFAULT,
+                asyncStorageWrites, random);
     }
 
     public ReplicaConfig withLeaseMarginTicks(int ticks) {
         return new ReplicaConfig(nodeId, clusterId, electionTicks, heartbeatTicks, maxSizePerMsgBytes, maxInflightMsgs,
-                maxUncommittedBytes, snapshotEntries, compactionMarginEntries, idempotencyKeysMax, asyncStorageWrites,
-                random, ticks, traceLogger);
+                maxUncommittedBytes, snapshotEntries, compactionMarginEntries, idempotencyKeysMax, idempotencyTtlMillis,
+                asyncStorageWrites, random, ticks, traceLogger);
     }
 
     public ReplicaConfig withTraceLogger(TraceLogger logger) {
         return new ReplicaConfig(nodeId, clusterId, electionTicks, heartbeatTicks, maxSizePerMsgBytes, maxInflightMsgs,
-                maxUncommittedBytes, snapshotEntries, compactionMarginEntries, idempotencyKeysMax, asyncStorageWrites,
-                random, leaseMarginTicks, logger);
+                maxUncommittedBytes, snapshotEntries, compactionMarginEntries, idempotencyKeysMax, idempotencyTtlMillis,
+                asyncStorageWrites, random, leaseMarginTicks, logger);
     }
+    }
+
+    /** A day, as Stripe keeps its idempotency keys: far beyond any client's retries. */
+    public static final long IDEMPOTENCY_TTL_MILLIS_DEFAULT = 24L * 60 * 60 * 1000;
 
     /** Defaults for a cluster on one network: 10 ticks to elect, heartbeats every tick. */
     public static ReplicaConfig defaults(long nodeId, long clusterId, RandomGenerator random) {
         return new ReplicaConfig(nodeId, clusterId, 10, 1, 1024 * 1024, 256, 64L * 1024 * 1024,
-                10_000, 5_000, 100_000, false, random);
+                10_000, 5_000, 100_000, IDEMPOTENCY_TTL_MILLIS_DEFAULT, false, random);
     }
 
     Config raftConfig(Storage storage, Logger logger) {

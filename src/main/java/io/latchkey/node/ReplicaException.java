@@ -5,7 +5,7 @@ package io.latchkey.node;
  * effect (retry with the same idempotency key to learn its result without applying it twice).
  */
 public final class ReplicaException extends RuntimeException {
-    public enum Reason { NO_LEADER, DROPPED, LEADER_CHANGED, STOPPED, TIMEOUT }
+    public enum Reason { NO_LEADER, DROPPED, LEADER_CHANGED, STOPPED, TIMEOUT, IDEMPOTENCY_KEY_REUSED }
 
     private final Reason reason;
 
@@ -44,6 +44,11 @@ public final class ReplicaException extends RuntimeException {
 
     static ReplicaException stopped() {
         return new ReplicaException(Reason.STOPPED, "the replica is stopping; the outcome is unknown");
+    }
+
+    static ReplicaException idempotencyKeyReused() {
+        return new ReplicaException(Reason.IDEMPOTENCY_KEY_REUSED,
+                "the idempotency key was already used for another request; nothing was applied: use a new key for a new request");
     }
 
     static ReplicaException timeout() {

@@ -84,12 +84,12 @@ public final class ReplicaLoop implements AutoCloseable, PeerTransport.Listener 
     }
 
     /** Proposes a command; see {@link Replica#propose}. Fails with a timeout {@link ReplicaException}. */
-    public CompletableFuture<ByteString> propose(ByteString payload, String idempotencyKey, Duration timeout) {
+    public CompletableFuture<ByteString> propose(Proposal proposal, Duration timeout) {
         WriteStage.Timer timer = stageTimer;
         long called = System.nanoTime();
         CompletableFuture<ByteString> result = call(r -> {
             timer.record(WriteStage.PROPOSE_QUEUE, System.nanoTime() - called);
-            return r.propose(payload, idempotencyKey);
+            return r.propose(proposal);
         }, timeout);
         result.thenRun(() -> timer.record(WriteStage.PROPOSAL, System.nanoTime() - called));
         return result;

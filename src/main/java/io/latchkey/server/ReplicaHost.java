@@ -110,7 +110,8 @@ public final class ReplicaHost implements AutoCloseable {
             Http2PeerTransport transport = new Http2PeerTransport(transportConfig, new StoreSnapshotStreams(store));
             ReplicaConfig replicaConfig = new ReplicaConfig(identity.nodeId(), identity.clusterId(),
                     settings.electionTicks(), settings.heartbeatTicks(), 1024 * 1024, 256, 64L * 1024 * 1024,
-                    settings.snapshotEntries(), Math.max(1, settings.snapshotEntries() / 2), 100_000, settings.asyncStorageWrites(),
+                    settings.snapshotEntries(), Math.max(1, settings.snapshotEntries() / 2), 100_000,
+                    settings.idempotencyTtl().toMillis(), settings.asyncStorageWrites(),
                     new SplittableRandom()).withLeaseMarginTicks(settings.leaseMarginTicks());
             PostgresReplicaLogStore logStore = new PostgresReplicaLogStore(store);
             Replica replica = new Replica(replicaConfig, logStore, transport, stateMachine,
@@ -349,7 +350,7 @@ public final class ReplicaHost implements AutoCloseable {
         return HexFormat.of().formatHex(random);
     }
 
-    private static StorageConfig storageConfig(NodeSettings settings) {
+    static StorageConfig storageConfig(NodeSettings settings) {
         if (settings.jdbcUrl().isEmpty()) {
             return StorageConfig.embedded(settings.dataDir(), settings.storageSchema()).withIoTimeout(settings.storageIoTimeout());
         }
@@ -373,7 +374,7 @@ public final class ReplicaHost implements AutoCloseable {
         return id;
     }
 
-    private static void createDirectories(Path dir) {
+    static void createDirectories(Path dir) {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
@@ -392,7 +393,7 @@ public final class ReplicaHost implements AutoCloseable {
                 Long.parseUnsignedLong(p.getProperty("cluster-id"), 16));
     }
 
-    private static void writeIdentity(Path file, NodeIdentity identity) {
+    static void writeIdentity(Path file, NodeIdentity identity) {
         String text = "# Written on first start; this data belongs to this node of this cluster.\n"
                 + "node-id=" + Long.toHexString(identity.nodeId()) + "\n"
                 + "cluster-id=" + Long.toHexString(identity.clusterId()) + "\n";

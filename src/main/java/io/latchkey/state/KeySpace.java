@@ -23,6 +23,8 @@ final class KeySpace {
     private final RevisionCounter revisions;
     private final WatchHistory history;
     private final Notifications notifications;
+    /** Serialized bytes of every KeyValue; kept as keys change, recomputed on restore. */
+    private long sizeBytes;
 
     KeySpace(RevisionCounter revisions, WatchHistory history, Notifications notifications) {
         this.revisions = revisions;
@@ -54,8 +56,10 @@ final class KeySpace {
                 .build();
         if (old != null) {
             unindex(old);
+            sizeBytes -= old.getSerializedSize();
         }
         keys.put(key, kv);
+        sizeBytes += kv.getSerializedSize();
         index(kv);
         record(Event.newBuilder().setType(Event.Type.PUT).setKey(key).setValue(value)
                 .setModRevision(revision).setCreateRevision(kv.getCreateRevision()).setVersion(kv.getVersion()).build());
@@ -67,6 +71,7 @@ final class KeySpace {
         KeyValue old = keys.remove(key);
         Invariants.check(old != null, "delete of missing key %s", key);
         unindex(old);
+        sizeBytes -= old.getSerializedSize();
         long revision = revisions.next();
         record(Event.newBuilder().setType(Event.Type.DELETE).setKey(key)
                 .setModRevision(revision).setCreateRevision(old.getCreateRevision()).build());
@@ -95,6 +100,26 @@ final class KeySpace {
         return new KeyPage(page, false, revisions.current());
     }
 
+    /** What the quota counts of the keys: their serialized size, values included. */
+    long sizeBytes() {
+        return sizeBytes;
+    }
+
+    /**
+     * An upper bound of the growth a put would cause, from replicated state only: the new
+     * KeyValue (its revisions at most as long as the next revision's) less the old one, plus
+     * its history event (which may evict older events, not counted).
+     */
+    long putGrowthBytesMax(String key, ByteString value, long leaseId) {
+        long next = revisions.current() + 1;
+        KeyValue old = keys.get(key);
+        KeyValue bound = KeyValue.newBuilder().setKey(key).setValue(value).setCreateRevision(next).setModRevision(next)
+                .setVersion(old == null ? 1 : old.getVersion() + 1).setLeaseId(leaseId).build();
+        Event event = Event.newBuilder().setType(Event.Type.PUT).setKey(key).setValue(value).setModRevision(next)
+                .setCreateRevision(next).setVersion(bound.getVersion()).build();
+        return bound.getSerializedSize() - (old == null ? 0 : old.getSerializedSize()) + event.getSerializedSize();
+    }
+
     Collection<KeyValue> all() {
         return keys.values();
     }
@@ -102,9 +127,11 @@ final class KeySpace {
     void restore(List<KeyValue> snapshotKeys) {
         keys.clear();
         keysByLease.clear();
+        sizeBytes = 0;
         for (KeyValue kv : snapshotKeys) {
             keys.put(kv.getKey(), kv);
             index(kv);
+            sizeBytes += kv.getSerializedSize();
         }
     }
 

@@ -42,13 +42,22 @@ public final class LatchkeyStateMachine implements StateMachine {
     private final LeaseTable leases = new LeaseTable();
     private final LockTable locks;
     private final StateView view;
+    private final long quotaBytes;
+    /**
+     * The state size when a put was last refused for the quota, or -1: the alarm is on until
+     * the state shrinks below it. Not in the snapshot: it changes no command's outcome, only
+     * what health and metrics show, and every replica that applies the same entries agrees.
+     */
+    private long quotaAlarmSizeBytes = -1;
     private StateListener listener = StateListener.NONE;
 
     public LatchkeyStateMachine(StateConfig config) {
+        this.quotaBytes = config.quotaBytes();
         this.history = new WatchHistory(config);
         this.keys = new KeySpace(revisions, history, notifications);
         this.locks = new LockTable(revisions, notifications);
-        this.view = new StateView(revisions, keys, leases, locks, history);
+        this.view = new StateView(revisions, keys, leases, locks, history,
+                () -> new QuotaUsage(sizeBytes(), quotaBytes, quotaAlarmSizeBytes >= 0));
     }
 
     /** The read side, for the REST layer after a read barrier and for the leader's expiry scan. */
@@ -59,6 +68,11 @@ public final class LatchkeyStateMachine implements StateMachine {
     /** Replaces the listener told about applied changes; see {@link StateListener}'s contract. */
     public void setListener(StateListener listener) {
         this.listener = listener;
+    }
+
+    /** What the quota counts: serialized keys, values and history. */
+    private long sizeBytes() {
+        return keys.sizeBytes() + history.sizeBytes();
     }
 
     /** Listener calls that threw; each is a listener bug (for metrics). */
@@ -77,6 +91,9 @@ public final class LatchkeyStateMachine implements StateMachine {
             result = invalid("command", "command at index " + index + " does not decode: " + e.getMessage());
         }
         result.setRevision(revisions.current());
+        if (quotaAlarmSizeBytes >= 0 && sizeBytes() < quotaAlarmSizeBytes) {
+            quotaAlarmSizeBytes = -1;
+        }
         notifications.deliver(listener);
         return result.build().toByteString();
     }
@@ -302,6 +319,14 @@ public final class LatchkeyStateMachine implements StateMachine {
         }
         if (put.getLeaseId() != 0 && !mayUse(command, put.getLeaseId())) {
             return notOwner("lease_id", "lease " + put.getLeaseId());
+        }
+        long growthBytes = keys.putGrowthBytesMax(put.getKey(), put.getValue(), put.getLeaseId());
+        if (sizeBytes() + growthBytes > quotaBytes) {
+            quotaAlarmSizeBytes = sizeBytes();
+            return Result.newBuilder().setStatus(Status.NO_SPACE).setField("value")
+                    .setMessage("the state holds " + sizeBytes() + " bytes of keys, values and history; this put needs up to "
+                            + growthBytes + " more, beyond the quota of " + quotaBytes
+                            + " bytes: delete keys to make room, or raise latchkey.state.quota-bytes on every member");
         }
         KeyValue kv = keys.put(put.getKey(), put.getValue(), put.getLeaseId());
         return ok().setWritten(KeyWritten.newBuilder().setKey(kv.getKey())

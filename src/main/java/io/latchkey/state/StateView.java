@@ -7,6 +7,7 @@ import io.latchkey.state.proto.LockState;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Reads of the replicated state, with no log entry: the REST layer calls them on the loop
@@ -19,8 +20,11 @@ public final class StateView {
     private final LeaseTable leases;
     private final LockTable locks;
     private final WatchHistory history;
+    private final Supplier<QuotaUsage> quota;
 
-    StateView(RevisionCounter revisions, KeySpace keys, LeaseTable leases, LockTable locks, WatchHistory history) {
+    StateView(RevisionCounter revisions, KeySpace keys, LeaseTable leases, LockTable locks, WatchHistory history,
+              Supplier<QuotaUsage> quota) {
+        this.quota = quota;
         this.revisions = revisions;
         this.keys = keys;
         this.leases = leases;
@@ -125,6 +129,11 @@ public final class StateView {
     /** How many leases exist now (for metrics). */
     public int leaseCount() {
         return leases.size();
+    }
+
+    /** The state's size against its quota (for health and metrics). */
+    public QuotaUsage quota() {
+        return quota.get();
     }
 
     private static int clampLimit(int limit) {

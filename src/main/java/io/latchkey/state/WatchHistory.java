@@ -39,6 +39,11 @@ final class WatchHistory {
         }
     }
 
+    /** Serialized bytes of the events kept. */
+    long sizeBytes() {
+        return sizeBytes;
+    }
+
     long compactedRevision() {
         return compactedRevision;
     }

@@ -123,6 +123,16 @@ class AuthApiTest {
     }
 
     @Test
+    void onlyAnAdminTakesASnapshot() {
+        assertProblem(api.get("/v1/maintenance/snapshot").send(), 401, null);
+        assertProblem(as(token("wendy", List.of("writer")), api.get("/v1/maintenance/snapshot")).send(), 403, null);
+        assertProblem(as(token("rita", List.of("reader")), api.get("/v1/maintenance/snapshot")).send(), 403, null);
+        Api.Reply snapshot = assertStatus(as(admin, api.get("/v1/maintenance/snapshot")).send(), 200);
+        assertThat(snapshot.body()).isNotEmpty();
+        assertThat(snapshot.header("Latchkey-Revision")).isNotNull();
+    }
+
+    @Test
     void anotherSubjectCannotKeepAliveRevokeLockOrPutKeysWithALease_theOwnerAndAnAdminCan() {
         String alice = token("alice", List.of("writer"));
         String bob = token("bob", List.of("writer"));

@@ -190,10 +190,15 @@ class ConfigApiTest extends ApiTestBase {
         assertThat(kv.path("version").asLong()).isEqualTo(1);
         assertThat(kv.path("modRevision").asLong()).isEqualTo(first.path("revision").asLong());
 
-        // Another kind of write with the same key is its own request, not a replay of the put.
-        Api.Reply lease = assertStatus(api.post("/v1/leases").header("Idempotency-Key", idem)
-                .json(Api.object("ttlSeconds", 5)).send(), 201);
-        assertThat(lease.json().path("id").asLong()).isPositive();
+        // The key names that put: another value, another key or another kind of write with it
+        // is refused, naming the header, and applies nothing.
+        assertProblem(api.put("/v1/config/" + key).header("Idempotency-Key", idem).text("two").send(), 422, "Idempotency-Key");
+        assertProblem(api.put("/v1/config/" + key + "-other").header("Idempotency-Key", idem).text("one").send(), 422,
+                "Idempotency-Key");
+        assertProblem(api.post("/v1/leases").header("Idempotency-Key", idem).json(Api.object("ttlSeconds", 5)).send(), 422,
+                "Idempotency-Key");
+        assertThat(api.get("/v1/config/" + key).send().json().path("version").asLong()).isEqualTo(1);
+        assertStatus(api.get("/v1/config/" + key + "-other").send(), 404);
 
         JsonNode deleted = assertStatus(api.delete("/v1/config/" + key).header("Idempotency-Key", idem + "-d").send(), 200).json();
         assertThat(api.delete("/v1/config/" + key).header("Idempotency-Key", idem + "-d").send().json()).isEqualTo(deleted);

@@ -45,9 +45,10 @@ class OpenApiContractTest extends ApiTestBase {
      * Answers other tests provoke and hold to the document: 307, 503 and 504 need a cluster of
      * processes or a node that did not start (FailureContractProcessTest, UnstartedNodeContractTest),
      * 410 and 429 a node with small limits or many waiters (LimitsContractTest), 401 and 403 a
-     * node with authentication on (AuthApiTest).
+     * node with authentication on (AuthApiTest), 413 of a body beyond the request limit and 507 a
+     * node with a small body limit and quota (RequestLimitsApiTest).
      */
-    private static final Set<Integer> PROVOKED_ELSEWHERE = Set.of(307, 401, 403, 410, 429, 503, 504);
+    private static final Set<Integer> PROVOKED_ELSEWHERE = Set.of(307, 401, 403, 410, 413, 429, 503, 504, 507);
 
     private static OpenApiDocument doc;
     /** "METHOD template" -> statuses seen. */
@@ -140,6 +141,20 @@ class OpenApiContractTest extends ApiTestBase {
         check(api.delete("/v1/leases/" + lease), "DELETE", 404);
         check(api.delete("/v1/leases/0"), "DELETE", 400);
 
+        // An Idempotency-Key names one request: reused by any other keyed write it is 422.
+        String usedKey = Api.unique("used");
+        check(api.put("/v1/config/" + prefix + "keyed").header("Idempotency-Key", usedKey).text("first"), "PUT", 200);
+        Map<String, ContractRequests.Request> every = ContractRequests.everyV1Operation(doc, prefix + "422/");
+        for (ContractRequests.Request r : ContractRequests.of(every, "PUT /v1/config/{key}", "DELETE /v1/config/{key}",
+                "POST /v1/locks/{name}", "DELETE /v1/locks/{name}", "POST /v1/leases", "DELETE /v1/leases/{id}",
+                "POST /v1/leases/{id}/keepalive")) {
+            Api.Call call = call(r.method(), r.path()).header("Idempotency-Key", usedKey);
+            if (r.body() != null) {
+                call.body(r.contentType(), r.body().getBytes(StandardCharsets.UTF_8));
+            }
+            check(call, r.method(), 422);
+        }
+
         // Cluster.
         JsonNode cluster = check(api.get("/v1/cluster"), "GET", 200).json();
         String self = cluster.path("nodeId").asText();
@@ -163,6 +178,11 @@ class OpenApiContractTest extends ApiTestBase {
         check(api.post("/v1/cluster/leader").json(Api.object("id", "abc")), "POST", 404);
         check(api.post("/v1/cluster/leader").json("{}"), "POST", 400);
         check(api.post("/v1/cluster/leader").text("x"), "POST", 415);
+
+        // Maintenance: a backup whose state decodes and whose headers say what it holds.
+        Api.Reply snapshot = check(api.get("/v1/maintenance/snapshot"), "GET", 200);
+        assertThat(io.latchkey.state.Backups.read(snapshot.body()).getRevision())
+                .isEqualTo(Long.parseLong(snapshot.header("Latchkey-Revision")));
 
         // Operations.
         for (String path : List.of("/health", "/health/live", "/health/ready", "/health/started")) {

@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Snapshots are deterministic bytes, and a restored replica is indistinguishable from the others. */
 @Tag("state")
 class SnapshotTest {
-    private static final StateConfig SMALL_HISTORY = new StateConfig(50, StateConfig.DEFAULT.historySizeBytesMax());
+    private static final StateConfig SMALL_HISTORY = new StateConfig(50, StateConfig.DEFAULT.historySizeBytesMax(), StateConfig.QUOTA_BYTES_DEFAULT);
 
     @ParameterizedTest(name = "seed {0}")
     @ValueSource(longs = {5, 6, 7})

@@ -46,7 +46,7 @@ class WatchHistoryTest {
 
     @Test
     void history_keepsTheLastEventsByCount_andOlderResumesAreCompacted() {
-        Driver d = new Driver(new StateConfig(3, 64 * ONE_MIB));
+        Driver d = new Driver(new StateConfig(3, 64 * ONE_MIB, StateConfig.QUOTA_BYTES_DEFAULT));
         for (int i = 1; i <= 5; i++) {
             d.put("k", "v" + i);
         }
@@ -61,7 +61,7 @@ class WatchHistoryTest {
 
     @Test
     void history_isAlsoBoundedInBytes() {
-        Driver d = new Driver(new StateConfig(1000, 2 * ONE_MIB));
+        Driver d = new Driver(new StateConfig(1000, 2 * ONE_MIB, StateConfig.QUOTA_BYTES_DEFAULT));
         PutKey.Builder halfMib = PutKey.newBuilder().setKey("big")
                 .setValue(com.google.protobuf.ByteString.copyFrom(new byte[(int) (ONE_MIB / 2)]));
         for (int i = 0; i < 5; i++) {
@@ -86,8 +86,8 @@ class WatchHistoryTest {
 
     @Test
     void aHistoryTooSmallForOneLargestEvent_isRejectedAtStart() {
-        assertThatThrownBy(() -> new StateConfig(10, ONE_MIB)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> new StateConfig(10, ONE_MIB, StateConfig.QUOTA_BYTES_DEFAULT)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("historySizeBytesMax");
-        assertThatThrownBy(() -> new StateConfig(0, 64 * ONE_MIB)).hasMessageContaining("historyEventsCountMax");
+        assertThatThrownBy(() -> new StateConfig(0, 64 * ONE_MIB, StateConfig.QUOTA_BYTES_DEFAULT)).hasMessageContaining("historyEventsCountMax");
     }
 }

@@ -1,6 +1,7 @@
 package io.latchkey.storage;
 
 import com.google.protobuf.ByteString;
+import io.latchkey.node.Proposal;
 import io.latchkey.node.CrashPoints;
 import io.latchkey.node.PeerTransport;
 import io.latchkey.node.Replica;
@@ -64,7 +65,7 @@ class ReplicaOnPostgresTest {
     void stateBeyondTheInlineSnapshotLimit_survivesARestart() throws Exception {
         StorageConfig config = TestPostgres.freshConfig();
         NodeIdentity identity = new NodeIdentity(1, 7);
-        ReplicaConfig replicaConfig = new ReplicaConfig(1, 7, 10, 1, 1024 * 1024, 64, 0, 5, 1, 100, false, new SplittableRandom(1));
+        ReplicaConfig replicaConfig = new ReplicaConfig(1, 7, 10, 1, 1024 * 1024, 64, 0, 5, 1, 100, ReplicaConfig.IDEMPOTENCY_TTL_MILLIS_DEFAULT, false, new SplittableRandom(1));
 
         try (PostgresLogStore store = PostgresLogStore.open(config, identity)) {
             BallastStateMachine stateMachine = new BallastStateMachine();
@@ -75,7 +76,7 @@ class ReplicaOnPostgresTest {
             replica.campaign();
             drive(replica);
             for (int i = 0; i < 12; i++) {
-                CompletableFuture<ByteString> done = replica.propose(ByteString.copyFromUtf8("c" + i), "");
+                CompletableFuture<ByteString> done = replica.propose(Proposal.of(ByteString.copyFromUtf8("c" + i), 0));
                 drive(replica);
                 assertThat(done).isCompleted();
             }

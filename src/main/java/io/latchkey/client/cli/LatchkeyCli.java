@@ -9,6 +9,7 @@ import io.latchkey.client.Lease;
 import io.latchkey.client.LeaseInfo;
 import io.latchkey.client.Lock;
 import io.latchkey.client.Member;
+import io.latchkey.client.Snapshot;
 import io.latchkey.client.Watch;
 import io.latchkey.client.WatchEvent;
 import io.latchkey.client.WriteOptions;
@@ -17,7 +18,9 @@ import io.latchkey.client.Written;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -46,6 +49,8 @@ public final class LatchkeyCli {
                                             and LATCHKEY_LEASE_ID; exits with CMD's status
               lease grant TTL_SECONDS | lease revoke ID | lease show ID
               member list | member add NAME PEER_URL CLIENT_URL | member promote ID | member remove ID
+              snapshot save FILE            save a backup of the state (admin); restore it with
+                                            java -jar latchkey.jar restore FILE --data-dir DIR
             environment: LATCHKEY_ENDPOINTS (default http://127.0.0.1:8080), LATCHKEY_TOKEN, LATCHKEY_CACERT
             --timeout: how long a request is retried across the endpoints (default 10)
             """;
@@ -159,6 +164,9 @@ public final class LatchkeyCli {
             }
             case "member" -> {
                 return member(client, args);
+            }
+            case "snapshot" -> {
+                return snapshot(client, args);
             }
             default -> throw new Usage("unknown command " + command);
         }
@@ -338,6 +346,34 @@ public final class LatchkeyCli {
             }
             default -> throw new Usage("member list | member add NAME PEER_URL CLIENT_URL | member promote ID | member remove ID");
         }
+    }
+
+    /** What {@code snapshot save -o json} prints. */
+    public record SavedSnapshot(String file, long revision, String sha256, long bytes) {
+    }
+
+    /** Writes the backup next to FILE first and moves it into place: FILE is whole or untouched. */
+    private int snapshot(LatchkeyClient client, List<String> args) {
+        if (args.size() != 2 || !args.getFirst().equals("save")) {
+            throw new Usage("snapshot save FILE");
+        }
+        Path file = Path.of(args.get(1));
+        Snapshot snapshot = client.snapshot();
+        Path partial = file.resolveSibling(file.getFileName() + ".partial");
+        try {
+            Files.write(partial, snapshot.bytes());
+            Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+        if (json) {
+            out.println(Json.text(new SavedSnapshot(file.toString(), snapshot.revision(), snapshot.sha256(),
+                    snapshot.bytes().length)));
+        } else {
+            new Table("FILE", "REVISION", "SHA256", "BYTES").row(file, snapshot.revision(), snapshot.sha256(),
+                    snapshot.bytes().length).print(out);
+        }
+        return 0;
     }
 
     private void printKeys(List<KeyValue> keys) {

@@ -70,6 +70,7 @@ public final class ContractRequests {
         put(requests, "DELETE", "/v1/cluster/members/{id}", "/v1/cluster/members/1", null, null);
         put(requests, "POST", "/v1/cluster/members/{id}/promote", "/v1/cluster/members/1/promote", null, null);
         put(requests, "POST", "/v1/cluster/leader", "/v1/cluster/leader", JSON, "{\"id\":\"1\"}");
+        put(requests, "GET", "/v1/maintenance/snapshot", "/v1/maintenance/snapshot", null, null);
 
         Set<String> documented = new TreeSet<>();
         doc.forEachOperation((method, template) -> {

@@ -58,6 +58,21 @@ class LatchkeyCliTest {
     }
 
     @Test
+    void snapshotSaveWritesABackupThatMatchesItsChecksum() throws Exception {
+        assertThat(cli("", "put", "cli/backup", "kept").status()).isZero();
+        Path file = root.resolve("cli.snapshot");
+
+        Run saved = cli("", "-o", "json", "snapshot", "save", file.toString());
+
+        assertThat(saved.status()).as(saved.err()).isZero();
+        String sha256 = java.util.HexFormat.of().formatHex(
+                java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+        assertThat(saved.out()).contains("\"sha256\":\"" + sha256 + "\"").contains("\"bytes\":" + Files.size(file));
+        assertThat(io.latchkey.state.Backups.read(Files.readAllBytes(file)).getState().toStringUtf8()).contains("cli/backup");
+        assertThat(cli("", "snapshot", "load", file.toString()).status()).isEqualTo(2);
+    }
+
+    @Test
     void keysLeasesMembersAsTableOrJson() {
         assertThat(cli("", "put", "cli/a", "one").status()).isZero();
         assertThat(cli("from stdin", "put", "cli/b").status()).isZero();

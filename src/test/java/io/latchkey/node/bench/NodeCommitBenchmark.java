@@ -1,6 +1,7 @@
 package io.latchkey.node.bench;
 
 import com.google.protobuf.ByteString;
+import io.latchkey.node.Proposal;
 import io.latchkey.node.CrashPoints;
 import io.latchkey.node.Replica;
 import io.latchkey.node.ReplicaConfig;
@@ -173,7 +174,7 @@ public final class NodeCommitBenchmark {
                 ReplicaConfig config = new ReplicaConfig(id, clusterId, defaults.electionTicks(),
                         defaults.heartbeatTicks(), defaults.maxSizePerMsgBytes(), defaults.maxInflightMsgs(),
                         defaults.maxUncommittedBytes(), defaults.snapshotEntries(), defaults.compactionMarginEntries(),
-                        defaults.idempotencyKeysMax(), async, defaults.random());
+                        defaults.idempotencyKeysMax(), defaults.idempotencyTtlMillis(), async, defaults.random());
                 Replica replica = new Replica(config, new PostgresReplicaLogStore(store), transports.get(i),
                         new Counter(), QUIET, CrashPoints.NONE);
                 replica.bootstrap(members);
@@ -215,7 +216,7 @@ public final class NodeCommitBenchmark {
                             break;
                         }
                         try {
-                            ReplicaLoop.join(leader.propose(PAYLOAD, "", PROPOSAL_TIMEOUT));
+                            ReplicaLoop.join(leader.propose(Proposal.of(PAYLOAD, 0), PROPOSAL_TIMEOUT));
                         } catch (ReplicaException e) {
                             errors.incrementAndGet();
                             continue;

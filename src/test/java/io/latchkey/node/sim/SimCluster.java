@@ -1,6 +1,7 @@
 package io.latchkey.node.sim;
 
 import com.google.protobuf.ByteString;
+import io.latchkey.node.Proposal;
 import io.latchkey.node.CrashPoints;
 import io.latchkey.node.PeerTransport;
 import io.latchkey.node.Replica;
@@ -127,7 +128,8 @@ final class SimCluster {
             appliedOperations = new HashSet<>();
             stateMachine = new CounterStateMachine((index, payload) -> onApplied(this, index, payload));
             ReplicaConfig config = new ReplicaConfig(id, 1, 10, 1, 1024 * 1024, 64, 0,
-                    50, 20, 10_000, asyncStorageWrites, new Random(random.nextLong())).withTraceLogger(traceFile);
+                    50, 20, 10_000, ReplicaConfig.IDEMPOTENCY_TTL_MILLIS_DEFAULT, asyncStorageWrites,
+                    new Random(random.nextLong())).withTraceLogger(traceFile);
             replica = new Replica(config, store, network.transportFor(id), stateMachine, QUIET, this::reachCrashPoint);
             if (bootstrap) {
                 replica.bootstrap(members);
@@ -374,7 +376,8 @@ final class SimCluster {
             history.add(op);
         }
         // The idempotency key makes a retry safe: the command applies at most once.
-        CompletableFuture<ByteString> result = node.replica.propose(CounterStateMachine.encode(op.id), "op-" + op.id);
+        CompletableFuture<ByteString> result = node.replica.propose(new Proposal(CounterStateMachine.encode(op.id), "op-" + op.id,
+                ByteString.copyFromUtf8("op-" + op.id), 0));
         result.whenComplete((value, error) -> {
             if (error == null) {
                 CounterStateMachine.Applied applied = CounterStateMachine.Applied.decode(value);

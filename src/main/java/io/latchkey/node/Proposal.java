@@ -1,0 +1,27 @@
+package io.latchkey.node;
+
+import com.google.protobuf.ByteString;
+
+/**
+ * A command to propose, with what the replica needs to apply a retried request once.
+ *
+ * @param payload            the state machine's command
+ * @param idempotencyKey     empty, or a client key: a command with a key already applied is
+ *                           not applied again and gets the first result
+ * @param requestFingerprint a digest of the request the key came with (empty without a key):
+ *                           the same key with another request is refused
+ * @param proposedAtMillis   the leader's lease clock now; the replicated clock that expires
+ *                           idempotency keys follows it (see {@link AppliedRequests})
+ */
+public record Proposal(ByteString payload, String idempotencyKey, ByteString requestFingerprint, long proposedAtMillis) {
+    public Proposal {
+        if (idempotencyKey.isEmpty() && !requestFingerprint.isEmpty()) {
+            throw new IllegalArgumentException("a request fingerprint needs an idempotency key");
+        }
+    }
+
+    /** A command without an idempotency key. */
+    public static Proposal of(ByteString payload, long proposedAtMillis) {
+        return new Proposal(payload, "", ByteString.EMPTY, proposedAtMillis);
+    }
+}
