@@ -92,7 +92,6 @@ public record ReplicaConfig(
                 maxUncommittedBytes, snapshotEntries, compactionMarginEntries, idempotencyKeysMax, idempotencyTtlMillis,
                 asyncStorageWrites, random, leaseMarginTicks, logger);
     }
-    }
 
     /** A day, as Stripe keeps its idempotency keys: far beyond any client's retries. */
     public static final long IDEMPOTENCY_TTL_MILLIS_DEFAULT = 24L * 60 * 60 * 1000;

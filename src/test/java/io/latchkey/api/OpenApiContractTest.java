@@ -148,11 +148,7 @@ class OpenApiContractTest extends ApiTestBase {
         for (ContractRequests.Request r : ContractRequests.of(every, "PUT /v1/config/{key}", "DELETE /v1/config/{key}",
                 "POST /v1/locks/{name}", "DELETE /v1/locks/{name}", "POST /v1/leases", "DELETE /v1/leases/{id}",
                 "POST /v1/leases/{id}/keepalive")) {
-            Api.Call call = call(r.method(), r.path()).header("Idempotency-Key", usedKey);
-            if (r.body() != null) {
-                call.body(r.contentType(), r.body().getBytes(StandardCharsets.UTF_8));
-            }
-            check(call, r.method(), 422);
+            check(api.call(r).header("Idempotency-Key", usedKey), r.method(), 422);
         }
 
         // Cluster.
