@@ -68,7 +68,9 @@ public final class PostgresReplicaLogStore implements LogStore {
                     Ready.isEmptySnap(w.snapshot()) ? null : w.snapshot()));
         }
         if (!batches.isEmpty()) {
+            long start = System.nanoTime();
             store.persistAll(batches);
+            persistObserver.accept(System.nanoTime() - start);
         }
     }
 
