@@ -203,7 +203,8 @@ class Http2PeerTransportTest {
             assertThat(Await.next(follower.listener.received, DEADLINE).getIndex()).isEqualTo(index);
             follower.transport.send(List.of(TestNode.append(2, 1, index)));
             assertThat(Await.next(leader.listener.received, DEADLINE).getIndex()).isEqualTo(index);
-            Thread.sleep(50);
+            // Paces the exchange, and fails as soon as the leader gives its healthy peer up.
+            assertThat(leader.listener.unreachable.poll(50, java.util.concurrent.TimeUnit.MILLISECONDS)).isNull();
         }
         assertThat(leader.listener.unreachable).isEmpty();
         assertThat(follower.transport.endpoint().refusedRequests()).isZero();

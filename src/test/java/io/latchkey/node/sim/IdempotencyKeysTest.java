@@ -21,8 +21,8 @@ class IdempotencyKeysTest {
     private static final ByteString REQUEST_A = ByteString.copyFromUtf8("fingerprint-a");
     private static final ByteString REQUEST_B = ByteString.copyFromUtf8("fingerprint-b");
 
-    private final LockstepCluster cluster = new LockstepCluster(id -> LockstepCluster.config(id, TTL_MILLIS));
-    private final Replica leader = cluster.leader();
+    private final ReplicaGroup cluster = new ReplicaGroup(3, id -> ReplicaGroup.config(id, TTL_MILLIS));
+    private final Replica leader = cluster.electLeader();
 
     @Test
     void aRetryOfTheSameRequestGetsTheFirstResultAndIsAppliedOnce() {

@@ -1,7 +1,6 @@
 package io.latchkey.node.sim;
 
 import io.latchkey.node.CrashPoints;
-import io.latchkey.node.PeerTransport;
 import io.latchkey.node.Replica;
 import io.latchkey.node.ReplicaConfig;
 import io.latchkey.node.proto.Member;
@@ -13,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
+import java.util.function.LongFunction;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -25,20 +25,38 @@ final class ReplicaGroup {
     /** Every message sent, in order; tests clear it to count what one step sends. */
     final List<Message> sent = new ArrayList<>();
     private final Map<Long, Replica> replicas = new TreeMap<>();
+    final Map<Long, CounterStateMachine> stateMachines = new TreeMap<>();
 
-    /** Bootstraps voters 1..size; call {@link #electLeader} next. */
+    /** Bootstraps voters 1..size with {@link #config}; call {@link #electLeader} next. */
     ReplicaGroup(int size) {
+        this(size, id -> config(id, ReplicaConfig.IDEMPOTENCY_TTL_MILLIS_DEFAULT));
+    }
+
+    /** Bootstraps voters 1..size with the config {@code configFor} gives each id. */
+    ReplicaGroup(int size, LongFunction<ReplicaConfig> configFor) {
         List<Member> members = new ArrayList<>();
         for (long id = 1; id <= size; id++) {
             members.add(Member.newBuilder().setId(id).build());
         }
+        HandTransport transport = new HandTransport(messages -> {
+            sent.addAll(messages);
+            inFlight.addAll(messages);
+        });
         for (long id = 1; id <= size; id++) {
-            Replica replica = new Replica(new ReplicaConfig(id, 1, 10, 1, 1024 * 1024, 64, 0, 10_000, 100, 1000,
-                    false, new Random(id)), new SimLogStore(), transport(), new CounterStateMachine((index, payload) -> {
-            }), SimCluster.QUIET, CrashPoints.NONE);
+            CounterStateMachine stateMachine = new CounterStateMachine((index, payload) -> {
+            });
+            Replica replica = new Replica(configFor.apply(id), new SimLogStore(), transport, stateMachine,
+                    SimCluster.QUIET, CrashPoints.NONE);
             replica.bootstrap(members);
             replicas.put(id, replica);
+            stateMachines.put(id, stateMachine);
         }
+    }
+
+    /** Small sizes, synchronous storage writes, a seeded random per id. */
+    static ReplicaConfig config(long id, long idempotencyTtlMillis) {
+        return new ReplicaConfig(id, 1, 10, 1, 1024 * 1024, 64, 0, 10_000, 100, 1000, idempotencyTtlMillis, false,
+                new Random(id));
     }
 
     /** Ticks every replica until one leads and the rest follow it; returns the leader, settled. */
@@ -74,31 +92,5 @@ final class ReplicaGroup {
                 moved = true;
             }
         }
-    }
-
-    private PeerTransport transport() {
-        return new PeerTransport() {
-            @Override
-            public void start(Listener listener) {
-            }
-
-            @Override
-            public void send(List<Message> messages) {
-                sent.addAll(messages);
-                inFlight.addAll(messages);
-            }
-
-            @Override
-            public void setPeer(long id, String peerUrl) {
-            }
-
-            @Override
-            public void removePeer(long id) {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
     }
 }
