@@ -79,7 +79,6 @@ public class ConfigResource {
 
     @PUT
     @Path("{key: .+}")
-    @LeaderWrite
     @RolesAllowed(Caller.WRITER)
     @Consumes({MediaType.APPLICATION_OCTET_STREAM, MediaType.TEXT_PLAIN, MediaType.WILDCARD})
     @Produces(MediaType.APPLICATION_JSON)
@@ -115,7 +114,6 @@ public class ConfigResource {
 
     @DELETE
     @Path("{key: .+}")
-    @LeaderWrite
     @RolesAllowed(Caller.WRITER)
     @Produces(MediaType.APPLICATION_JSON)
     public WrittenJson delete(@PathParam("key") String key,

@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.latchkey.metrics.NodeMetrics;
 import io.latchkey.node.Proposal;
+import io.latchkey.node.ProposalStamper;
 import io.latchkey.node.ReplicaLoop;
 import io.latchkey.server.LatchkeyService;
 import io.latchkey.server.ReplicaHost;
@@ -29,10 +30,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * What only the leader does for the state machine (see {@code io.latchkey.state}'s time
- * model): it keeps the lease clock, stamps every command it proposes with its term and that
- * clock, renews all leases when it takes office, and proposes the expiry of leases whose
- * deadline has passed. Writes arriving at other nodes are forwarded here
- * ({@link LeaderForwarding}), so only the leader ever stamps.
+ * model): it keeps the lease clock, stamps every command with its term and that clock,
+ * renews all leases when it takes office, and proposes the expiry of leases whose deadline
+ * has passed. Writes taken by other nodes are proposed there unstamped; raft forwards them
+ * here, and the replica has this bean stamp them before they are appended
+ * ({@link ProposalStamper}), so only the leader ever stamps.
  */
 @ApplicationScoped
 public class LeaderDuties {
@@ -46,6 +48,8 @@ public class LeaderDuties {
     private ScheduledExecutorService scheduler;
     /** Null unless this node leads and has taken over the lease clock. */
     private volatile LeaderClock clock;
+    /** The replica host whose replica has this bean as its stamper. */
+    private ReplicaHost stamping;
 
     /** The lease clock of one term of leadership: the replicated clock at takeover plus monotonic time since. */
     private record LeaderClock(long term, long baseMillis, long takeoverNanos, boolean renewed) {
@@ -91,25 +95,46 @@ public class LeaderDuties {
     }
 
     /**
-     * Stamps and proposes a command, waiting for its result. With an idempotency key the
-     * request is fingerprinted before it is stamped: a retry carries another stamp but is the
-     * same request.
+     * Proposes a command, waiting for its result: stamped here when this node leads and has
+     * taken over the lease clock, else unstamped for the leader to stamp. With an idempotency
+     * key the request is fingerprinted before it is stamped: a retry carries another stamp
+     * but is the same request.
      *
      * @throws io.latchkey.node.ReplicaException if it is not known to have been applied, or
      *                                           the key was applied with another request
-     * @throws ProblemException 503 if this node cannot stamp (not the leader, or not yet renewed)
      */
     public Result propose(Command.Builder command, String idempotencyKey, Duration timeout) {
-        LeaderClock c = clock;
-        if (c == null || !c.renewed()) {
-            throw new ProblemException(503, "Not ready", "this node is not (yet) the leader; retry", null);
-        }
         String key = idempotencyKey == null ? "" : idempotencyKey;
         ByteString fingerprint = key.isEmpty() ? ByteString.EMPTY : fingerprint(command.clearStamp().build());
-        LeaderStamp stamp = c.stamp();
-        Proposal proposal = new Proposal(command.setStamp(stamp).build().toByteString(), key, fingerprint,
-                stamp.getLeaseClockMillis());
+        LeaderClock c = clock;
+        Proposal proposal;
+        if (c != null && c.renewed()) {
+            LeaderStamp stamp = c.stamp();
+            proposal = new Proposal(command.setStamp(stamp).build().toByteString(), key, fingerprint, stamp.getLeaseClockMillis());
+        } else {
+            proposal = new Proposal(command.build().toByteString(), key, fingerprint, Proposal.UNSTAMPED);
+        }
         return decode(ReplicaLoop.join(loop().propose(proposal, timeout)));
+    }
+
+    /**
+     * The replica's {@link ProposalStamper}: stamps a command proposed unstamped (at a follower,
+     * or here before the takeover) once this node has taken over the lease clock of {@code term}.
+     */
+    private ProposalStamper.Stamped stamp(ByteString payload, long term) {
+        LeaderClock c = clock;
+        if (c == null || !c.renewed() || c.term() != term) {
+            return null;
+        }
+        LeaderStamp stamp = c.stamp();
+        try {
+            return new ProposalStamper.Stamped(Command.parseFrom(payload).toBuilder().setStamp(stamp).build().toByteString(),
+                    stamp.getLeaseClockMillis());
+        } catch (InvalidProtocolBufferException e) {
+            // Another member proposed something that is not a command: append it unstamped, and
+            // the state machine refuses it like any undecodable entry.
+            return new ProposalStamper.Stamped(payload, stamp.getLeaseClockMillis());
+        }
     }
 
     /**
@@ -137,6 +162,13 @@ public class LeaderDuties {
             if (host == null || host.loop().failure() != null) {
                 clock = null;
                 return;
+            }
+            if (stamping != host) {
+                ReplicaLoop.join(host.loop().query(r -> {
+                    r.setProposalStamper(this::stamp);
+                    return null;
+                }, Duration.ofSeconds(2)));
+                stamping = host;
             }
             Observation o = ReplicaLoop.join(host.loop().query(r -> new Observation(r.leaderId() == r.id(), r.term(),
                     r.appliedIndex(), r.status().basic().hardState().getCommit(), stateMachine.view().leaseClockMillis()),

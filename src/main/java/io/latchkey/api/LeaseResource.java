@@ -60,7 +60,6 @@ public class LeaseResource {
     }
 
     @POST
-    @LeaderWrite
     @RolesAllowed(Caller.WRITER)
     @Consumes(MediaType.APPLICATION_JSON)
     public Response grant(GrantJson request, @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey,
@@ -79,7 +78,6 @@ public class LeaseResource {
 
     @POST
     @Path("{id}/keepalive")
-    @LeaderWrite
     @RolesAllowed(Caller.WRITER)
     public KeepAliveJson keepAlive(@PathParam("id") long id, @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey,
                                    @Context SecurityContext security) {
@@ -107,7 +105,6 @@ public class LeaseResource {
 
     @DELETE
     @Path("{id}")
-    @LeaderWrite
     @RolesAllowed(Caller.WRITER)
     public Response revoke(@PathParam("id") long id, @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey,
                            @Context SecurityContext security) {

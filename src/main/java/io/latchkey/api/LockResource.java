@@ -83,7 +83,6 @@ public class LockResource {
 
     @POST
     @Path("{name: .+}")
-    @LeaderWrite
     @RolesAllowed(Caller.WRITER)
     @Consumes(MediaType.APPLICATION_JSON)
     public HeldJson acquire(@PathParam("name") String name, AcquireJson request,
@@ -156,7 +155,6 @@ public class LockResource {
 
     @DELETE
     @Path("{name: .+}")
-    @LeaderWrite
     @RolesAllowed(Caller.WRITER)
     public Response release(@PathParam("name") String name, @QueryParam("token") Long token,
                             @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey,

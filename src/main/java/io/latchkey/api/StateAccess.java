@@ -20,7 +20,7 @@ import java.util.function.Function;
 
 /**
  * What the resources share: reads of the state at the consistency a request asks for, writes
- * through the leader's stamped proposals, and the mapping of refused commands to HTTP.
+ * as proposals the leader stamps, and the mapping of refused commands to HTTP.
  */
 @ApplicationScoped
 public class StateAccess {
@@ -76,7 +76,7 @@ public class StateAccess {
         return write(command, idempotencyKey);
     }
 
-    /** Proposes a command through this (leading) node and waits for its result. */
+    /** Proposes a command through this node (raft forwards it to the leader) and waits for its result. */
     public Result write(Command.Builder command, String idempotencyKey, Duration timeout) {
         host();
         return duties.propose(command, scoped(command, idempotencyKey), timeout);

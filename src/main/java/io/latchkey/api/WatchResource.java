@@ -72,7 +72,6 @@ public class WatchResource {
      * {@code /v1/config/watch} here, so its writes are passed on to {@link ConfigResource}.
      */
     @PUT
-    @LeaderWrite
     @RolesAllowed(Caller.WRITER)
     @Consumes({MediaType.APPLICATION_OCTET_STREAM, MediaType.TEXT_PLAIN, MediaType.WILDCARD})
     @Produces(MediaType.APPLICATION_JSON)
@@ -87,7 +86,6 @@ public class WatchResource {
     }
 
     @DELETE
-    @LeaderWrite
     @RolesAllowed(Caller.WRITER)
     @Produces(MediaType.APPLICATION_JSON)
     public ConfigResource.WrittenJson deleteWatchKey(@QueryParam("expectedRevision") Long expectedRevision,

@@ -11,12 +11,20 @@ import com.google.protobuf.ByteString;
  * @param requestFingerprint a digest of the request the key came with (empty without a key):
  *                           the same key with another request is refused
  * @param proposedAtMillis   the leader's lease clock now; the replicated clock that expires
- *                           idempotency keys follows it (see {@link AppliedRequests})
+ *                           idempotency keys follows it (see {@link AppliedRequests}); or
+ *                           {@link #UNSTAMPED}: the payload is to be stamped by the leader
+ *                           (see {@link ProposalStamper})
  */
 public record Proposal(ByteString payload, String idempotencyKey, ByteString requestFingerprint, long proposedAtMillis) {
+    /** The proposing member cannot stamp: the leader stamps the payload before raft appends it. */
+    public static final long UNSTAMPED = -1;
+
     public Proposal {
         if (idempotencyKey.isEmpty() && !requestFingerprint.isEmpty()) {
             throw new IllegalArgumentException("a request fingerprint needs an idempotency key");
+        }
+        if (proposedAtMillis < 0 && proposedAtMillis != UNSTAMPED) {
+            throw new IllegalArgumentException("proposedAtMillis must be a lease clock time or UNSTAMPED");
         }
     }
 

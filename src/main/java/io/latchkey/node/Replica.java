@@ -5,6 +5,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.latchkey.node.proto.Command;
 import io.latchkey.node.proto.Member;
 import io.latchkey.node.proto.ReplicaSnapshot;
+import io.latchkey.raft.BasicStatus;
 import io.latchkey.raft.Config;
 import io.latchkey.raft.Logger;
 import io.latchkey.raft.ProposalDroppedException;
@@ -15,12 +16,14 @@ import io.latchkey.raft.ReadState;
 import io.latchkey.raft.Ready;
 import io.latchkey.raft.SnapshotStatus;
 import io.latchkey.raft.SoftState;
+import io.latchkey.raft.StateType;
 import io.latchkey.raft.Status;
 import io.latchkey.raft.raftpb.ConfChange;
 import io.latchkey.raft.raftpb.ConfChangeV2;
 import io.latchkey.raft.raftpb.ConfChanges;
 import io.latchkey.raft.raftpb.ConfState;
 import io.latchkey.raft.raftpb.Entry;
+import io.latchkey.raft.raftpb.EntryType;
 import io.latchkey.raft.raftpb.HardState;
 import io.latchkey.raft.raftpb.Message;
 import io.latchkey.raft.raftpb.MessageType;
@@ -63,6 +66,9 @@ public final class Replica {
     private final Map<Long, Member> members = new TreeMap<>();
     private final Map<Long, CompletableFuture<ByteString>> pendingProposals = new HashMap<>();
     private final List<ByteString> proposalBatch = new ArrayList<>();
+    /** Whether {@link #proposalBatch} holds a proposal that awaits the leader's stamp. */
+    private boolean batchAwaitsStamp;
+    private final StampQueue stamps = new StampQueue();
     /** Async storage writes: append messages not yet handed to the writer. */
     private final List<Message> appendWork = new ArrayList<>();
     /** Read barriers asked for since the last Ready, by mode: they share one ReadIndex round. */
@@ -145,6 +151,9 @@ public final class Replica {
     public void tick() {
         ticksSinceStart++;
         rawNode.tick();
+        if (!stamps.isEmpty()) {
+            releaseHeldProposals();
+        }
         if (!localReadsReady && !catchUpReadPending && knownLeader != 0) {
             catchUpReadPending = true;
             readBarrier(ReadOnlyOption.ReadOnlySafe).whenComplete((index, error) -> {
@@ -182,6 +191,12 @@ public final class Replica {
             return;
         }
         events.received(message);
+        if (message.getType() == MessageType.MsgProp) {
+            message = stampForwarded(message);
+            if (message.getEntriesCount() == 0) {
+                return;
+            }
+        }
         try {
             rawNode.step(message);
         } catch (RaftException e) {
@@ -205,12 +220,14 @@ public final class Replica {
     public CompletableFuture<ByteString> propose(Proposal proposal) {
         long proposalId = nextProposalId++;
         events.proposed();
+        boolean unstamped = proposal.proposedAtMillis() == Proposal.UNSTAMPED;
         Command command = Command.newBuilder()
                 .setProposer(config.nodeId())
                 .setProposalId(proposalId)
                 .setIdempotencyKey(proposal.idempotencyKey())
                 .setRequestFingerprint(proposal.requestFingerprint())
-                .setProposedAtMillis(proposal.proposedAtMillis())
+                .setProposedAtMillis(unstamped ? 0 : proposal.proposedAtMillis())
+                .setAwaitingStamp(unstamped)
                 .setPayload(proposal.payload())
                 .build();
         CompletableFuture<ByteString> result = new CompletableFuture<>();
@@ -221,34 +238,92 @@ public final class Replica {
         // Proposals made between two Readies go to raft together (see flushProposals): one
         // append message per follower for the lot instead of one per proposal.
         proposalBatch.add(command.toByteString());
+        batchAwaitsStamp |= unstamped;
         pendingProposals.put(proposalId, result);
         return result;
     }
 
-    /** Hands the proposals batched since the last call to raft as one proposal message. */
+    /**
+     * Stamps proposals that arrive for the leader to stamp (see {@link ProposalStamper}); the
+     * stamper is the service's, installed before it takes writes. Until then, proposals that
+     * await a stamp are held and dropped after an election timeout, never appended unstamped.
+     */
+    public void setProposalStamper(ProposalStamper stamper) {
+        stamps.setStamper(stamper);
+    }
+
+    /**
+     * Hands the proposals batched since the last call to raft as one proposal message. A
+     * follower's raft forwards them to the leader; a leader stamps the ones that await it.
+     */
     private void flushProposals() {
         if (proposalBatch.isEmpty()) {
             return;
         }
         List<ByteString> batch = List.copyOf(proposalBatch);
         proposalBatch.clear();
+        if (batchAwaitsStamp) {
+            batchAwaitsStamp = false;
+            BasicStatus status = rawNode.basicStatus();
+            if (status.softState().raftState() == StateType.StateLeader) {
+                batch = stamps.admit(batch, status.hardState().getTerm(), ticksSinceStart);
+            }
+        }
+        proposeToRaft(batch);
+    }
+
+    private void proposeToRaft(List<ByteString> batch) {
         try {
             rawNode.propose(batch);
         } catch (ProposalDroppedException e) {
-            for (ByteString data : batch) {
-                CompletableFuture<ByteString> waiting = pendingProposals.remove(proposalIdOf(data));
-                if (waiting != null) {
-                    waiting.completeExceptionally(ReplicaException.dropped());
-                }
+            batch.forEach(data -> proposalDropped(StampQueue.decode(data)));
+        }
+    }
+
+    /** Tells this replica's caller of a proposal that will not be appended; other members' callers learn it there. */
+    private void proposalDropped(Command command) {
+        if (command.getProposer() == config.nodeId()) {
+            CompletableFuture<ByteString> waiting = pendingProposals.remove(command.getProposalId());
+            if (waiting != null) {
+                waiting.completeExceptionally(ReplicaException.dropped());
             }
         }
     }
 
-    private static long proposalIdOf(ByteString commandBytes) {
-        try {
-            return Command.parseFrom(commandBytes).getProposalId();
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalStateException("a batched command does not decode", e);
+    /**
+     * A proposal message from a follower, with the entries that await the leader's stamp
+     * stamped (or held, and left out) when this replica leads; as it came otherwise (raft
+     * forwards it to the leader or drops it). Configuration changes pass unstamped.
+     */
+    private Message stampForwarded(Message proposal) {
+        BasicStatus status = rawNode.basicStatus();
+        if (status.softState().raftState() != StateType.StateLeader) {
+            return proposal;
+        }
+        Message.Builder stamped = proposal.toBuilder().clearEntries();
+        for (Entry entry : proposal.getEntriesList()) {
+            if (entry.getType() != EntryType.EntryNormal || entry.getData().isEmpty()) {
+                stamped.addEntries(entry);
+                continue;
+            }
+            for (ByteString data : stamps.admit(List.of(entry.getData()), status.hardState().getTerm(), ticksSinceStart)) {
+                stamped.addEntries(entry.toBuilder().setData(data));
+            }
+        }
+        return stamped.build();
+    }
+
+    /** Proposes the held proposals the stamper can stamp now; drops them all once this replica no longer leads. */
+    private void releaseHeldProposals() {
+        BasicStatus status = rawNode.basicStatus();
+        if (status.softState().raftState() != StateType.StateLeader) {
+            stamps.dropAll(this::proposalDropped);
+            return;
+        }
+        List<ByteString> released = stamps.release(status.hardState().getTerm(), ticksSinceStart,
+                config.electionTicks(), this::proposalDropped);
+        if (!released.isEmpty()) {
+            proposeToRaft(released);
         }
     }
 
@@ -548,6 +623,8 @@ public final class Replica {
             failAll(pendingProposals.values(), ReplicaException.leaderChanged());
             pendingProposals.clear();
             proposalBatch.clear();
+            batchAwaitsStamp = false;
+            stamps.dropAll(this::proposalDropped);
             // Read requests are only answered by the leader that received them.
             failReads(ReplicaException.leaderChanged());
         }

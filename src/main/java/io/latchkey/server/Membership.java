@@ -27,7 +27,7 @@ public final class Membership {
     private static final Duration CHANGE_TIMEOUT = Duration.ofSeconds(15);
 
     private final ReplicaLoop loop;
-    /** Shared: a view is built on every forwarded write's leader lookup, an id only when adding. */
+    /** Shared: an id is drawn only when adding. */
     private static final SecureRandom RANDOM = new SecureRandom();
     /** Held while an add checks the members and proposes (see {@link #addLearner}). */
     private static final Object ADDING = new Object();

@@ -12,6 +12,7 @@ import io.latchkey.raft.DefaultLogger;
 import io.latchkey.raft.Ready;
 import io.latchkey.raft.Status;
 import io.latchkey.raft.raftpb.HardState;
+import io.latchkey.raft.tracker.Progress;
 import io.latchkey.storage.NodeIdentity;
 import io.latchkey.storage.PostgresLogStore;
 import io.latchkey.storage.PostgresReplicaLogStore;
@@ -60,15 +61,11 @@ public final class ReplicaHost implements AutoCloseable {
     private final MemberPublisher publisher;
     private final Path dataDir;
     private final ScheduledExecutorService progressRecorder;
-    /** Mutual TLS between members, or null: also what forwarded client requests use. */
-    private final PeerTransportConfig.TlsFiles peerTls;
     private NodeProgress recordedProgress;
 
     private ReplicaHost(NodeIdentity identity, Path dataDir, PostgresLogStore store, PostgresReplicaLogStore logStore,
-                        Http2PeerTransport transport, ReplicaLoop loop, MemberPublisher publisher,
-                        PeerTransportConfig.TlsFiles peerTls) {
+                        Http2PeerTransport transport, ReplicaLoop loop, MemberPublisher publisher) {
         this.identity = identity;
-        this.peerTls = peerTls;
         this.dataDir = dataDir;
         this.store = store;
         this.logStore = logStore;
@@ -126,7 +123,7 @@ public final class ReplicaHost implements AutoCloseable {
             loop.start();
             MemberPublisher publisher = new MemberPublisher(loop, identity.nodeId(), settings.peerUrl(), settings.clientUrl());
             publisher.start();
-            return new ReplicaHost(identity, settings.dataDir(), store, logStore, transport, loop, publisher, tls);
+            return new ReplicaHost(identity, settings.dataDir(), store, logStore, transport, loop, publisher);
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -149,11 +146,6 @@ public final class ReplicaHost implements AutoCloseable {
 
     public NodeIdentity identity() {
         return identity;
-    }
-
-    /** This member's peer TLS files (certificate, key, cluster CA), when peers use mutual TLS. */
-    public Optional<PeerTransportConfig.TlsFiles> peerTls() {
-        return Optional.ofNullable(peerTls);
     }
 
     /** The peer listener's routes, for the server's named socket. */
@@ -182,7 +174,7 @@ public final class ReplicaHost implements AutoCloseable {
 
     /**
      * etcd's leadership handover on stop: if this node leads and has other voters, it asks the
-     * voter whose log matches furthest (among those recently heard from) to take over at once
+     * voter whose log matches furthest (those recently heard from first) to take over at once
      * (Raft's leadership transfer: MsgTimeoutNow once it is caught up) and waits until this
      * node follows another leader, at most {@code waitMax}. The cluster then has a leader again after a
      * round trip instead of after an election timeout of silence. Safety is Raft's own: the
@@ -202,9 +194,12 @@ public final class ReplicaHost implements AutoCloseable {
             if (status.basic().softState().lead() != self) {
                 return 0;
             }
+            // Recently heard from first: but raft clears that mark for every follower each election
+            // timeout (CheckQuorum) until its next answer, so a voter not marked may be just as live.
             Optional<Long> transferee = status.progress().entrySet().stream()
-                    .filter(e -> e.getKey() != self && !e.getValue().isLearner() && e.getValue().recentActive())
-                    .max(Comparator.comparingLong(e -> e.getValue().match()))
+                    .filter(e -> e.getKey() != self && !e.getValue().isLearner())
+                    .max(Comparator.comparing((Map.Entry<Long, Progress> e) -> e.getValue().recentActive())
+                            .thenComparingLong(e -> e.getValue().match()))
                     .map(Map.Entry::getKey);
             if (transferee.isEmpty()) {
                 return 0;

@@ -26,7 +26,8 @@
  *   <li><b>The leader's lease clock.</b> When a replica becomes leader and has applied the
  *       entries of earlier terms, it reads {@link io.latchkey.state.StateView#leaseClockMillis()}
  *       as its base and from then on stamps {@code base + (monotonic now - monotonic at
- *       takeover)}. Only the leader stamps; a follower forwards requests to it.</li>
+ *       takeover)}. Only the leader stamps; a follower's
+ *       proposals reach it unstamped and it stamps them before appending.</li>
  *   <li><b>The replicated lease clock</b> is the largest stamp applied so far, except that a
  *       stamp whose term is older than the lease term (below) is ignored. It never goes back.
  *       Time that passes while there is no leader is not counted at all.</li>

@@ -6,8 +6,7 @@ import io.helidon.common.tls.TlsClientAuth;
 import io.helidon.common.tls.TlsConfig;
 
 /**
- * Helidon TLS settings for both ends of a peer connection, from the configured PEM files. The
- * client side also carries client requests a follower forwards to the leader.
+ * Helidon TLS settings for both ends of a peer connection, from the configured PEM files.
  */
 public final class PeerTls {
     private PeerTls() {

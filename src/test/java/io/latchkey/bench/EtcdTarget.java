@@ -1,6 +1,7 @@
 package io.latchkey.bench;
 
-import java.net.http.HttpRequest;
+import io.helidon.http.Method;
+
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
@@ -56,8 +57,7 @@ final class EtcdTarget implements Target {
     }
 
     private String post(int index, String base, String path, String json) throws Exception {
-        return http.send(index, HttpTargets.request(base, path).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json)).build());
+        return http.send(index, Method.POST, base + path, "application/json", json.getBytes(StandardCharsets.UTF_8));
     }
 
     private static String b64(String s) {

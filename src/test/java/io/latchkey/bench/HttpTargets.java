@@ -1,18 +1,29 @@
 package io.latchkey.bench;
 
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Method;
+import io.helidon.webclient.http1.Http1Client;
+import io.helidon.webclient.http1.Http1ClientRequest;
+import io.helidon.webclient.http1.Http1ClientResponse;
+
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** What the HTTP targets share: one HTTP/1.1 client (one keep-alive connection) per benchmark client. */
+/**
+ * What the HTTP targets (etcd's gateway and Latchkey) share: the raw path the generator measures
+ * servers through. One blocking HTTP/1.1 client with a kept-alive connection per benchmark
+ * client (Helidon's, called on the client's own thread): every system's client shares the
+ * generator's 2-core machine with its servers, and the JDK's asynchronous HttpClient spent
+ * several times the CPU per request (a selector thread and two hand-offs per call), which
+ * the HTTP systems' servers paid for and ZooKeeper's did not (see BENCHMARKS.md).
+ */
 final class HttpTargets {
     static final Duration REQUEST_TIMEOUT = Duration.ofMinutes(3);
     /** How long an operation keeps retrying 503s that say retry (an election) before it fails. */
@@ -20,42 +31,61 @@ final class HttpTargets {
     private static final Duration BACKOFF_MIN = Duration.ofMillis(10);
     private static final Duration BACKOFF_MAX = Duration.ofMillis(500);
 
-    private final ConcurrentHashMap<Integer, HttpClient> clients = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Integer, Http1Client> clients = new ConcurrentHashMap<>();
     final AtomicLong retries = new AtomicLong();
 
-    HttpClient client(int index) {
-        return clients.computeIfAbsent(index, i -> HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(5))
+    private Http1Client client(int index) {
+        return clients.computeIfAbsent(index, i -> Http1Client.builder()
+                .socketOptions(s -> s.tcpNoDelay(true).connectTimeout(Duration.ofSeconds(5)).readTimeout(REQUEST_TIMEOUT))
+                .readTimeout(REQUEST_TIMEOUT)
+                .shareConnectionCache(false)
+                .connectionCacheSize(1)
+                .followRedirects(false)
+                .sendExpectContinue(false)
                 .build());
     }
 
     /**
-     * Sends the request and returns the body of a 2xx answer; anything else throws. An answer
-     * that says to retry (a {@code Retry-After} header, or "retry" in its body: an election, a
-     * leader not taking writes yet; see {@link #retriable}) is retried with exponential back-off, as a real client would, until
-     * {@link #RETRY_FOR} has passed; each retry is counted in {@link #retries} (the report counts
-     * them as errors).
+     * Sends a request ({@code body} null for none) and returns the body of a 2xx answer;
+     * anything else throws. An answer that says to retry (a {@code Retry-After} header, or
+     * "retry" in its body: an election, a leader not taking writes yet; see {@link #retriable})
+     * is retried with exponential back-off, as a real client would, until {@link #RETRY_FOR}
+     * has passed; each retry is counted in {@link #retries} (the report counts them as errors).
      */
-    String send(int index, HttpRequest request) throws IOException, InterruptedException {
+    String send(int index, Method method, String url, String contentType, byte[] body) throws IOException {
         long deadline = System.nanoTime() + RETRY_FOR.toNanos();
         long backoffNanos = BACKOFF_MIN.toNanos();
         while (true) {
-            HttpResponse<String> response = client(index).send(request, HttpResponse.BodyHandlers.ofString());
-            int status = response.statusCode();
-            if (status / 100 == 2) {
-                return response.body();
+            Http1ClientRequest request = client(index).method(method).uri(url);
+            if (contentType != null) {
+                request.header(HeaderNames.CONTENT_TYPE, contentType);
             }
-            if (retriable(request, response) && System.nanoTime() < deadline) {
+            int status;
+            String answer;
+            boolean retryAfter;
+            try (Http1ClientResponse response = body == null ? request.request() : request.submit(body)) {
+                status = response.status().code();
+                answer = new String(response.inputStream().readAllBytes(), StandardCharsets.UTF_8);
+                retryAfter = response.headers().contains(HeaderNames.RETRY_AFTER);
+            } catch (RuntimeException e) {
+                throw new IOException(method + " " + url + " failed: " + e, e);
+            }
+            if (status / 100 == 2) {
+                return answer;
+            }
+            if (retriable(method, status, retryAfter, answer) && System.nanoTime() < deadline) {
                 retries.incrementAndGet();
                 // Pacing retries against a server that asked for them, not waiting for a condition.
                 LockSupport.parkNanos(backoffNanos);
                 backoffNanos = Math.min(backoffNanos * 2, BACKOFF_MAX.toNanos());
                 continue;
             }
-            throw new IOException(request.method() + " " + request.uri().getPath() + " answered " + status + ": "
-                    + abbreviate(response.body()));
+            throw new IOException(method + " " + url + " answered " + status + ": " + abbreviate(answer));
         }
+    }
+
+    String send(int index, Method method, String url) throws IOException {
+        return send(index, method, url, null, null);
     }
 
     /**
@@ -63,15 +93,9 @@ final class HttpTargets {
      * idempotent request (PUT, GET, DELETE), which is safe to send again; a POST (lock acquire,
      * lease grant) is not, since the generator sends no idempotency key.
      */
-    private static boolean retriable(HttpRequest request, HttpResponse<String> response) {
-        int status = response.statusCode();
-        boolean saysRetry = response.headers().firstValue("Retry-After").isPresent()
-                || response.body().toLowerCase(java.util.Locale.ROOT).contains("retry");
-        return saysRetry && (status == 503 || (status == 504 && !request.method().equals("POST")));
-    }
-
-    static HttpRequest.Builder request(String base, String pathAndQuery) {
-        return HttpRequest.newBuilder(URI.create(base + pathAndQuery)).timeout(REQUEST_TIMEOUT);
+    private static boolean retriable(Method method, int status, boolean retryAfter, String answer) {
+        boolean saysRetry = retryAfter || answer.toLowerCase(Locale.ROOT).contains("retry");
+        return saysRetry && (status == 503 || (status == 504 && !method.equals(Method.POST)));
     }
 
     static String field(String json, Pattern pattern) throws IOException {
@@ -87,7 +111,7 @@ final class HttpTargets {
     }
 
     void close() {
-        clients.values().forEach(HttpClient::shutdownNow);
+        clients.values().forEach(Http1Client::closeResource);
         clients.clear();
     }
 }

@@ -1,7 +1,9 @@
 package io.latchkey.bench;
 
+import io.helidon.http.Method;
+
 import java.io.IOException;
-import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
@@ -34,7 +36,7 @@ final class LatchkeyTarget implements Target {
 
     private String leader(List<String> all) throws Exception {
         for (String base : all) {
-            String json = http.send(0, HttpTargets.request(base, "/v1/cluster").GET().build());
+            String json = http.send(0, Method.GET, base + "/v1/cluster");
             if (HttpTargets.field(json, LEADER).equals(HttpTargets.field(json, NODE))) {
                 return base;
             }
@@ -69,9 +71,7 @@ final class LatchkeyTarget implements Target {
     }
 
     private void put(int index, String base, String key, byte[] value) throws Exception {
-        http.send(index, HttpTargets.request(base, "/v1/config/" + key)
-                .header("Content-Type", "application/octet-stream")
-                .PUT(HttpRequest.BodyPublishers.ofByteArray(value)).build());
+        http.send(index, Method.PUT, base + "/v1/config/" + key, "application/octet-stream", value);
     }
 
     @Override
@@ -88,9 +88,8 @@ final class LatchkeyTarget implements Target {
             };
             case GET_LINEARIZABLE, GET_LEASE, GET_SERIALIZABLE -> {
                 String consistency = scenario.label.substring("get-".length());
-                yield () -> http.send(index, HttpTargets.request(base, "/v1/config/"
-                        + Scenario.key(ThreadLocalRandom.current().nextInt(Scenario.KEYS)) + "?consistency=" + consistency)
-                        .GET().build());
+                yield () -> http.send(index, Method.GET, base + "/v1/config/"
+                        + Scenario.key(ThreadLocalRandom.current().nextInt(Scenario.KEYS)) + "?consistency=" + consistency);
             }
             case LOCK_UNCONTENDED -> lockCycle(index, base, "bench/lock-u-" + index);
             case LOCK_CONTENDED -> lockCycle(index, base, "bench/lock-contended");
@@ -98,13 +97,12 @@ final class LatchkeyTarget implements Target {
     }
 
     private LoadHarness.Client lockCycle(int index, String base, String lock) {
-        String body = "{\"ttlSeconds\":" + TTL_SECONDS + ",\"waitMillis\":" + WAIT_MILLIS + ",\"owner\":\"bench-" + index + "\"}";
+        byte[] body = ("{\"ttlSeconds\":" + TTL_SECONDS + ",\"waitMillis\":" + WAIT_MILLIS + ",\"owner\":\"bench-" + index + "\"}")
+                .getBytes(StandardCharsets.UTF_8);
         return () -> {
-            String held = http.send(index, HttpTargets.request(base, "/v1/locks/" + lock)
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(body)).build());
+            String held = http.send(index, Method.POST, base + "/v1/locks/" + lock, "application/json", body);
             String token = HttpTargets.field(held, TOKEN);
-            http.send(index, HttpTargets.request(base, "/v1/locks/" + lock + "?token=" + token).DELETE().build());
+            http.send(index, Method.DELETE, base + "/v1/locks/" + lock + "?token=" + token);
         };
     }
 

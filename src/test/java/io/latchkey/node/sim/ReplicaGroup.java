@@ -59,6 +59,16 @@ final class ReplicaGroup {
                 new Random(id));
     }
 
+    Replica replica(long id) {
+        return replicas.get(id);
+    }
+
+    /** Ticks every replica once and settles. */
+    void tick() {
+        replicas.values().forEach(Replica::tick);
+        settle();
+    }
+
     /** Ticks every replica until one leads and the rest follow it; returns the leader, settled. */
     Replica electLeader() {
         // Votes are ignored for an election timeout after a start, so this takes a while.
