@@ -52,6 +52,16 @@ public final class WriteStageTracker implements ReplicaEvents {
     }
 
     @Override
+    public void proposalFinished(boolean applied) {
+        next.proposalFinished(applied);
+    }
+
+    @Override
+    public void snapshot(long index, long sizeBytes) {
+        next.snapshot(index, sizeBytes);
+    }
+
+    @Override
     public void appending(long lastIndex, boolean leader) {
         if (leader) {
             appended.add(lastIndex, clock.getAsLong());
