@@ -511,14 +511,15 @@ async function checkScenario(scenarioName, file) {
   }
 
   // Alerts and the dashboard, behind values: the rules name the alerts the chart documents and
-  // read metrics the node exports; the dashboard is JSON Grafana can load.
+  // read metrics the node exports (each one checked on a real node's /metrics by MetricsApiTest);
+  // the dashboard is JSON Grafana can load.
   const rules = ofKind('PrometheusRule');
   const dashboards = ofKind('ConfigMap').filter((c) => c.metadata.name.endsWith('-dashboard'));
   if (s.serviceMonitor) {
     const alerts = (rules[0]?.spec.groups ?? []).flatMap((g) => g.rules.map((r) => r.alert));
-    check(at('PrometheusRule alerts on no leader, leader changes, fsync latency, a member down, apply lag'),
-      ['LatchkeyNoLeader', 'LatchkeyFrequentLeaderChanges', 'LatchkeyHighFsyncLatency', 'LatchkeyMemberDown',
-        'LatchkeyApplyLagHigh'].every((a) => alerts.includes(a)), alerts.join(','));
+    check(at('PrometheusRule alerts on no leader, leader changes, fsync latency, the quota alarm, a member down, apply lag'),
+      ['LatchkeyNoLeader', 'LatchkeyFrequentLeaderChanges', 'LatchkeyHighFsyncLatency', 'LatchkeyQuotaAlarm',
+        'LatchkeyMemberDown', 'LatchkeyApplyLagHigh'].every((a) => alerts.includes(a)), alerts.join(','));
     let dashboard = null;
     try {
       dashboard = JSON.parse(dashboards[0]?.data?.['latchkey.json'] ?? '');
