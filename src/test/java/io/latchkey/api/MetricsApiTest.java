@@ -74,8 +74,7 @@ class MetricsApiTest extends ApiTestBase {
 
         String metrics = scrape();
         assertThat(value(metrics, "latchkey_raft_proposals_applied_total")).isGreaterThanOrEqualTo(8);
-        assertThat(value(metrics, "latchkey_raft_proposals_failed_total")).isGreaterThanOrEqualTo(0);
-        assertThat(value(metrics, "latchkey_raft_proposals_pending")).isGreaterThanOrEqualTo(0);
+        assertThat(metrics).contains("# TYPE latchkey_raft_proposals_failed_total counter");
         assertThat(value(metrics, "latchkey_snapshot_index")).isGreaterThanOrEqualTo(5);
         assertThat(value(metrics, "latchkey_snapshot_age_seconds")).isBetween(0.0, 60.0);
         assertThat(value(metrics, "latchkey_peer_dropped_messages")).isEqualTo(0);
