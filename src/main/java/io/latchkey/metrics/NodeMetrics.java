@@ -21,6 +21,8 @@ import org.eclipse.microprofile.metrics.Tag;
 import org.eclipse.microprofile.metrics.Timer;
 
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToLongFunction;
 
@@ -31,7 +33,10 @@ import java.util.function.ToLongFunction;
  * made, applied and failed (counters {@code latchkey_raft_*_total}), proposals waiting for their
  * outcome ({@code latchkey_raft_proposals_pending}), the last snapshot's index, size and age
  * ({@code latchkey_snapshot_*}), peer messages dropped ({@code latchkey_peer_dropped_messages}: a
- * full queue or a failed stream; Raft resends), lock grants and waits (counters), locks held and
+ * full queue or a failed stream; Raft resends), per peer (tag {@code peer}, its id in hex) the
+ * failed sends ({@code latchkey_peer_send_failures_total}) and, on the leader, the append round
+ * trip (timer {@code latchkey_peer_round_trip_seconds}; a removed peer's series stay until
+ * restart), lock grants and waits (counters), locks held and
  * leases (gauges), lease expiries (counter), and the latency of durable log writes including
  * their fsync (timer {@code latchkey_storage_fsync_seconds}), and the latency of each stage of a
  * replicated write (timer {@code latchkey_write_stage_seconds} with tag {@code stage}, one of
@@ -48,10 +53,16 @@ import java.util.function.ToLongFunction;
 public class NodeMetrics implements ReplicaEvents {
     /** Timer with a {@code stage} tag; its buckets are set in microprofile-config.properties. */
     static final String STAGE_METRIC = "latchkey_write_stage";
+    /** Timer with a {@code peer} tag; its buckets are set in microprofile-config.properties. */
+    static final String PEER_ROUND_TRIP_METRIC = "latchkey_peer_round_trip";
     static final Duration SAMPLE_MAX_AGE = Duration.ofMillis(250);
     private static final Duration SAMPLE_TIMEOUT = Duration.ofMillis(500);
 
     private final LatchkeyService service;
+    private final MetricRegistry registry;
+    /** By peer id; registered at a peer's first failure or round trip. */
+    private final Map<Long, Counter> peerSendFailures = new ConcurrentHashMap<>();
+    private final Map<Long, Timer> peerRoundTrips = new ConcurrentHashMap<>();
     private final LatchkeyStateMachine stateMachine;
     private final Counter leaderChanges;
     private final Counter proposals;
@@ -78,6 +89,7 @@ public class NodeMetrics implements ReplicaEvents {
     public NodeMetrics(LatchkeyService service, LatchkeyStateMachine stateMachine, MetricRegistry registry) {
         this.service = service;
         this.stateMachine = stateMachine;
+        this.registry = registry;
         gauge(registry, "latchkey_raft_term", "The raft term this node is in.", Sample::term);
         gauge(registry, "latchkey_raft_commit_index", "The highest log index known committed.", Sample::commitIndex);
         gauge(registry, "latchkey_raft_applied_index", "The highest log index applied to the state.", Sample::appliedIndex);
@@ -183,6 +195,25 @@ public class NodeMetrics implements ReplicaEvents {
     public void snapshot(long index, long sizeBytes) {
         snapshotSizeBytes = sizeBytes;
         snapshotAtNanos = System.nanoTime();
+    }
+
+    @Override
+    public void peerUnreachable(long peerId) {
+        peerSendFailures.computeIfAbsent(peerId, id -> registry.counter(Metadata.builder()
+                .withName("latchkey_peer_send_failures")
+                .withDescription("Sends to a peer that failed (full queue, broken stream); tag peer.").build(),
+                peerTag(id))).inc();
+    }
+
+    @Override
+    public void peerRoundTrip(long peerId, long nanos) {
+        peerRoundTrips.computeIfAbsent(peerId, id -> registry.timer(Metadata.builder().withName(PEER_ROUND_TRIP_METRIC)
+                .withDescription("Leader: an append sent to a peer until its acknowledgement was stepped; tag peer.")
+                .withUnit(MetricUnits.NANOSECONDS).build(), peerTag(id))).update(Duration.ofNanos(nanos));
+    }
+
+    private static Tag peerTag(long peerId) {
+        return new Tag("peer", Long.toHexString(peerId));
     }
 
     public void lockGranted() {

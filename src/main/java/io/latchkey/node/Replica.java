@@ -190,6 +190,7 @@ public final class Replica {
     }
 
     public void unreachable(long peerId) {
+        events.peerUnreachable(peerId);
         rawNode.reportUnreachable(peerId);
     }
 

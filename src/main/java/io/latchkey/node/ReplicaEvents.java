@@ -31,6 +31,14 @@ public interface ReplicaEvents {
     default void snapshot(long index, long sizeBytes) {
     }
 
+    /** Sending to a peer failed (a full queue, or its stream broke): Raft will probe it again. */
+    default void peerUnreachable(long peerId) {
+    }
+
+    /** Leader: an append to {@code peerId} was acknowledged {@code nanos} after it was sent. */
+    default void peerRoundTrip(long peerId, long nanos) {
+    }
+
     /** New entries up to {@code lastIndex} are being persisted (and, by a leader, sent). */
     default void appending(long lastIndex, boolean leader) {
     }
