@@ -31,10 +31,11 @@ for (const line of readFileSync(PROPERTIES, 'utf8').split('\n')) {
   }
 }
 // The state bounds are read where the state machine is built, the API limits by the filter
-// that holds them, not in NodeSettings.
+// that holds them, the log format by the log formatter, not in NodeSettings.
 const STATE_SETTINGS = 'src/main/java/io/latchkey/api/StateMachineProducer.java';
 const API_LIMITS = 'src/main/java/io/latchkey/api/RequestLimits.java';
-for (const file of [STATE_SETTINGS, API_LIMITS]) {
+const LOG_SETTINGS = 'src/main/java/io/latchkey/logging/LogFormatter.java';
+for (const file of [STATE_SETTINGS, API_LIMITS, LOG_SETTINGS]) {
   for (const [, key] of readFileSync(file, 'utf8').matchAll(/"(latchkey\.[a-z0-9.-]+)"/g)) {
     if (!config.has(key)) config.set(key, undefined);
   }
@@ -44,7 +45,7 @@ const AUTH_SETTINGS = 'src/main/java/io/latchkey/security/AuthSettings.java';
 for (const [, key] of readFileSync(AUTH_SETTINGS, 'utf8').matchAll(/"((?:latchkey\.auth|mp\.jwt)\.[a-z0-9.-]+)"/g)) {
   if (!config.has(key)) config.set(key, undefined);
 }
-const configSource = `${SETTINGS}, ${STATE_SETTINGS}, ${API_LIMITS}, ${AUTH_SETTINGS} and ${PROPERTIES}`;
+const configSource = `${SETTINGS}, ${STATE_SETTINGS}, ${API_LIMITS}, ${LOG_SETTINGS}, ${AUTH_SETTINGS} and ${PROPERTIES}`;
 const envName = (key) => key.replace(/[^A-Za-z0-9]/g, '_').toUpperCase();
 const knownEnv = new Map([...config.keys()].map((key) => [envName(key), key]));
 const clientPort = Number(config.get('server.port'));
@@ -92,7 +93,7 @@ const SCENARIOS = {
   'helm-custom': { replicas: 5, db: 'external', membership: true, hook: true,
     antiAffinity: 'soft', networkPolicy: true, serviceMonitor: true,
     jdbcUrl: 'jdbc:postgresql://pg.example:5432/latchkey', userSecrets: ['coord-db'], electionTicks: 30,
-    leaseMarginTicks: 4 },
+    leaseMarginTicks: 4, podExtras: true },
   'helm-auth': { replicas: 3, db: 'sidecar', membership: true, hook: true,
     antiAffinity: 'soft', networkPolicy: false, serviceMonitor: false,
     userSecrets: ['jwt-key', 'latchkey-admin-token', 'latchkey-client-tls'], auth: true, clientTls: true },
@@ -327,6 +328,31 @@ async function checkScenario(scenarioName, file) {
     check(at(`${container.name} has resources`), Boolean(container.resources?.requests));
   }
 
+  // The pod extras of values-custom.yaml reach the pod, merged into the chart's defaults.
+  if (s.podExtras) {
+    check(at('priorityClassName from values'), pod.spec.priorityClassName === 'latchkey-critical');
+    check(at('topologySpreadConstraints from values, with the release\'s pod labels as selector'),
+      (pod.spec.topologySpreadConstraints ?? []).some((t) => t.topologyKey === 'topology.kubernetes.io/zone'
+        && subset(t.labelSelector?.matchLabels, podLabels)));
+    check(at('pod securityContext from values merged into the defaults'),
+      pod.spec.securityContext?.fsGroupChangePolicy === 'OnRootMismatch' && pod.spec.securityContext?.runAsNonRoot === true);
+    check(at('container securityContext from values merged into the defaults'), allContainers.every((c) =>
+      c.securityContext?.runAsUser === 10002 && c.securityContext?.readOnlyRootFilesystem === true));
+    check(at('extraVolumes and extraVolumeMounts from values'),
+      Boolean(pod.spec.volumes?.find((v) => v.name === 'ca-bundle')?.configMap)
+      && Boolean(mountOf(main, '/etc/ssl/latchkey')?.readOnly));
+    check(at('extraEnv from values'), envValue(env, 'SERVER_MAX_TCP_CONNECTIONS')?.value === '2048');
+    check(at('logFormat from values'), envValue(env, 'LATCHKEY_LOG_FORMAT')?.value === 'json');
+  }
+  // `helm test`: a pod that acquires a real lock, writes and reads a key with it, and releases it.
+  if (scenarioName.startsWith('helm-')) {
+    const tests = ofKind('Pod').filter((p) => p.metadata.annotations?.['helm.sh/hook'] === 'test');
+    const script = (tests[0]?.spec.containers ?? []).flatMap((c) => c.command ?? []).join(' ');
+    check(at('helm test acquires, uses and releases a lock and reads a key'), tests.length === 1
+      && /-X POST "\$api\/v1\/locks\//.test(script) && /-X DELETE "\$api\/v1\/locks\//.test(script)
+      && /curl -fsS "\$api\/v1\/config\//.test(script), script);
+  }
+
   // Services: headless for peers (not-ready addresses published), client for the API.
   const headless = byName('Service', sts.spec.serviceName);
   check(at('serviceName names a headless Service'), headless?.spec?.clusterIP === 'None');
@@ -511,14 +537,15 @@ async function checkScenario(scenarioName, file) {
   }
 
   // Alerts and the dashboard, behind values: the rules name the alerts the chart documents and
-  // read metrics the node exports; the dashboard is JSON Grafana can load.
+  // read metrics the node exports (each one checked on a real node's /metrics by MetricsApiTest);
+  // the dashboard is JSON Grafana can load.
   const rules = ofKind('PrometheusRule');
   const dashboards = ofKind('ConfigMap').filter((c) => c.metadata.name.endsWith('-dashboard'));
   if (s.serviceMonitor) {
     const alerts = (rules[0]?.spec.groups ?? []).flatMap((g) => g.rules.map((r) => r.alert));
-    check(at('PrometheusRule alerts on no leader, leader changes, fsync latency, a member down, apply lag'),
-      ['LatchkeyNoLeader', 'LatchkeyFrequentLeaderChanges', 'LatchkeyHighFsyncLatency', 'LatchkeyMemberDown',
-        'LatchkeyApplyLagHigh'].every((a) => alerts.includes(a)), alerts.join(','));
+    check(at('PrometheusRule alerts on no leader, leader changes, fsync latency, the quota alarm, a member down, apply lag'),
+      ['LatchkeyNoLeader', 'LatchkeyFrequentLeaderChanges', 'LatchkeyHighFsyncLatency', 'LatchkeyQuotaAlarm',
+        'LatchkeyMemberDown', 'LatchkeyApplyLagHigh'].every((a) => alerts.includes(a)), alerts.join(','));
     let dashboard = null;
     try {
       dashboard = JSON.parse(dashboards[0]?.data?.['latchkey.json'] ?? '');

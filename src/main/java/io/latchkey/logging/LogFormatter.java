@@ -12,7 +12,8 @@ import java.util.logging.LogRecord;
  * The console format of the node's log: Helidon's text lines by default, or with
  * {@code LATCHKEY_LOG_FORMAT=json} (or {@code -Dlatchkey.log.format=json}) one JSON object per
  * event and line, for log collectors: {@code time}, {@code level}, {@code logger}, {@code thread},
- * {@code member} (the pod name in a StatefulSet, else the configured node id, when known),
+ * {@code member} (the pod name in a StatefulSet, else the configured node id, else the node id
+ * once the node has started: a new node makes its id at its first start, after logging began),
  * {@code message} and, for a failure, {@code exception} with its stack trace.
  * Set in {@code logging.properties} as the console handler's formatter.
  */
@@ -20,6 +21,8 @@ public final class LogFormatter extends Formatter {
     private final Formatter text;
     private final boolean json;
     private final String member;
+    /** The started node's id: the member of a formatter that was given none. */
+    private static volatile String startedNode;
 
     public LogFormatter() {
         this(setting("latchkey.log.format", "LATCHKEY_LOG_FORMAT"), member());
@@ -32,6 +35,11 @@ public final class LogFormatter extends Formatter {
         this.json = "json".equalsIgnoreCase(format);
         this.text = json ? null : new HelidonFormatter();
         this.member = member;
+    }
+
+    /** Names the member in the lines that follow, unless the pod name or a configured id already does. */
+    public static void nodeStarted(String nodeId) {
+        startedNode = nodeId;
     }
 
     private static String member() {
@@ -54,8 +62,9 @@ public final class LogFormatter extends Formatter {
         field(b, "level", record.getLevel().getName());
         field(b, "logger", record.getLoggerName());
         field(b, "thread", Thread.currentThread().getName());
-        if (member != null && !member.isBlank()) {
-            field(b, "member", member);
+        String m = member != null && !member.isBlank() ? member : startedNode;
+        if (m != null) {
+            field(b, "member", m);
         }
         field(b, "message", formatMessage(record));
         if (record.getThrown() != null) {

@@ -205,6 +205,7 @@ public final class Replica {
     }
 
     public void unreachable(long peerId) {
+        events.peerUnreachable(peerId);
         rawNode.reportUnreachable(peerId);
     }
 
@@ -231,6 +232,7 @@ public final class Replica {
                 .setPayload(proposal.payload())
                 .build();
         CompletableFuture<ByteString> result = new CompletableFuture<>();
+        result.whenComplete((applied, failure) -> events.proposalFinished(failure == null));
         if (knownLeader == 0) {
             result.completeExceptionally(ReplicaException.noLeader());
             return result;
@@ -402,6 +404,16 @@ public final class Replica {
 
     public long appliedIndex() {
         return appliedIndex;
+    }
+
+    /** The index of the last snapshot saved or installed here (0: none). */
+    public long snapshotIndex() {
+        return snapshotIndex;
+    }
+
+    /** Proposals and configuration changes waiting for their outcome. */
+    public int pendingProposals() {
+        return pendingProposals.size();
     }
 
     public long leaderId() {
@@ -772,8 +784,10 @@ public final class Replica {
             return;
         }
         crashPoints.reach(CrashPoints.Point.BEFORE_SNAPSHOT_SAVE);
-        logStore.saveSnapshot(appliedIndex, confState, snapshotData());
+        ByteString data = snapshotData();
+        logStore.saveSnapshot(appliedIndex, confState, data);
         snapshotIndex = appliedIndex;
+        events.snapshot(snapshotIndex, data.size());
         crashPoints.reach(CrashPoints.Point.BEFORE_COMPACTION);
         // Keep a margin of entries so that a follower slightly behind catches up from the
         // log instead of needing the whole snapshot.
@@ -828,6 +842,7 @@ public final class Replica {
     private void restoreFromSnapshot(Snapshot snapshot) {
         try {
             restoreFromSnapshot(snapshot, ReplicaSnapshot.parseFrom(snapshot.getData()));
+            events.snapshot(snapshotIndex, snapshot.getData().size());
         } catch (IOException e) {
             throw new IllegalStateException("unreadable snapshot at index " + snapshot.getMetadata().getIndex(), e);
         }

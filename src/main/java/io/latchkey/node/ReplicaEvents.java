@@ -20,6 +20,25 @@ public interface ReplicaEvents {
     default void proposed() {
     }
 
+    /**
+     * A command proposed through this replica has its outcome: applied here (true), or failed
+     * (false: no leader, dropped, the leader changed before it applied, refused, or stopping).
+     */
+    default void proposalFinished(boolean applied) {
+    }
+
+    /** The state at {@code index} was snapshotted here, or a snapshot of it installed from the leader. */
+    default void snapshot(long index, long sizeBytes) {
+    }
+
+    /** Sending to a peer failed (a full queue, or its stream broke): Raft will probe it again. */
+    default void peerUnreachable(long peerId) {
+    }
+
+    /** Leader: an append to {@code peerId} was acknowledged {@code nanos} after it was sent. */
+    default void peerRoundTrip(long peerId, long nanos) {
+    }
+
     /** New entries up to {@code lastIndex} are being persisted (and, by a leader, sent). */
     default void appending(long lastIndex, boolean leader) {
     }

@@ -52,6 +52,21 @@ public final class WriteStageTracker implements ReplicaEvents {
     }
 
     @Override
+    public void proposalFinished(boolean applied) {
+        next.proposalFinished(applied);
+    }
+
+    @Override
+    public void snapshot(long index, long sizeBytes) {
+        next.snapshot(index, sizeBytes);
+    }
+
+    @Override
+    public void peerUnreachable(long peerId) {
+        next.peerUnreachable(peerId);
+    }
+
+    @Override
     public void appending(long lastIndex, boolean leader) {
         if (leader) {
             appended.add(lastIndex, clock.getAsLong());
@@ -61,7 +76,7 @@ public final class WriteStageTracker implements ReplicaEvents {
     @Override
     public void committing(long commitIndex) {
         long now = clock.getAsLong();
-        if (appended.record(commitIndex, now, WriteStage.REPLICATE, timer)) {
+        if (appended.record(commitIndex, now, WriteStage.REPLICATE, timer) >= 0) {
             committed.add(commitIndex, now);
         }
     }
@@ -78,7 +93,10 @@ public final class WriteStageTracker implements ReplicaEvents {
         } else if (message.getType() == MessageType.MsgAppResp && !message.getReject()) {
             Marks sent = sentAppends.get(message.getFrom());
             if (sent != null) {
-                sent.record(message.getIndex(), clock.getAsLong(), WriteStage.PEER_ROUND_TRIP, timer);
+                long newest = sent.record(message.getIndex(), clock.getAsLong(), WriteStage.PEER_ROUND_TRIP, timer);
+                if (newest >= 0) {
+                    next.peerRoundTrip(message.getFrom(), newest);
+                }
             }
         }
     }
@@ -119,14 +137,14 @@ public final class WriteStageTracker implements ReplicaEvents {
             marks.addLast(new long[]{index, nanos});
         }
 
-        /** Records the latency of every mark up to {@code index}; true if there was one. */
-        boolean record(long index, long now, WriteStage stage, WriteStage.Timer timer) {
-            boolean any = false;
+        /** Records the latency of every mark up to {@code index}; returns the newest one's, or -1 if none. */
+        long record(long index, long now, WriteStage stage, WriteStage.Timer timer) {
+            long newest = -1;
             while (!marks.isEmpty() && marks.peekFirst()[0] <= index) {
-                timer.record(stage, now - marks.pollFirst()[1]);
-                any = true;
+                newest = now - marks.pollFirst()[1];
+                timer.record(stage, newest);
             }
-            return any;
+            return newest;
         }
 
         void clear() {

@@ -5,6 +5,7 @@ import io.helidon.common.Weighted;
 import io.helidon.microprofile.server.ServerCdiExtension;
 import io.helidon.spi.HelidonShutdownHandler;
 import io.latchkey.config.NodeSettings;
+import io.latchkey.logging.LogFormatter;
 import io.latchkey.node.StateMachine;
 import jakarta.annotation.PreDestroy;
 import jakarta.annotation.Priority;
@@ -98,6 +99,7 @@ public class LatchkeyService {
                 NodeSettings settings = NodeSettings.from(config);
                 host = ReplicaHost.start(settings, stateMachine);
                 handoverWait = settings.leadershipHandoverWait();
+                LogFormatter.nodeStarted(Long.toHexString(host.identity().nodeId()));
                 LOG.log(Level.INFO, "node {0} of cluster {1} started; peers on port {2}",
                         Long.toHexString(host.identity().nodeId()), Long.toHexString(host.identity().clusterId()),
                         String.valueOf(settings.peerPort()));

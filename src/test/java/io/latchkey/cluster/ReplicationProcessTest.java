@@ -57,6 +57,12 @@ class ReplicationProcessTest extends ProcessClusterTest {
             ProcessCluster.Reply r = second.callRetrying("PUT", "/v1/config/app/k" + i, "v" + i, TEXT);
             assertThat(r.status()).as(r.body()).isEqualTo(200);
         }
+        // The new leader's metrics show, by peer, the sends to the dead node failing and the live one's round trips.
+        ProcessCluster.NodeProcess live = cluster.nodes.stream().filter(n -> n != leader && n != second).findFirst().orElseThrow();
+        cluster.await(WAIT, "the new leader to count failed sends to the dead node",
+                () -> seriesSum(second.get("/metrics"), "latchkey_peer_send_failures_total", leader.id) > 0);
+        String metrics = second.get("/metrics");
+        assertThat(seriesSum(metrics, "latchkey_peer_round_trip_seconds_count", live.id)).as(metrics).isPositive();
         cluster.startStatic(leader);
         cluster.await(WAIT, "the restarted node to catch up",
                 () -> "v59".equals(value(leader.call("GET", "/v1/config/app/k59?consistency=serializable", null, null))));
@@ -136,5 +142,15 @@ class ReplicationProcessTest extends ProcessClusterTest {
         Matcher m = Pattern.compile("\"" + field + "\":(\\d+)").matcher(json);
         assertThat(m.find()).as(field + " in " + json).isTrue();
         return Long.parseLong(m.group(1));
+    }
+
+    /** The sum of {@code name}'s series for peer {@code peerId} in Prometheus text (0 when there are none). */
+    private static double seriesSum(String metrics, String name, long peerId) {
+        if (metrics == null) {
+            return 0;
+        }
+        String peer = "peer=\"" + Long.toHexString(peerId) + "\"";
+        return metrics.lines().filter(l -> l.startsWith(name + "{") && l.contains(peer))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 }

@@ -34,6 +34,17 @@ class LogFormatterTest {
     }
 
     @Test
+    void withoutAPodNameOrConfiguredIdTheMemberIsTheStartedNodesId() {
+        LogFormatter formatter = new LogFormatter("json", null);
+        LogRecord r = new LogRecord(Level.INFO, "hello");
+        r.setLoggerName("io.latchkey.raft");
+        LogFormatter.nodeStarted("2ea3b407bf491c6c");
+        JsonObject o = Json.createReader(new StringReader(formatter.format(r))).readObject();
+        assertThat(o.getString("member")).isEqualTo("2ea3b407bf491c6c");
+        assertThat(o.getString("level")).isEqualTo("INFO");
+    }
+
+    @Test
     void textByDefaultAndABadFormatIsRefusedByName() {
         LogRecord r = new LogRecord(Level.INFO, "hello");
         r.setLoggerName("x");

@@ -14,12 +14,18 @@ class WriteStageTrackerTest {
     private long now;
     private final List<String> recorded = new ArrayList<>();
     private final List<Long> leaders = new ArrayList<>();
+    private final List<String> peerRoundTrips = new ArrayList<>();
     private final WriteStageTracker tracker = new WriteStageTracker(() -> now,
             (stage, nanos) -> recorded.add(stage.tag() + "=" + nanos),
             new ReplicaEvents() {
                 @Override
                 public void leaderChanged(long leaderId) {
                     leaders.add(leaderId);
+                }
+
+                @Override
+                public void peerRoundTrip(long peerId, long nanos) {
+                    peerRoundTrips.add(peerId + "=" + nanos);
                 }
             });
 
@@ -60,6 +66,7 @@ class WriteStageTrackerTest {
         tracker.received(appResp(2, 5, false));
 
         assertThat(recorded).containsExactly("peer-round-trip=30", "peer-round-trip=60");
+        assertThat(peerRoundTrips).as("by peer, for the metric's peer tag").containsExactly("3=30", "2=60");
     }
 
     @Test
