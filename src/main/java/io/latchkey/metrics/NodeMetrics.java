@@ -29,7 +29,7 @@ import java.util.function.ToLongFunction;
  * applied index and apply lag (gauges {@code latchkey_raft_*}), whether this node knows a leader
  * and is it ({@code latchkey_has_leader}, {@code latchkey_is_leader}), leader changes and proposals
  * (counters {@code latchkey_raft_*_total}), lock grants and waits (counters), locks held and
- * leases (gauges), lease expiries (counter), and the latency of durable log writes including
+ * leases (gauges), lease expiries (counter), the corruption alarm ({@code latchkey_state_corrupt}), and the latency of durable log writes including
  * their fsync (timer {@code latchkey_storage_fsync_seconds}), and the latency of each stage of a
  * replicated write (timer {@code latchkey_write_stage_seconds} with tag {@code stage}, one of
  * {@link WriteStage}; histogram buckets from 1 ms to 1 s, quantiles p50 to p99.9; printed per
@@ -90,6 +90,10 @@ public class NodeMetrics implements ReplicaEvents {
                 .withDescription("Peer requests refused since start: no client certificate or shared secret, "
                         + "a wrong secret, or another cluster's id.").build(),
                 this, m -> m.refusedPeerRequests());
+        registry.gauge(Metadata.builder().withName("latchkey_state_corrupt")
+                .withDescription("1 once this member's applied state hash differed from another member's at the same "
+                        + "index (see health check latchkey-state-integrity), else 0.").build(),
+                this, m -> m.stateCorrupt());
         leaderChanges = counter(registry, "latchkey_raft_leader_changes", "Changes of the leader this node knows.");
         proposals = counter(registry, "latchkey_raft_proposals", "Commands proposed through this node.");
         lockGrants = counter(registry, "latchkey_lock_grants", "Lock grants applied (at once or to a waiter).");
@@ -163,6 +167,11 @@ public class NodeMetrics implements ReplicaEvents {
     private long refusedPeerRequests() {
         ReplicaHost host = service.host();
         return host == null ? 0 : host.peerEndpoint().refusedRequests();
+    }
+
+    private long stateCorrupt() {
+        ReplicaHost host = service.host();
+        return host != null && host.integrityCheck().map(check -> check.alarm() != null).orElse(false) ? 1 : 0;
     }
 
     private Sample sample() {

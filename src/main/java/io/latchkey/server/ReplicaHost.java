@@ -49,6 +49,8 @@ public final class ReplicaHost implements AutoCloseable {
     static final String IDENTITY_FILE = "node.identity";
     /** How often the progress record may lag the database (see {@link NodeProgress}). */
     private static final long PROGRESS_RECORD_INTERVAL_SECONDS = 5;
+    /** How long a member's state hashes may take to come (from its loop, or over the network). */
+    private static final Duration STATE_HASH_WAIT = Duration.ofSeconds(5);
     private static final long HANDOVER_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     private static final System.Logger LOG = System.getLogger(ReplicaHost.class.getName());
 
@@ -60,14 +62,17 @@ public final class ReplicaHost implements AutoCloseable {
     private final MemberPublisher publisher;
     private final Path dataDir;
     private final ScheduledExecutorService progressRecorder;
+    /** Null when state hashing is off. */
+    private final StateIntegrityCheck integrityCheck;
     /** Mutual TLS between members, or null: also what forwarded client requests use. */
     private final PeerTransportConfig.TlsFiles peerTls;
     private NodeProgress recordedProgress;
 
     private ReplicaHost(NodeIdentity identity, Path dataDir, PostgresLogStore store, PostgresReplicaLogStore logStore,
                         Http2PeerTransport transport, ReplicaLoop loop, MemberPublisher publisher,
-                        PeerTransportConfig.TlsFiles peerTls) {
+                        PeerTransportConfig.TlsFiles peerTls, StateIntegrityCheck integrityCheck) {
         this.identity = identity;
+        this.integrityCheck = integrityCheck;
         this.peerTls = peerTls;
         this.dataDir = dataDir;
         this.store = store;
@@ -116,6 +121,7 @@ public final class ReplicaHost implements AutoCloseable {
             PostgresReplicaLogStore logStore = new PostgresReplicaLogStore(store);
             Replica replica = new Replica(replicaConfig, logStore, transport, stateMachine,
                     DefaultLogger.stderr(), CrashPoints.NONE);
+            replica.hashStateEvery(settings.stateHashIntervalEntries());
             if (storageEmpty && !plan.bootstrapMembers().isEmpty()) {
                 replica.bootstrap(plan.bootstrapMembers());
             }
@@ -124,9 +130,14 @@ public final class ReplicaHost implements AutoCloseable {
             }
             ReplicaLoop loop = new ReplicaLoop(replica, transport, settings.tickInterval());
             loop.start();
+            transport.endpoint().serveStateHashes(() -> ReplicaLoop.join(loop.query(Replica::stateHashes, STATE_HASH_WAIT)));
+            StateIntegrityCheck integrityCheck = settings.stateHashIntervalEntries() == 0 ? null
+                    : new StateIntegrityCheck(loop, identity.nodeId(), id -> transport.fetchStateHashes(id, STATE_HASH_WAIT),
+                    settings.stateHashCheckPeriod());
             MemberPublisher publisher = new MemberPublisher(loop, identity.nodeId(), settings.peerUrl(), settings.clientUrl());
             publisher.start();
-            return new ReplicaHost(identity, settings.dataDir(), store, logStore, transport, loop, publisher, tls);
+            return new ReplicaHost(identity, settings.dataDir(), store, logStore, transport, loop, publisher, tls,
+                    integrityCheck);
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -151,6 +162,11 @@ public final class ReplicaHost implements AutoCloseable {
         return identity;
     }
 
+    /** The comparison of state hashes with the other members, unless hashing is off. */
+    public Optional<StateIntegrityCheck> integrityCheck() {
+        return Optional.ofNullable(integrityCheck);
+    }
+
     /** This member's peer TLS files (certificate, key, cluster CA), when peers use mutual TLS. */
     public Optional<PeerTransportConfig.TlsFiles> peerTls() {
         return Optional.ofNullable(peerTls);
@@ -168,6 +184,9 @@ public final class ReplicaHost implements AutoCloseable {
 
     @Override
     public void close() {
+        if (integrityCheck != null) {
+            integrityCheck.close();
+        }
         publisher.close();
         loop.close();
         progressRecorder.shutdownNow();

@@ -53,6 +53,10 @@ final class ReplicaGroup {
         }
     }
 
+    Replica replica(long id) {
+        return replicas.get(id);
+    }
+
     /** Small sizes, synchronous storage writes, a seeded random per id. */
     static ReplicaConfig config(long id, long idempotencyTtlMillis) {
         return new ReplicaConfig(id, 1, 10, 1, 1024 * 1024, 64, 0, 10_000, 100, 1000, idempotencyTtlMillis, false,
