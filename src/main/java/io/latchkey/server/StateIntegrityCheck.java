@@ -90,7 +90,7 @@ public final class StateIntegrityCheck implements AutoCloseable {
             try {
                 theirs = members.fetch(id);
             } catch (IOException e) {
-                LOG.log(System.Logger.Level.DEBUG, "state hashes of member {0} not fetched: {1}", Long.toHexString(id), e.getMessage());
+                LOG.log(System.Logger.Level.INFO, "state hashes of member {0} not fetched: {1}", Long.toHexString(id), e.getMessage());
                 continue;
             }
             StateHashes.Comparison comparison = StateHashes.compare(local, theirs);
