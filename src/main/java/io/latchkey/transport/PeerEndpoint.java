@@ -47,11 +47,11 @@ import java.util.function.Supplier;
  * another node ends its stream with 421 and counts in {@link #rejectedMessages()}: the sender's
  * address book is wrong and should hear about it.
  *
- * <p>Answers (a stream's only when it ends): 204 done, 400 malformed body, a message over
- * {@code messageBytesMax} or a stream without sender, 401 not authenticated, 403 other cluster
- * or another member's identity, 409 a stream a newer one of the same sender replaced, 421 wrong
- * node, 500 snapshot not stored (including one over {@code snapshotBytesMax}), 503 replica not
- * started yet.
+ * <p>Answers (a stream's only when it ends): 200 the state hashes, 204 done, 400 malformed
+ * body, a message over {@code messageBytesMax} or a stream without sender, 401 not
+ * authenticated, 403 other cluster or another member's identity, 409 a stream a newer one of
+ * the same sender replaced, 421 wrong node, 500 snapshot not stored (including one over
+ * {@code snapshotBytesMax}), 503 replica not started yet (or its state hashes not available).
  *
  * <p>Hosting it under Helidon MP (the CDI producer is not part of this package): the instance
  * must be {@link Http2PeerTransport#endpoint()} of the transport handed to the replica, since
