@@ -23,6 +23,8 @@ import java.util.Optional;
  * @param leaseMarginTicks 0 for Raft's default ({@code 1 + electionTicks / 10}), else 1 to electionTicks - 1
  * @param leadershipHandoverWait how long a stopping leader waits for a voter to take over; zero skips the handover
  * @param idempotencyTtl how long a write's idempotency key is remembered, by the leader's lease clock
+ * @param stateHashIntervalEntries the state is hashed at every applied index that is a multiple of this; 0: never
+ * @param stateHashCheckPeriod how often this member compares its state hashes with the other members'
  */
 public record NodeSettings(
         Path dataDir,
@@ -49,7 +51,9 @@ public record NodeSettings(
         boolean asyncStorageWrites,
         Duration storageIoTimeout,
         Duration leadershipHandoverWait,
-        Duration idempotencyTtl) {
+        Duration idempotencyTtl,
+        long stateHashIntervalEntries,
+        Duration stateHashCheckPeriod) {
 
     /** Where a pod of a StatefulSet finds its siblings. */
     public record KubernetesSettings(String podName, String namespace, String serviceName, int replicas, String clusterDomain) {
@@ -143,7 +147,9 @@ public record NodeSettings(
                 bool(config, "latchkey.raft.async-storage-writes", true),
                 Duration.ofSeconds(positive(config, "latchkey.storage.io-timeout-seconds", 15)),
                 Duration.ofMillis(notNegative(config, "latchkey.shutdown.leadership-handover-millis", 2_000)),
-                Duration.ofSeconds(positive(config, "latchkey.state.idempotency-ttl-seconds", 24 * 60 * 60)));
+                Duration.ofSeconds(positive(config, "latchkey.state.idempotency-ttl-seconds", 24 * 60 * 60)),
+                notNegative(config, "latchkey.state.hash-check-interval-entries", 10_000),
+                Duration.ofSeconds(positive(config, "latchkey.state.hash-check-period-seconds", 60)));
     }
 
     /**

@@ -2,6 +2,7 @@ package io.latchkey.health;
 
 import io.latchkey.server.LatchkeyService;
 import io.latchkey.server.ReplicaHost;
+import io.latchkey.server.StateIntegrityCheck;
 import io.latchkey.raft.Status;
 import io.latchkey.state.LatchkeyStateMachine;
 import io.latchkey.state.QuotaUsage;
@@ -64,6 +65,31 @@ public class NodeHealthChecks {
                 b.withData("reason", "loop not answering: " + e);
             }
             return b.build();
+        };
+    }
+
+    /**
+     * The state hash comparison with the other members (etcd's corruption check). Always UP: a
+     * restart does not repair a diverged state, and taking every member out of service (the
+     * alarm shows on all of them) would stop the cluster; the data says what differs.
+     */
+    @Produces
+    @Liveness
+    HealthCheck stateIntegrity() {
+        return () -> {
+            HealthCheckResponseBuilder b = HealthCheckResponse.named("latchkey-state-integrity").up();
+            ReplicaHost host = service.host();
+            if (host == null) {
+                return b.build();
+            }
+            return host.integrityCheck().map(check -> {
+                b.withData("agreedIndex", check.agreedIndex());
+                StateIntegrityCheck.Alarm alarm = check.alarm();
+                if (alarm != null) {
+                    b.withData("alarm", alarm.describe());
+                }
+                return b.build();
+            }).orElseGet(() -> b.withData("checking", "off (latchkey.state.hash-check-interval-entries=0)").build());
         };
     }
 

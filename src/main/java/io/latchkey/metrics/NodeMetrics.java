@@ -37,7 +37,8 @@ import java.util.function.ToLongFunction;
  * failed sends ({@code latchkey_peer_send_failures_total}) and, on the leader, the append round
  * trip (timer {@code latchkey_peer_round_trip_seconds}; a removed peer's series stay until
  * restart), lock grants and waits (counters), locks held and
- * leases (gauges), lease expiries (counter), and the latency of durable log writes including
+ * leases (gauges), lease expiries (counter), the corruption alarm ({@code latchkey_state_corrupt}),
+ * and the latency of durable log writes including
  * their fsync (timer {@code latchkey_storage_fsync_seconds}), and the latency of each stage of a
  * replicated write (timer {@code latchkey_write_stage_seconds} with tag {@code stage}, one of
  * {@link WriteStage}; histogram buckets from 1 ms to 1 s, quantiles p50 to p99.9; printed per
@@ -124,6 +125,10 @@ public class NodeMetrics implements ReplicaEvents {
                 .withDescription("Peer requests refused since start: no client certificate or shared secret, "
                         + "a wrong secret, or another cluster's id.").build(),
                 this, m -> m.refusedPeerRequests());
+        registry.gauge(Metadata.builder().withName("latchkey_state_corrupt")
+                .withDescription("1 once this member's applied state hash differed from another member's at the same "
+                        + "index (see health check latchkey-state-integrity), else 0.").build(),
+                this, m -> m.stateCorrupt());
         leaderChanges = counter(registry, "latchkey_raft_leader_changes", "Changes of the leader this node knows.");
         proposals = counter(registry, "latchkey_raft_proposals", "Commands proposed through this node.");
         proposalsApplied = counter(registry, "latchkey_raft_proposals_applied",
@@ -236,6 +241,11 @@ public class NodeMetrics implements ReplicaEvents {
     private long droppedPeerMessages() {
         ReplicaHost host = service.host();
         return host == null ? 0 : host.transport().droppedMessages();
+    }
+
+    private long stateCorrupt() {
+        ReplicaHost host = service.host();
+        return host != null && host.integrityCheck().map(check -> check.alarm() != null).orElse(false) ? 1 : 0;
     }
 
     private Sample sample() {

@@ -77,6 +77,7 @@ public final class Replica {
     private final Map<Long, List<PendingRead>> pendingReads = new HashMap<>();
     private final List<PendingRead> readsWaitingForApply = new ArrayList<>();
     private final AppliedRequests appliedRequests;
+    private final StateHashes stateHashes = new StateHashes();
 
     private ConfState confState;
     private long appliedIndex;
@@ -416,6 +417,19 @@ public final class Replica {
         return pendingProposals.size();
     }
 
+    /**
+     * Hashes the applied state at every applied index that is a multiple of {@code entries}
+     * (0: never), for comparing members ({@link StateHashes}); call before the replica runs.
+     */
+    public void hashStateEvery(long entries) {
+        stateHashes.setInterval(entries);
+    }
+
+    /** The latest state hashes, oldest first. */
+    public List<StateHash> stateHashes() {
+        return stateHashes.recent();
+    }
+
     public long leaderId() {
         return knownLeader;
     }
@@ -676,6 +690,14 @@ public final class Replica {
             case EntryConfChangeV2 -> applyConfChange(parseConfChangeV2(entry), 0);
         }
         appliedIndex = entry.getIndex();
+        hashStateIfDue();
+    }
+
+    /** The hash covers what every member must agree on: the snapshot's content, members and applied requests too. */
+    private void hashStateIfDue() {
+        if (stateHashes.due(appliedIndex)) {
+            stateHashes.record(appliedIndex, snapshotData());
+        }
     }
 
     private void applyCommand(Entry entry) {

@@ -50,6 +50,8 @@ public final class ReplicaHost implements AutoCloseable {
     static final String IDENTITY_FILE = "node.identity";
     /** How often the progress record may lag the database (see {@link NodeProgress}). */
     private static final long PROGRESS_RECORD_INTERVAL_SECONDS = 5;
+    /** How long a member's state hashes may take to come (from its loop, or over the network). */
+    private static final Duration STATE_HASH_WAIT = Duration.ofSeconds(5);
     private static final long HANDOVER_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     private static final System.Logger LOG = System.getLogger(ReplicaHost.class.getName());
 
@@ -61,11 +63,15 @@ public final class ReplicaHost implements AutoCloseable {
     private final MemberPublisher publisher;
     private final Path dataDir;
     private final ScheduledExecutorService progressRecorder;
+    /** Null when state hashing is off. */
+    private final StateIntegrityCheck integrityCheck;
     private NodeProgress recordedProgress;
 
     private ReplicaHost(NodeIdentity identity, Path dataDir, PostgresLogStore store, PostgresReplicaLogStore logStore,
-                        Http2PeerTransport transport, ReplicaLoop loop, MemberPublisher publisher) {
+                        Http2PeerTransport transport, ReplicaLoop loop, MemberPublisher publisher,
+                        StateIntegrityCheck integrityCheck) {
         this.identity = identity;
+        this.integrityCheck = integrityCheck;
         this.dataDir = dataDir;
         this.store = store;
         this.logStore = logStore;
@@ -113,6 +119,7 @@ public final class ReplicaHost implements AutoCloseable {
             PostgresReplicaLogStore logStore = new PostgresReplicaLogStore(store);
             Replica replica = new Replica(replicaConfig, logStore, transport, stateMachine,
                     DefaultLogger.stderr(), CrashPoints.NONE);
+            replica.hashStateEvery(settings.stateHashIntervalEntries());
             if (storageEmpty && !plan.bootstrapMembers().isEmpty()) {
                 replica.bootstrap(plan.bootstrapMembers());
             }
@@ -121,9 +128,13 @@ public final class ReplicaHost implements AutoCloseable {
             }
             ReplicaLoop loop = new ReplicaLoop(replica, transport, settings.tickInterval());
             loop.start();
+            transport.endpoint().serveStateHashes(() -> ReplicaLoop.join(loop.query(Replica::stateHashes, STATE_HASH_WAIT)));
+            StateIntegrityCheck integrityCheck = settings.stateHashIntervalEntries() == 0 ? null
+                    : new StateIntegrityCheck(loop, identity.nodeId(), id -> transport.fetchStateHashes(id, STATE_HASH_WAIT),
+                    settings.stateHashCheckPeriod());
             MemberPublisher publisher = new MemberPublisher(loop, identity.nodeId(), settings.peerUrl(), settings.clientUrl());
             publisher.start();
-            return new ReplicaHost(identity, settings.dataDir(), store, logStore, transport, loop, publisher);
+            return new ReplicaHost(identity, settings.dataDir(), store, logStore, transport, loop, publisher, integrityCheck);
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -148,6 +159,11 @@ public final class ReplicaHost implements AutoCloseable {
         return identity;
     }
 
+    /** The comparison of state hashes with the other members, unless hashing is off. */
+    public Optional<StateIntegrityCheck> integrityCheck() {
+        return Optional.ofNullable(integrityCheck);
+    }
+
     /** The peer listener's routes, for the server's named socket. */
     /** The peer transport, for its stage timings. */
     public Http2PeerTransport transport() {
@@ -160,6 +176,9 @@ public final class ReplicaHost implements AutoCloseable {
 
     @Override
     public void close() {
+        if (integrityCheck != null) {
+            integrityCheck.close();
+        }
         publisher.close();
         loop.close();
         progressRecorder.shutdownNow();

@@ -123,6 +123,11 @@ record LogSegment(long firstIndex, long lastIndex, byte[] encoded) {
         return new LogSegment(run.get(0).getIndex(), run.get(run.size() - 1).getIndex(), encoded);
     }
 
+    /** The checksum stored with the row (schema version 5). */
+    int crc32c() {
+        return Checksums.crc32c(encoded);
+    }
+
     boolean contains(long index) {
         return index >= firstIndex && index <= lastIndex;
     }

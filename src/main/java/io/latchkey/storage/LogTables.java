@@ -19,7 +19,6 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.zip.CRC32C;
 
 /**
  * The SQL of the storage tables (see {@code db/migration/}). Connections come
@@ -34,19 +33,22 @@ final class LogTables {
      * New segments and the hard state in ONE statement, so that a Ready that appends is a
      * single round trip and, in autocommit mode, a single transaction with a single WAL flush.
      * The upsert makes a retry after an unknown commit outcome harmless: a row it meets is one
-     * the lost commit wrote, with the same content.
+     * the lost commit wrote, with the same content. Each row's CRC-32C goes with it, so a row
+     * never exists without the checksum of its own bytes.
      */
     private static final String WRITE_SEGMENTS_CTE =
-            "w AS (INSERT INTO log_segment(first_idx, last_idx, entries) "
-                    + "SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::bytea[]) "
-                    + "ON CONFLICT (first_idx) DO UPDATE SET last_idx = EXCLUDED.last_idx, entries = EXCLUDED.entries)";
+            "w AS (INSERT INTO log_segment(first_idx, last_idx, entries, crc32c) "
+                    + "SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::bytea[], ?::integer[]) "
+                    + "ON CONFLICT (first_idx) DO UPDATE SET last_idx = EXCLUDED.last_idx, entries = EXCLUDED.entries, "
+                    + "crc32c = EXCLUDED.crc32c)";
     /**
      * The usual Ready is one segment: plain parameters cost the server a fifth less CPU than
      * building and unnesting three arrays (BENCHMARKS.md, Storage).
      */
     private static final String WRITE_SEGMENT_CTE =
-            "w AS (INSERT INTO log_segment(first_idx, last_idx, entries) VALUES (?, ?, ?) "
-                    + "ON CONFLICT (first_idx) DO UPDATE SET last_idx = EXCLUDED.last_idx, entries = EXCLUDED.entries)";
+            "w AS (INSERT INTO log_segment(first_idx, last_idx, entries, crc32c) VALUES (?, ?, ?, ?) "
+                    + "ON CONFLICT (first_idx) DO UPDATE SET last_idx = EXCLUDED.last_idx, entries = EXCLUDED.entries, "
+                    + "crc32c = EXCLUDED.crc32c)";
     private static final String WRITE_HARD_STATE_CTE =
             "h AS (INSERT INTO hard_state(term, vote, commit_index) VALUES (?, ?, ?) "
                     + "ON CONFLICT (singleton) DO UPDATE SET term = EXCLUDED.term, vote = EXCLUDED.vote, "
@@ -61,10 +63,10 @@ final class LogTables {
 
     /** The segment holding an index, if any: the last one starting at or before it. */
     private static final String READ_SEGMENT_AT =
-            "SELECT first_idx, last_idx, entries FROM log_segment WHERE first_idx <= ? ORDER BY first_idx DESC LIMIT 1";
+            "SELECT first_idx, last_idx, entries, crc32c FROM log_segment WHERE first_idx <= ? ORDER BY first_idx DESC LIMIT 1";
     /** The segments holding {@code [?, ?)}: from the one holding the first index on. */
     private static final String READ_SEGMENTS_FROM =
-            "SELECT first_idx, last_idx, entries FROM log_segment "
+            "SELECT first_idx, last_idx, entries, crc32c FROM log_segment "
                     + "WHERE first_idx >= coalesce((SELECT max(first_idx) FROM log_segment WHERE first_idx <= ?), ?) "
                     + "AND first_idx < ? ORDER BY first_idx";
     /** Rows are up to {@link LogSegment#SIZE_BYTES_MAX}: a page of them stays around a megabyte. */
@@ -140,19 +142,23 @@ final class LogTables {
                 statement.setLong(p++, segments.get(0).firstIndex());
                 statement.setLong(p++, segments.get(0).lastIndex());
                 statement.setBytes(p++, segments.get(0).encoded());
+                statement.setInt(p++, segments.get(0).crc32c());
             } else if (withSegments) {
                 int n = segments.size();
                 Long[] firstIndexes = new Long[n];
                 Long[] lastIndexes = new Long[n];
                 byte[][] encoded = new byte[n][];
+                Integer[] checksums = new Integer[n];
                 for (int i = 0; i < n; i++) {
                     firstIndexes[i] = segments.get(i).firstIndex();
                     lastIndexes[i] = segments.get(i).lastIndex();
                     encoded[i] = segments.get(i).encoded();
+                    checksums[i] = segments.get(i).crc32c();
                 }
                 statement.setArray(p++, connection.createArrayOf("int8", firstIndexes));
                 statement.setArray(p++, connection.createArrayOf("int8", lastIndexes));
                 statement.setArray(p++, connection.createArrayOf("bytea", encoded));
+                statement.setArray(p++, connection.createArrayOf("int4", checksums));
             }
             if (withHardState) {
                 statement.setLong(p++, hardState.getTerm());
@@ -215,7 +221,7 @@ final class LogTables {
                 insert.setLong(1, metadata.getIndex());
                 insert.setInt(2, chunks);
                 insert.setBytes(3, chunk);
-                insert.setInt(4, crc32c(chunk));
+                insert.setInt(4, Checksums.crc32c(chunk));
                 insert.executeUpdate();
                 sizeBytes += chunk.length;
                 chunks++;
@@ -255,19 +261,13 @@ final class LogTables {
                 byte[] data = rs.getBytes(1);
                 int stored = rs.getInt(2);
                 // A chunk written before schema version 4 has no checksum to check.
-                if (!rs.wasNull() && stored != crc32c(data)) {
+                if (!rs.wasNull() && stored != Checksums.crc32c(data)) {
                     throw new StorageCorruptionException("chunk " + seq + " of the snapshot at index " + snapshotIndex
                             + " fails its CRC-32C");
                 }
                 return data;
             }
         }
-    }
-
-    private static int crc32c(byte[] data) {
-        CRC32C crc = new CRC32C();
-        crc.update(data);
-        return (int) crc.getValue();
     }
 
     /** The whole data of a small snapshot, for handing it to the core inline. */
@@ -293,9 +293,27 @@ final class LogTables {
         try (PreparedStatement statement = connection.prepareStatement(READ_SEGMENT_AT)) {
             statement.setLong(1, index);
             try (ResultSet rs = statement.executeQuery()) {
-                return rs.next() ? new LogSegment(rs.getLong(1), rs.getLong(2), rs.getBytes(3)) : null;
+                return rs.next() ? storedSegment(rs) : null;
             }
         }
+    }
+
+    /**
+     * The segment of the current row of a {@code first_idx, last_idx, entries, crc32c} query,
+     * checked against its checksum before any of it is decoded.
+     *
+     * @throws StorageCorruptionException if its bytes are not the ones written
+     */
+    private static LogSegment storedSegment(ResultSet rs) throws SQLException {
+        LogSegment segment = new LogSegment(rs.getLong(1), rs.getLong(2), rs.getBytes(3));
+        int stored = rs.getInt(4);
+        int actual = segment.crc32c();
+        if (actual != stored) {
+            throw new StorageCorruptionException(String.format(
+                    "log_segment row with entries [%d, %d] fails its CRC-32C (stored %08x, computed %08x)",
+                    segment.firstIndex(), segment.lastIndex(), stored, actual));
+        }
+        return segment;
     }
 
     /**
@@ -312,7 +330,7 @@ final class LogTables {
             statement.setLong(3, hi);
             try (ResultSet rs = statement.executeQuery()) {
                 while (rs.next()) {
-                    LogSegment segment = new LogSegment(rs.getLong(1), rs.getLong(2), rs.getBytes(3));
+                    LogSegment segment = storedSegment(rs);
                     for (Entry entry : segment.decode(lo + result.size(), hi)) {
                         if (entry.getIndex() != lo + result.size() || !budget.admit(entry)) {
                             return result;

@@ -631,6 +631,13 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
                         continue;
                     }
                     throw new StorageException("reading the Raft log from PostgreSQL failed: " + e.getMessage(), e);
+                } catch (StorageCorruptionException e) {
+                    LogTables.rollbackQuietly(reader);
+                    // Damaged rows do not heal: stop acknowledging writes and look unreachable to
+                    // readiness, so that the node neither serves nor takes part on a log it cannot trust.
+                    failure = new StorageFailedException("a read of the stored log found damage", e);
+                    LOG.log(System.Logger.Level.ERROR, e.getMessage());
+                    throw e;
                 }
             }
         }

@@ -24,7 +24,9 @@ final class SchemaMigrator {
             new Migration(2, "log_segments", "db/migration/V2__log_segments.sql", null),
             new Migration(3, "compact_segments", "db/migration/V3__compact_segments.sql",
                     LengthPrefixedSegments::convertAll),
-            new Migration(4, "snapshot_checksums", "db/migration/V4__snapshot_checksums.sql", null));
+            new Migration(4, "snapshot_checksums", "db/migration/V4__snapshot_checksums.sql", null),
+            new Migration(5, "log_segment_checksums", "db/migration/V5__log_segment_checksums.sql",
+                    SegmentChecksums::fillIn));
 
     /**
      * One version: its script, then its data step (null if none) for rewrites SQL cannot

@@ -1,10 +1,15 @@
 package io.latchkey.transport;
 
+import io.helidon.webclient.http2.Http2Client;
+import io.helidon.webclient.http2.Http2ClientResponse;
 import io.latchkey.node.PeerTransport;
+import io.latchkey.node.StateHash;
 import io.latchkey.node.WriteStage;
 import io.latchkey.raft.raftpb.Message;
 import io.latchkey.raft.raftpb.MessageType;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -176,6 +181,36 @@ public final class Http2PeerTransport implements PeerTransport {
             senders.put(id, learned);
         }
         logger.log(System.Logger.Level.INFO, "peer {0} at {1} learned from its request", Long.toHexString(id), url);
+    }
+
+    /**
+     * The recent state hashes of member {@code id}, asked over a connection of their own (so
+     * that the question never waits behind Raft traffic), with the peer credentials.
+     *
+     * @throws IOException if the member has no known URL, cannot be reached within
+     *                     {@code timeout}, or answers anything but 200 with hashes
+     */
+    public List<StateHash> fetchStateHashes(long id, Duration timeout) throws IOException {
+        URI url = peerUrl(id);
+        if (url == null) {
+            throw new IOException("no peer URL known for member " + Long.toHexString(id));
+        }
+        Http2Client client = PeerSender.newClient(url, config);
+        try (Http2ClientResponse response = client.get(PeerHeaders.ROUTE_PREFIX + PeerHeaders.STATE_HASHES_PATH)
+                .readTimeout(timeout).request()) {
+            String body = response.as(String.class);
+            if (response.status().code() != 200) {
+                throw new IOException("member " + Long.toHexString(id) + " answered " + response.status() + ": " + body);
+            }
+            return StateHash.parse(body);
+        } catch (IllegalArgumentException | UncheckedIOException e) {
+            throw new IOException("state hashes of member " + Long.toHexString(id) + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            // Helidon reports connection failures unchecked.
+            throw new IOException("member " + Long.toHexString(id) + " at " + url + " not reached: " + e, e);
+        } finally {
+            client.closeResource();
+        }
     }
 
     /** A message of {@code id} arrived: our stream to it is read (see {@link PeerSender#heard()}). */

@@ -1,12 +1,14 @@
 package io.latchkey.transport;
 
 import com.google.protobuf.CodedInputStream;
+import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.latchkey.node.PeerTransport;
+import io.latchkey.node.StateHash;
 import io.latchkey.raft.raftpb.Message;
 import io.latchkey.raft.raftpb.MessageType;
 
@@ -16,12 +18,14 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiConsumer;
 import java.util.function.LongConsumer;
 import java.util.function.LongFunction;
+import java.util.function.Supplier;
 
 /**
  * Receiving side of the peer protocol, a Helidon {@link HttpService} to register under
@@ -32,6 +36,8 @@ import java.util.function.LongFunction;
  *       the replica as it arrives;</li>
  *   <li>{@code POST /raft/snapshot}: body = one length-delimited {@code MsgSnap} whose snapshot data
  *       is empty, then the snapshot bytes framed by {@link SnapshotChunks}.</li>
+ *   <li>{@code GET /raft/state-hashes}: this member's recent state hashes (200, text), for the
+ *       corruption check of the other members; 503 until {@link #serveStateHashes} is called.</li>
  * </ul>
  * Every request must authenticate (client certificate under mutual TLS, which must also name the
  * host of the sender's peer URL, see {@link PeerIdentity}; the shared secret in
@@ -41,11 +47,11 @@ import java.util.function.LongFunction;
  * another node ends its stream with 421 and counts in {@link #rejectedMessages()}: the sender's
  * address book is wrong and should hear about it.
  *
- * <p>Answers (a stream's only when it ends): 204 done, 400 malformed body, a message over
- * {@code messageBytesMax} or a stream without sender, 401 not authenticated, 403 other cluster
- * or another member's identity, 409 a stream a newer one of the same sender replaced, 421 wrong
- * node, 500 snapshot not stored (including one over {@code snapshotBytesMax}), 503 replica not
- * started yet.
+ * <p>Answers (a stream's only when it ends): 200 the state hashes, 204 done, 400 malformed
+ * body, a message over {@code messageBytesMax} or a stream without sender, 401 not
+ * authenticated, 403 other cluster or another member's identity, 409 a stream a newer one of
+ * the same sender replaced, 421 wrong node, 500 snapshot not stored (including one over
+ * {@code snapshotBytesMax}), 503 replica not started yet (or its state hashes not available).
  *
  * <p>Hosting it under Helidon MP (the CDI producer is not part of this package): the instance
  * must be {@link Http2PeerTransport#endpoint()} of the transport handed to the replica, since
@@ -70,6 +76,7 @@ public final class PeerEndpoint implements HttpService {
     /** Each sender's live stream (an identity token); older streams of the sender deliver nothing. */
     private final Map<Long, Object> currentStreams = new ConcurrentHashMap<>();
     private volatile PeerTransport.Listener listener;
+    private volatile Supplier<List<StateHash>> stateHashes;
     /** Told the sender's id and {@link PeerHeaders#FROM_URL} of every admitted request. */
     private final BiConsumer<Long, String> senderUrls;
     /** The peer URL this node has for a member id, or null: whose host a peer's certificate must name. */
@@ -92,6 +99,11 @@ public final class PeerEndpoint implements HttpService {
         this.listener = listener;
     }
 
+    /** Starts answering {@code GET /raft/state-hashes} with what {@code hashes} returns at the time. */
+    public void serveStateHashes(Supplier<List<StateHash>> hashes) {
+        this.stateHashes = hashes;
+    }
+
     /** Requests refused for missing or wrong credentials or a foreign cluster id (for metrics). */
     public long refusedRequests() {
         return refusedRequests.sum();
@@ -110,7 +122,29 @@ public final class PeerEndpoint implements HttpService {
     @Override
     public void routing(HttpRules rules) {
         rules.post(PeerHeaders.STREAM_PATH, this::stream)
-                .post(PeerHeaders.SNAPSHOT_PATH, this::snapshot);
+                .post(PeerHeaders.SNAPSHOT_PATH, this::snapshot)
+                .get(PeerHeaders.STATE_HASHES_PATH, this::stateHashes);
+    }
+
+    /** Same admission as the Raft routes: only a member of this cluster may read them. */
+    private void stateHashes(ServerRequest request, ServerResponse response) {
+        if (admit(request, response, false) == null) {
+            return;
+        }
+        Supplier<List<StateHash>> hashes = stateHashes;
+        if (hashes == null) {
+            response.status(Status.SERVICE_UNAVAILABLE_503).send("state hashes not served yet");
+            return;
+        }
+        String text;
+        try {
+            text = StateHash.format(hashes.get());
+        } catch (RuntimeException e) {
+            // The replica's loop did not answer (stopping, or busy beyond the wait).
+            response.status(Status.SERVICE_UNAVAILABLE_503).send("state hashes not available: " + e.getMessage());
+            return;
+        }
+        response.header(HeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8").send(text);
     }
 
     /**

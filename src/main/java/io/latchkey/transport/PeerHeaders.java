@@ -27,6 +27,12 @@ public final class PeerHeaders {
     public static final String STREAM_PATH = "/stream";
     /** Relative path of snapshot transfers. */
     public static final String SNAPSHOT_PATH = "/snapshot";
+    /**
+     * Relative path where a member answers its recent state hashes ({@code GET}, text: one
+     * {@code index sha256} line each, see {@link io.latchkey.node.StateHash#format}), for the
+     * other members' corruption check.
+     */
+    public static final String STATE_HASHES_PATH = "/state-hashes";
     /** Body type of both routes: length-delimited protobuf (plus chunks for snapshots). */
     public static final String CONTENT_TYPE = "application/x-protobuf";
 

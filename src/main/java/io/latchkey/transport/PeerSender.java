@@ -340,7 +340,7 @@ final class PeerSender {
         return response.status().code() / 100 == 2;
     }
 
-    private static Http2Client newClient(URI url, PeerTransportConfig config) {
+    static Http2Client newClient(URI url, PeerTransportConfig config) {
         Http2ClientConfig.Builder builder = Http2Client.builder()
                 .baseUri(url)
                 // Our own connection per peer, so that closing this sender closes exactly it.

@@ -12,7 +12,10 @@
  * <p>Receiving side ({@link io.latchkey.transport.PeerEndpoint}): a Helidon
  * {@code HttpService} for {@code POST /raft/stream} and {@code POST /raft/snapshot} that
  * authenticates every request (mutual TLS, or the shared cluster secret header), checks the
- * cluster id and the destination node, and hands each message to the replica as it arrives.
+ * cluster id and the destination node, and hands each message to the replica as it arrives;
+ * and {@code GET /raft/state-hashes}, admitted the same way, which answers the member's recent
+ * state hashes for the other members' corruption check
+ * ({@link io.latchkey.transport.Http2PeerTransport#fetchStateHashes} asks it).
  *
  * <p>Snapshots never travel as one in-memory message: {@link io.latchkey.transport.SnapshotStreams}
  * opens the stored bytes on the sender and stores them on the receiver, and the wire carries

@@ -297,6 +297,38 @@ class PostgresLogStoreTest {
         }
     }
 
+    @Test
+    void aLogOfVersion4_getsItsChecksumsAtTheMigration_butARowThatDoesNotDecodeStopsIt() throws Exception {
+        StorageConfig config = TestPostgres.freshConfig();
+        LogSegment good = LogSegment.encode(entries(5, 1, 10)).get(0);
+        try (Connection connection = TestPostgres.connect(config.schema())) {
+            createSchemaOfVersion(connection, config.schema(), 4);
+            try (PreparedStatement insert = connection.prepareStatement("INSERT INTO log_segment VALUES (?, ?, ?)")) {
+                insert.setLong(1, good.firstIndex());
+                insert.setLong(2, good.lastIndex());
+                insert.setBytes(3, good.encoded());
+                insert.executeUpdate();
+                insert.setLong(1, 15);
+                insert.setLong(2, 16);
+                insert.setBytes(3, new byte[] {LogSegment.FORMAT, (byte) 0x10, 100});
+                insert.executeUpdate();
+            }
+        }
+        assertThatThrownBy(() -> PostgresLogStore.open(config, NODE_1))
+                .isInstanceOf(StorageUnavailableException.class)
+                .hasMessageContaining("stored log segment [15, 16] does not decode");
+        assertThat(TestPostgres.count(config.schema(), "SELECT max(version) FROM schema_version")).isEqualTo(4);
+
+        try (Connection connection = TestPostgres.connect(config.schema()); Statement statement = connection.createStatement()) {
+            statement.executeUpdate("DELETE FROM log_segment WHERE first_idx = 15");
+        }
+        try (PostgresLogStore store = PostgresLogStore.open(config.withWindow(0, 0), NODE_1)) {
+            assertThat(store.entries(5, 15, Long.MAX_VALUE)).isEqualTo(entries(5, 1, 10));
+        }
+        assertThat(TestPostgres.count(config.schema(), "SELECT count(*) FROM log_segment WHERE crc32c = "
+                + good.crc32c())).isEqualTo(1);
+    }
+
     /**
      * The schema as a build of {@code version} left it, as the connection's search path: its
      * scripts run by hand, not by the migrator, with node 1's identity and origin 4 at term 1.

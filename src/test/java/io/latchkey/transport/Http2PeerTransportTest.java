@@ -3,6 +3,7 @@ package io.latchkey.transport;
 import io.helidon.http.Status;
 import io.helidon.webclient.http2.Http2Client;
 import io.helidon.webclient.http2.Http2ClientResponse;
+import io.latchkey.node.StateHash;
 import io.latchkey.raft.raftpb.Message;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 @Tag("transport")
 class Http2PeerTransportTest {
@@ -36,6 +38,9 @@ class Http2PeerTransportTest {
             resource.close();
         }
     }
+
+    private static final List<StateHash> HASHES = List.of(
+            new StateHash(10_000, "a".repeat(64)), new StateHash(20_000, "0123456789abcdef".repeat(4)));
 
     private TestNode node(PeerTransportConfig config) throws IOException {
         TestNode node = TestNode.start(config, dir.resolve("node-" + config.localNodeId()));
@@ -299,5 +304,49 @@ class Http2PeerTransportTest {
             }
             acceptor.join();
         }
+    }
+
+    /** {@code GET /raft/state-hashes}: a member of the cluster gets the hashes the peer serves. */
+    @Test
+    void aMemberFetchesThePeersHashes_onceThePeerServesThem() throws Exception {
+        TestNode asking = node(TestNode.config(1));
+        TestNode asked = node(TestNode.config(2));
+        asking.transport.setPeer(2, asked.url());
+
+        assertThatThrownBy(() -> asking.transport.fetchStateHashes(2, DEADLINE))
+                .isInstanceOf(IOException.class).hasMessageContaining("503");
+        asked.transport.endpoint().serveStateHashes(() -> HASHES);
+
+        assertThat(asking.transport.fetchStateHashes(2, DEADLINE)).isEqualTo(HASHES);
+        assertThatThrownBy(() -> asking.transport.fetchStateHashes(3, DEADLINE))
+                .isInstanceOf(IOException.class).hasMessageContaining("no peer URL known for member 3");
+    }
+
+    /** Like the Raft routes: 401 without the peer secret, 403 for another cluster, and no hashes either way. */
+    @Test
+    void aCallerWithoutThePeerSecretOrOfAnotherCluster_isRefused() throws Exception {
+        TestNode asked = node(TestNode.config(2));
+        asked.transport.endpoint().serveStateHashes(() -> HASHES);
+        TestNode wrongSecret = node(PeerTransportConfig.defaults(1, TestNode.CLUSTER, "not-the-secret-0123456789")
+                .withListen("127.0.0.1", 0));
+        TestNode otherCluster = node(PeerTransportConfig.defaults(3, "other-cluster", TestNode.SECRET)
+                .withListen("127.0.0.1", 0));
+        wrongSecret.transport.setPeer(2, asked.url());
+        otherCluster.transport.setPeer(2, asked.url());
+
+        assertThatThrownBy(() -> wrongSecret.transport.fetchStateHashes(2, DEADLINE))
+                .isInstanceOf(IOException.class).hasMessageContaining("401");
+        assertThatThrownBy(() -> otherCluster.transport.fetchStateHashes(2, DEADLINE))
+                .isInstanceOf(IOException.class).hasMessageContaining("403").hasMessageNotContaining(HASHES.get(0).sha256Hex());
+        Http2Client anonymous = Http2Client.builder().baseUri(asked.url()).shareConnectionCache(false)
+                .protocolConfig(protocol -> protocol.priorKnowledge(true)).build();
+        try (Http2ClientResponse response = anonymous.get(PeerHeaders.ROUTE_PREFIX + PeerHeaders.STATE_HASHES_PATH)
+                .header(PeerHeaders.CLUSTER_ID, TestNode.CLUSTER).request()) {
+            assertThat(response.status()).isEqualTo(Status.UNAUTHORIZED_401);
+            assertThat(response.as(String.class)).doesNotContain(HASHES.get(0).sha256Hex());
+        } finally {
+            anonymous.closeResource();
+        }
+        assertThat(asked.transport.endpoint().refusedRequests()).isEqualTo(3);
     }
 }
