@@ -48,8 +48,9 @@ public interface LogStore extends AutoCloseable {
     }
 
     /**
-     * The data of a snapshot this store holds. A store may keep large snapshot data out of the
-     * {@link Snapshot} it gives raft (raft only needs the metadata); this reads it in full.
+     * The data of a snapshot this store holds: its own, or one just persisted. A store may keep
+     * snapshot data out of the {@link Snapshot} raft carries (raft only needs the metadata; the
+     * data may be a reference the store understands); this reads it in full.
      */
     default java.io.InputStream snapshotData(Snapshot snapshot) {
         return snapshot.getData().newInput();

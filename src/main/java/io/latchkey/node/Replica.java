@@ -111,7 +111,7 @@ public final class Replica {
         this.confState = logStore.storage().initialState().confState();
         if (!Ready.isEmptySnap(snapshot)) {
             raiseCommitToSnapshot(logStore, snapshot.getMetadata().getIndex());
-            restoreFromStoredSnapshot(snapshot);
+            restoreFromSnapshot(snapshot);
         }
         Config raftConfig = config.raftConfig(logStore.storage(), logger).applied(appliedIndex);
         this.rawNode = new RawNode(raftConfig);
@@ -738,19 +738,13 @@ public final class Replica {
         }
     }
 
-    /** Restores from the store's snapshot at start. */
-    private void restoreFromStoredSnapshot(Snapshot snapshot) {
+    /**
+     * Restores from a persisted snapshot: the store's at start, or one the leader sent. Its data
+     * is read through the store, which may keep it out of the Snapshot raft carries.
+     */
+    private void restoreFromSnapshot(Snapshot snapshot) {
         try (java.io.InputStream in = logStore.snapshotData(snapshot)) {
             restoreFromSnapshot(snapshot, ReplicaSnapshot.parseFrom(in));
-        } catch (IOException e) {
-            throw new IllegalStateException("unreadable snapshot at index " + snapshot.getMetadata().getIndex(), e);
-        }
-    }
-
-    /** Restores from a snapshot the leader sent (its data arrives inline). */
-    private void restoreFromSnapshot(Snapshot snapshot) {
-        try {
-            restoreFromSnapshot(snapshot, ReplicaSnapshot.parseFrom(snapshot.getData()));
         } catch (IOException e) {
             throw new IllegalStateException("unreadable snapshot at index " + snapshot.getMetadata().getIndex(), e);
         }

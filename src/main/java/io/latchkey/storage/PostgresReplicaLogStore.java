@@ -50,10 +50,14 @@ public final class PostgresReplicaLogStore implements LogStore {
         this.persistObserver = observer;
     }
 
-    /** Large snapshots stay in PostgreSQL's chunks; small ones travel inline. */
+    /**
+     * Large snapshots stay in PostgreSQL's chunks, and so do received ones (their data is a
+     * reference to them); small ones travel inline.
+     */
     @Override
     public java.io.InputStream snapshotData(Snapshot snapshot) {
-        return snapshot.getData().isEmpty() ? store.openSnapshotData() : snapshot.getData().newInput();
+        return snapshot.getData().isEmpty() || PostgresLogStore.isStagedReference(snapshot.getData())
+                ? store.openSnapshotData(snapshot.getMetadata().getIndex()) : snapshot.getData().newInput();
     }
 
     /** One transaction and one WAL flush for all of them. */
