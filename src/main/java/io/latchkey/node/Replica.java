@@ -13,6 +13,7 @@ import io.latchkey.raft.RawNode;
 import io.latchkey.raft.ReadOnlyOption;
 import io.latchkey.raft.ReadState;
 import io.latchkey.raft.Ready;
+import io.latchkey.raft.SnapOutOfDateException;
 import io.latchkey.raft.SnapshotStatus;
 import io.latchkey.raft.SoftState;
 import io.latchkey.raft.Status;
@@ -26,9 +27,7 @@ import io.latchkey.raft.raftpb.Message;
 import io.latchkey.raft.raftpb.MessageType;
 import io.latchkey.raft.raftpb.Snapshot;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -36,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /**
  * One member of a Latchkey cluster: a {@link RawNode} with its durable log, its peers and
@@ -75,6 +75,10 @@ public final class Replica {
     private ConfState confState;
     private long appliedIndex;
     private long snapshotIndex;
+    /** A snapshot is being serialized and saved (see {@link #maybeSnapshot}). */
+    private boolean snapshotInProgress;
+    private Executor snapshotBuilder = Runnable::run;
+    private Executor snapshotCompletion = Runnable::run;
     /*
      * Proposal, conf-change and read ids start at a random point at every start. The log may
      * hold entries this node proposed before a crash, which commit and apply after the restart,
@@ -689,39 +693,69 @@ public final class Replica {
         }
     }
 
-    /** Snapshots the state machine every {@code snapshotEntries} applied entries and compacts the log. */
+    /**
+     * Where snapshots are written: {@code builder} runs the serialization and the durable save
+     * (off the loop), {@code loop} brings the outcome back to the loop thread. Until this is
+     * called both run inline, on the loop, which keeps simulations deterministic.
+     */
+    public void snapshotInBackground(Executor builder, Executor loop) {
+        this.snapshotBuilder = builder;
+        this.snapshotCompletion = loop;
+    }
+
+    /**
+     * Snapshots the state machine every {@code snapshotEntries} applied entries, then compacts
+     * the log. Only the capture runs here on the loop (the state machine's
+     * {@link StateMachine#captureSnapshot}, a copy of references, no serialization); the
+     * serialization and the save run on the snapshot builder while the loop goes on, one
+     * snapshot at a time, and the log is compacted back on the loop once the save is durable
+     * (raft reads the snapshot from the store only from then on).
+     */
     private void maybeSnapshot() {
-        if (appliedIndex - snapshotIndex < config.snapshotEntries()) {
+        if (snapshotInProgress || appliedIndex - snapshotIndex < config.snapshotEntries()) {
             return;
         }
         crashPoints.reach(CrashPoints.Point.BEFORE_SNAPSHOT_SAVE);
-        logStore.saveSnapshot(appliedIndex, confState, snapshotData());
-        snapshotIndex = appliedIndex;
+        long index = appliedIndex;
+        ConfState conf = confState;
+        SnapshotImage image = new ReplicaSnapshotImage(config.clusterId(), List.copyOf(members.values()),
+                appliedRequests.all(), appliedRequests.clockMillis(), stateMachine.captureSnapshot());
+        snapshotInProgress = true;
+        snapshotBuilder.execute(() -> {
+            RuntimeException failure = null;
+            try {
+                logStore.saveSnapshot(index, conf, image);
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+            RuntimeException outcome = failure;
+            snapshotCompletion.execute(() -> snapshotSaved(index, outcome));
+        });
+    }
+
+    /** On the loop, when a snapshot begun by {@link #maybeSnapshot} was saved or failed. */
+    private void snapshotSaved(long index, RuntimeException failure) {
+        snapshotInProgress = false;
+        if (failure instanceof SnapOutOfDateException) {
+            // A snapshot from the leader was installed meanwhile; it covers this one.
+            return;
+        }
+        if (failure != null) {
+            // As when the save ran on the loop: storage that cannot save stops the replica.
+            throw failure;
+        }
+        if (index <= snapshotIndex) {
+            return;
+        }
+        snapshotIndex = index;
         crashPoints.reach(CrashPoints.Point.BEFORE_COMPACTION);
         // Keep a margin of entries so that a follower slightly behind catches up from the
         // log instead of needing the whole snapshot.
-        long compactIndex = appliedIndex - config.compactionMarginEntries();
+        long compactIndex = index - config.compactionMarginEntries();
         if (compactIndex > logStore.storage().firstIndex()) {
             logStore.compact(compactIndex);
         }
         crashPoints.reach(CrashPoints.Point.AFTER_COMPACTION);
-    }
-
-    private ByteString snapshotData() {
-        ByteArrayOutputStream state = new ByteArrayOutputStream();
-        try {
-            stateMachine.writeSnapshot(state);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return ReplicaSnapshot.newBuilder()
-                .setClusterId(config.clusterId())
-                .addAllMembers(members.values())
-                .addAllAppliedRequests(appliedRequests.all())
-                .setRequestsClockMillis(appliedRequests.clockMillis())
-                .setState(ByteString.copyFrom(state.toByteArray()))
-                .build()
-                .toByteString();
     }
 
     /**

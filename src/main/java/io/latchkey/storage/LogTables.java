@@ -203,7 +203,7 @@ final class LogTables {
         try (Statement statement = connection.createStatement()) {
             statement.executeUpdate("DELETE FROM snapshot_chunk WHERE snapshot_idx >= 0");
         }
-        ChunksWritten written = writeChunks(connection, metadata.getIndex(), data);
+        ChunksWritten written = writeChunks(connection, metadata.getIndex(), data::transferTo);
         StoredSnapshot stored = new StoredSnapshot(metadata, written.sizeBytes(), written.chunkCount());
         writeSnapshotRow(connection, stored);
         return stored;
@@ -213,21 +213,23 @@ final class LogTables {
      * Stores snapshot data received from a leader under its staging key, to be installed by
      * {@link #installStagedSnapshot} (see {@link StagedSnapshot}).
      */
-    static StagedSnapshot stageSnapshot(Connection connection, long stagingId, InputStream data) throws SQLException {
+    static StagedSnapshot stageSnapshot(Connection connection, long stagingId, DataWriter data) throws SQLException {
         ChunksWritten written = writeChunks(connection, -stagingId, data);
         return new StagedSnapshot(stagingId, written.sizeBytes(), written.chunkCount());
     }
 
     /**
      * Makes a staged snapshot the stored one: its chunks move to the snapshot's index (their
-     * data is not rewritten), the previous snapshot's chunks and every staging older than this
-     * one go. Older stagings were delivered to raft before this one (the transport's order),
-     * so raft installed or refused each of them already.
+     * data is not rewritten) and the previous snapshot's chunks go. For a snapshot
+     * {@code received} from a leader, every staging older than it goes too: older received
+     * stagings were delivered to raft before it (the transport's order), so raft installed or
+     * refused each of them already. (The state machine's own snapshots are staged on another
+     * thread and leave the received ones alone.)
      *
      * @throws SQLException if the staged chunks are not all there
      */
-    static StoredSnapshot installStagedSnapshot(Connection connection, SnapshotMetadata metadata, StagedSnapshot staged)
-            throws SQLException {
+    static StoredSnapshot installStagedSnapshot(Connection connection, SnapshotMetadata metadata, StagedSnapshot staged,
+                                                boolean received) throws SQLException {
         StoredSnapshot stored = new StoredSnapshot(metadata, staged.sizeBytes(), staged.chunkCount());
         try (PreparedStatement installed = connection.prepareStatement(
                 "SELECT 1 FROM snapshot WHERE idx = ? AND NOT EXISTS (SELECT 1 FROM snapshot_chunk WHERE snapshot_idx = ?)")) {
@@ -241,8 +243,9 @@ final class LogTables {
             }
         }
         try (PreparedStatement delete = connection.prepareStatement(
-                "DELETE FROM snapshot_chunk WHERE snapshot_idx >= 0 OR snapshot_idx > ?")) {
-            delete.setLong(1, staged.chunkKey());
+                "DELETE FROM snapshot_chunk WHERE snapshot_idx >= 0 OR (? AND snapshot_idx < 0 AND snapshot_idx > ?)")) {
+            delete.setBoolean(1, received);
+            delete.setLong(2, staged.chunkKey());
             delete.executeUpdate();
         }
         try (PreparedStatement move = connection.prepareStatement(
@@ -259,6 +262,14 @@ final class LogTables {
         return stored;
     }
 
+    /** Drops one staged snapshot that will not be installed. */
+    static void dropStagedSnapshot(Connection connection, StagedSnapshot staged) throws SQLException {
+        try (PreparedStatement delete = connection.prepareStatement("DELETE FROM snapshot_chunk WHERE snapshot_idx = ?")) {
+            delete.setLong(1, staged.chunkKey());
+            delete.executeUpdate();
+        }
+    }
+
     /** Drops every staged snapshot: at start, none of them can still be delivered to raft. */
     static void dropStagedSnapshots(Connection connection) throws SQLException {
         try (Statement statement = connection.createStatement()) {
@@ -269,29 +280,27 @@ final class LogTables {
     private record ChunksWritten(long sizeBytes, int chunkCount) {
     }
 
-    /** Inserts {@code data} as chunks under {@code key}. */
-    private static ChunksWritten writeChunks(Connection connection, long key, InputStream data) throws SQLException {
-        long sizeBytes = 0;
-        int chunks = 0;
-        try (PreparedStatement insert = connection.prepareStatement(
-                "INSERT INTO snapshot_chunk(snapshot_idx, seq, data, crc32c) VALUES (?, ?, ?, ?)")) {
-            while (true) {
-                byte[] chunk = data.readNBytes(SNAPSHOT_CHUNK_SIZE_BYTES);
-                if (chunk.length == 0) {
-                    break;
-                }
-                insert.setLong(1, key);
-                insert.setInt(2, chunks);
-                insert.setBytes(3, chunk);
-                insert.setInt(4, crc32c(chunk));
-                insert.executeUpdate();
-                sizeBytes += chunk.length;
-                chunks++;
-            }
+    /** Produces snapshot data by writing it out. */
+    @FunctionalInterface
+    interface DataWriter {
+        void writeTo(java.io.OutputStream out) throws IOException;
+    }
+
+    /**
+     * Inserts what {@code data} writes as chunks under {@code key}.
+     *
+     * @throws UncheckedIOException if producing the data failed
+     */
+    private static ChunksWritten writeChunks(Connection connection, long key, DataWriter data) throws SQLException {
+        try (SnapshotChunkOutput out = new SnapshotChunkOutput(connection, key)) {
+            data.writeTo(out);
+            out.finish();
+            return new ChunksWritten(out.sizeBytes(), out.chunkCount());
+        } catch (SnapshotChunkOutput.DatabaseFailure e) {
+            throw e.getCause();
         } catch (IOException e) {
-            throw new UncheckedIOException("reading the snapshot data to store failed", e);
+            throw new UncheckedIOException("producing the snapshot data to store failed", e);
         }
-        return new ChunksWritten(sizeBytes, chunks);
     }
 
     private static void writeSnapshotRow(Connection connection, StoredSnapshot snapshot) throws SQLException {
@@ -335,7 +344,7 @@ final class LogTables {
         }
     }
 
-    private static int crc32c(byte[] data) {
+    static int crc32c(byte[] data) {
         CRC32C crc = new CRC32C();
         crc.update(data);
         return (int) crc.getValue();

@@ -312,6 +312,16 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
      * digest that does not match), nothing is kept.
      */
     public ByteString stageSnapshot(InputStream data) throws IOException {
+        return stageSnapshot(data::transferTo);
+    }
+
+    /** Produces snapshot data by writing it out, possibly in several calls of {@code write}. */
+    @FunctionalInterface
+    public interface DataWriter extends LogTables.DataWriter {
+    }
+
+    /** Like {@link #stageSnapshot(InputStream)}, for data produced by writing it out. */
+    public ByteString stageSnapshot(DataWriter data) throws IOException {
         requireHealthy();
         long id = stagingIds.incrementAndGet();
         try (Connection connection = connect(STAGER)) {
@@ -389,29 +399,57 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
      * stored) instead of retrying.
      */
     public void applySnapshot(SnapshotMetadata metadata, InputStream data) {
-        saveStreamedSnapshot(metadata, data, true);
+        saveStreamedSnapshot(metadata, data);
     }
 
     /**
      * Records a snapshot the state machine took at {@code index} (MemoryStorage.CreateSnapshot);
-     * the log is untouched, so {@link #compact} usually follows.
+     * the log is untouched, so {@link #compact} usually follows. The data is staged first, on a
+     * connection of its own and without holding up the log's writes, however long producing it
+     * takes; only installing the staged rows waits for them. Safe to call from any thread.
      *
-     * @throws SnapOutOfDateException if {@code index} is not newer than the stored snapshot
+     * @throws SnapOutOfDateException if {@code index} is not newer than the stored snapshot, also
+     *                                when a newer one was stored while the data was produced
+     * @throws UncheckedIOException   if producing or storing the data failed (nothing is stored)
      */
-    public void createSnapshot(long index, ConfState confState, InputStream data) {
-        SnapshotMetadata metadata;
-        synchronized (this) {
-            if (index <= storedSnapshot.index()) {
-                throw SnapOutOfDateException.INSTANCE;
+    public void createSnapshot(long index, ConfState confState, DataWriter data) {
+        requireCreatable(index);
+        StagedSnapshot staged;
+        try {
+            staged = StagedSnapshot.referredToBy(stageSnapshot(data)).orElseThrow();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        synchronized (writeLock) {
+            requireHealthy();
+            try {
+                requireCreatable(index);
+            } catch (SnapOutOfDateException e) {
+                writeDurably("drop a stale snapshot", c -> {
+                    LogTables.dropStagedSnapshot(c, staged);
+                    return null;
+                });
+                throw e;
             }
-            if (index > lastIndex) {
-                throw new RaftPanicException(String.format(
-                        "snapshot %d is out of bound lastindex(%d)", index, lastIndex));
+            SnapshotMetadata metadata = SnapshotMetadata.newBuilder().setIndex(index).setTerm(term(index))
+                    .setConfState(confState == null ? coreSnapshot.getMetadata().getConfState() : confState).build();
+            LogTables.StoredSnapshot stored = writeDurably("create the snapshot",
+                    c -> inTransaction(c, tx -> LogTables.installStagedSnapshot(tx, metadata, staged, false)));
+            ByteString inline = stored.dataSizeBytes() <= SNAPSHOT_INLINE_SIZE_BYTES_MAX
+                    ? readFromDatabase(c -> LogTables.readSnapshotData(c, stored)) : null;
+            synchronized (this) {
+                installSnapshot(stored, inline);
             }
         }
-        metadata = SnapshotMetadata.newBuilder().setIndex(index).setTerm(term(index))
-                .setConfState(confState == null ? coreSnapshot.getMetadata().getConfState() : confState).build();
-        saveStreamedSnapshot(metadata, data, false);
+    }
+
+    private synchronized void requireCreatable(long index) {
+        if (index <= storedSnapshot.index()) {
+            throw SnapOutOfDateException.INSTANCE;
+        }
+        if (index > lastIndex) {
+            throw new RaftPanicException(String.format("snapshot %d is out of bound lastindex(%d)", index, lastIndex));
+        }
     }
 
     /**
@@ -521,7 +559,7 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
                 SnapshotMetadata metadata = plan.snapshot.getMetadata();
                 Optional<StagedSnapshot> staged = StagedSnapshot.referredToBy(plan.snapshot.getData());
                 stored = staged.isPresent()
-                        ? LogTables.installStagedSnapshot(c, metadata, staged.get())
+                        ? LogTables.installStagedSnapshot(c, metadata, staged.get(), true)
                         : LogTables.replaceSnapshot(c, metadata, plan.snapshot.getData().newInput());
             }
             LogTables.writeEntriesAndHardState(c, plan);
@@ -538,7 +576,7 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
                 ? readFromDatabase(c -> LogTables.readSnapshotData(c, stored)) : persisted.getData();
     }
 
-    private void saveStreamedSnapshot(SnapshotMetadata metadata, InputStream data, boolean replaceLog) {
+    private void saveStreamedSnapshot(SnapshotMetadata metadata, InputStream data) {
         synchronized (writeLock) {
             requireHealthy();
             synchronized (this) {
@@ -548,9 +586,7 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
                 }
             }
             SqlWork<LogTables.StoredSnapshot> work = c -> inTransaction(c, tx -> {
-                if (replaceLog) {
-                    LogTables.replaceLogWithOrigin(tx, metadata.getIndex(), metadata.getTerm());
-                }
+                LogTables.replaceLogWithOrigin(tx, metadata.getIndex(), metadata.getTerm());
                 return LogTables.replaceSnapshot(tx, metadata, data);
             });
             LogTables.StoredSnapshot stored;
@@ -575,12 +611,10 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
                     ? readFromDatabase(c -> LogTables.readSnapshotData(c, saved)) : null;
             synchronized (this) {
                 installSnapshot(saved, inline);
-                if (replaceLog) {
-                    originIndex = metadata.getIndex();
-                    originTerm = metadata.getTerm();
-                    lastIndex = originIndex;
-                    window.reset(originIndex + 1);
-                }
+                originIndex = metadata.getIndex();
+                originTerm = metadata.getTerm();
+                lastIndex = originIndex;
+                window.reset(originIndex + 1);
             }
         }
     }

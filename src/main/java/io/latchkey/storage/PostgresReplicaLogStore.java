@@ -2,6 +2,7 @@ package io.latchkey.storage;
 
 import com.google.protobuf.ByteString;
 import io.latchkey.node.LogStore;
+import io.latchkey.node.SnapshotImage;
 import io.latchkey.raft.Ready;
 import io.latchkey.raft.Storage;
 import io.latchkey.raft.raftpb.ConfState;
@@ -79,8 +80,8 @@ public final class PostgresReplicaLogStore implements LogStore {
     }
 
     @Override
-    public void saveSnapshot(long index, ConfState confState, ByteString data) {
-        store.createSnapshot(index, confState, data.newInput());
+    public void saveSnapshot(long index, ConfState confState, SnapshotImage data) {
+        store.createSnapshot(index, confState, data::writeTo);
     }
 
     @Override
