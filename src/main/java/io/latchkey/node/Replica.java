@@ -777,16 +777,9 @@ public final class Replica {
      * is read through the store, which may keep it out of the Snapshot raft carries.
      */
     private void restoreFromSnapshot(Snapshot snapshot) {
+        ReplicaSnapshot data;
         try (java.io.InputStream in = logStore.snapshotData(snapshot)) {
-            restoreFromSnapshot(snapshot, ReplicaSnapshot.parseFrom(in));
-        } catch (IOException e) {
-            throw new IllegalStateException("unreadable snapshot at index " + snapshot.getMetadata().getIndex(), e);
-        }
-    }
-
-    private void restoreFromSnapshot(Snapshot snapshot, ReplicaSnapshot data) {
-        try {
-            stateMachine.restoreSnapshot(data.getState().newInput());
+            data = ReplicaSnapshotReader.read(in, stateMachine::restoreSnapshot);
         } catch (IOException e) {
             throw new IllegalStateException("unreadable snapshot at index " + snapshot.getMetadata().getIndex(), e);
         }

@@ -445,13 +445,13 @@ public final class LatchkeyStateMachine implements StateMachine {
 
     @Override
     public void restoreSnapshot(InputStream in) throws IOException {
-        StateSnapshot snapshot = StateSnapshot.parseFrom(in);
-        revisions.reset(snapshot.getRevision());
-        leases.restore(snapshot.getLastLeaseId(), snapshot.getLeaseClockMillis(), snapshot.getLeaseTerm(),
-                snapshot.getLeasesList());
-        keys.restore(snapshot.getKeysList());
-        locks.restore(snapshot.getLocksList());
-        history.restore(snapshot.getHistoryCompactedRevision(), snapshot.getHistoryList());
+        StateSnapshotReader.Read snapshot = StateSnapshotReader.read(in);
+        StateSnapshot scalars = snapshot.scalars();
+        revisions.reset(scalars.getRevision());
+        leases.restore(scalars.getLastLeaseId(), scalars.getLeaseClockMillis(), scalars.getLeaseTerm(), snapshot.leases());
+        keys.restore(snapshot.keys());
+        locks.restore(snapshot.locks());
+        history.restore(scalars.getHistoryCompactedRevision(), snapshot.history());
         notifications.discard();
     }
 }
