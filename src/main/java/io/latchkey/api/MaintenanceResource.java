@@ -1,7 +1,7 @@
 package io.latchkey.api;
 
-import com.google.protobuf.ByteString;
 import io.latchkey.node.ReplicaLoop;
+import io.latchkey.node.SnapshotImage;
 import io.latchkey.raft.ReadOnlyOption;
 import io.latchkey.security.Caller;
 import io.latchkey.server.LatchkeyService;
@@ -9,6 +9,7 @@ import io.latchkey.server.ReplicaHost;
 import io.latchkey.state.Backups;
 import io.latchkey.state.LatchkeyStateMachine;
 import io.latchkey.state.Sha256;
+import io.latchkey.state.StateImage;
 import io.latchkey.state.proto.StateBackup;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -21,7 +22,6 @@ import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.StreamingOutput;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.HexFormat;
 
 /**
@@ -43,43 +43,39 @@ public class MaintenanceResource {
         this.stateMachine = stateMachine;
     }
 
-    /** What is captured on the loop thread: the state as serialized there, and where it stood. */
-    private record Captured(ByteString state, long revision, long appliedIndex) {
+    /** What is captured on the loop thread: a view of the state, and where it stood. */
+    private record Captured(StateImage state, long appliedIndex) {
     }
 
     /**
      * A {@link StateBackup} as of a linearizable point: after a quorum read barrier the state
-     * machine is serialized on the loop thread, between two applied entries, so the backup
-     * holds every write acknowledged before the request and no half-applied one. The headers
-     * carry the revision and the SHA-256 of the body (what {@code sha256sum} prints for the saved file).
+     * is captured on the loop thread, between two applied entries, so the backup holds every
+     * write acknowledged before the request and no half-applied one. The capture copies
+     * references only; the backup is serialized from it off the loop and streamed, never held
+     * whole: once to compute the SHA-256 of the body for its header (what {@code sha256sum}
+     * prints for the saved file), once more as the body. The headers also carry the revision.
      */
     @GET
     @Path("/snapshot")
     @RolesAllowed(Caller.ADMIN)
     @Produces(MediaType.APPLICATION_OCTET_STREAM)
-    public Response snapshot() {
+    public Response snapshot() throws IOException {
         ReplicaHost host = service.host();
         if (host == null) {
             throw new ProblemException(503, "Node not started", service.startFailure(), null);
         }
         ReplicaLoop.join(host.loop().readBarrier(ReadOnlyOption.ReadOnlySafe, StateAccess.READ_TIMEOUT));
-        Captured captured = ReplicaLoop.join(host.loop().query(r -> {
-            ByteString.Output out = ByteString.newOutput();
-            try {
-                stateMachine.writeSnapshot(out);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            return new Captured(out.toByteString(), stateMachine.view().revision(), r.appliedIndex());
-        }, StateAccess.READ_TIMEOUT));
-        ByteString body = Backups.of(captured.state(), captured.revision(), captured.appliedIndex(),
-                host.identity().clusterId()).toByteString();
+        Captured captured = ReplicaLoop.join(host.loop().query(
+                r -> new Captured(stateMachine.captureSnapshot(), r.appliedIndex()), StateAccess.READ_TIMEOUT));
+        SnapshotImage body = Backups.image(captured.state(), captured.appliedIndex(), host.identity().clusterId());
+        String sha256 = HexFormat.of().formatHex(Sha256.of(body).toByteArray());
         StreamingOutput stream = body::writeTo;
+        long revision = captured.state().revision();
         return Response.ok(stream)
-                .header(REVISION_HEADER, captured.revision())
-                .header(SHA256_HEADER, HexFormat.of().formatHex(Sha256.of(body).toByteArray()))
-                .header("Content-Length", body.size())
-                .header("Content-Disposition", "attachment; filename=\"latchkey-" + captured.revision() + ".snapshot\"")
+                .header(REVISION_HEADER, revision)
+                .header(SHA256_HEADER, sha256)
+                .header("Content-Length", body.sizeBytes())
+                .header("Content-Disposition", "attachment; filename=\"latchkey-" + revision + ".snapshot\"")
                 .build();
     }
 }

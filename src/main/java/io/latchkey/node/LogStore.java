@@ -1,6 +1,5 @@
 package io.latchkey.node;
 
-import com.google.protobuf.ByteString;
 import io.latchkey.raft.Storage;
 import io.latchkey.raft.raftpb.ConfState;
 import io.latchkey.raft.raftpb.Entry;
@@ -48,15 +47,23 @@ public interface LogStore extends AutoCloseable {
     }
 
     /**
-     * The data of a snapshot this store holds. A store may keep large snapshot data out of the
-     * {@link Snapshot} it gives raft (raft only needs the metadata); this reads it in full.
+     * The data of a snapshot this store holds: its own, or one just persisted. A store may keep
+     * snapshot data out of the {@link Snapshot} raft carries (raft only needs the metadata; the
+     * data may be a reference the store understands); this reads it in full.
      */
     default java.io.InputStream snapshotData(Snapshot snapshot) {
         return snapshot.getData().newInput();
     }
 
-    /** Records a snapshot of the state machine as of {@code index}, durably. */
-    void saveSnapshot(long index, ConfState confState, ByteString data);
+    /**
+     * Records a snapshot of the state machine as of {@code index}, durably when it returns.
+     * Called off the loop (see {@link Replica#snapshotInBackground}), possibly while
+     * {@link #persist} runs: a store must let its writes go on while {@code data} is written.
+     *
+     * @throws io.latchkey.raft.SnapOutOfDateException if a snapshot at or after {@code index}
+     *         was stored meanwhile (one from the leader); nothing is saved then
+     */
+    void saveSnapshot(long index, ConfState confState, SnapshotImage data);
 
     /** Drops the log before {@code index}; a snapshot at or after it must have been saved. */
     void compact(long index);

@@ -14,6 +14,7 @@ import io.latchkey.raft.RawNode;
 import io.latchkey.raft.ReadOnlyOption;
 import io.latchkey.raft.ReadState;
 import io.latchkey.raft.Ready;
+import io.latchkey.raft.SnapOutOfDateException;
 import io.latchkey.raft.SnapshotStatus;
 import io.latchkey.raft.SoftState;
 import io.latchkey.raft.StateType;
@@ -29,9 +30,7 @@ import io.latchkey.raft.raftpb.Message;
 import io.latchkey.raft.raftpb.MessageType;
 import io.latchkey.raft.raftpb.Snapshot;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -39,6 +38,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /**
  * One member of a Latchkey cluster: a {@link RawNode} with its durable log, its peers and
@@ -82,6 +82,10 @@ public final class Replica {
     private ConfState confState;
     private long appliedIndex;
     private long snapshotIndex;
+    /** A snapshot is being serialized and saved (see {@link #maybeSnapshot}). */
+    private boolean snapshotInProgress;
+    private Executor snapshotBuilder = Runnable::run;
+    private Executor snapshotCompletion = Runnable::run;
     /*
      * Proposal, conf-change and read ids start at a random point at every start. The log may
      * hold entries this node proposed before a crash, which commit and apply after the restart,
@@ -118,7 +122,7 @@ public final class Replica {
         this.confState = logStore.storage().initialState().confState();
         if (!Ready.isEmptySnap(snapshot)) {
             raiseCommitToSnapshot(logStore, snapshot.getMetadata().getIndex());
-            restoreFromStoredSnapshot(snapshot);
+            restoreFromSnapshot(snapshot);
         }
         Config raftConfig = config.raftConfig(logStore.storage(), logger).applied(appliedIndex);
         this.rawNode = new RawNode(raftConfig);
@@ -696,7 +700,7 @@ public final class Replica {
     /** The hash covers what every member must agree on: the snapshot's content, members and applied requests too. */
     private void hashStateIfDue() {
         if (stateHashes.due(appliedIndex)) {
-            stateHashes.record(appliedIndex, snapshotData());
+            stateHashes.record(appliedIndex, snapshotImage());
         }
     }
 
@@ -800,41 +804,75 @@ public final class Replica {
         }
     }
 
-    /** Snapshots the state machine every {@code snapshotEntries} applied entries and compacts the log. */
+    /**
+     * Where snapshots are written: {@code builder} runs the serialization and the durable save
+     * (off the loop), {@code loop} brings the outcome back to the loop thread. Until this is
+     * called both run inline, on the loop, which keeps simulations deterministic.
+     */
+    public void snapshotInBackground(Executor builder, Executor loop) {
+        this.snapshotBuilder = builder;
+        this.snapshotCompletion = loop;
+    }
+
+    /** What a snapshot of this replica holds now, captured without serializing (loop only). */
+    private SnapshotImage snapshotImage() {
+        return new ReplicaSnapshotImage(config.clusterId(), List.copyOf(members.values()),
+                appliedRequests.all(), appliedRequests.clockMillis(), stateMachine.captureSnapshot());
+    }
+
+    /**
+     * Snapshots the state machine every {@code snapshotEntries} applied entries, then compacts
+     * the log. Only the capture runs here on the loop (the state machine's
+     * {@link StateMachine#captureSnapshot}, a copy of references, no serialization); the
+     * serialization and the save run on the snapshot builder while the loop goes on, one
+     * snapshot at a time, and the log is compacted back on the loop once the save is durable
+     * (raft reads the snapshot from the store only from then on).
+     */
     private void maybeSnapshot() {
-        if (appliedIndex - snapshotIndex < config.snapshotEntries()) {
+        if (snapshotInProgress || appliedIndex - snapshotIndex < config.snapshotEntries()) {
             return;
         }
         crashPoints.reach(CrashPoints.Point.BEFORE_SNAPSHOT_SAVE);
-        ByteString data = snapshotData();
-        logStore.saveSnapshot(appliedIndex, confState, data);
-        snapshotIndex = appliedIndex;
-        events.snapshot(snapshotIndex, data.size());
+        long index = appliedIndex;
+        ConfState conf = confState;
+        SnapshotImage image = snapshotImage();
+        snapshotInProgress = true;
+        snapshotBuilder.execute(() -> {
+            RuntimeException failure = null;
+            try {
+                logStore.saveSnapshot(index, conf, image);
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+            RuntimeException outcome = failure;
+            snapshotCompletion.execute(() -> snapshotSaved(index, image.sizeBytes(), outcome));
+        });
+    }
+
+    /** On the loop, when a snapshot begun by {@link #maybeSnapshot} was saved or failed. */
+    private void snapshotSaved(long index, long sizeBytes, RuntimeException failure) {
+        snapshotInProgress = false;
+        if (failure instanceof SnapOutOfDateException) {
+            // A snapshot from the leader was installed meanwhile; it covers this one.
+            return;
+        }
+        if (failure != null) {
+            // As when the save ran on the loop: storage that cannot save stops the replica.
+            throw failure;
+        }
+        if (index <= snapshotIndex) {
+            return;
+        }
+        snapshotIndex = index;
+        events.snapshot(snapshotIndex, sizeBytes);
         crashPoints.reach(CrashPoints.Point.BEFORE_COMPACTION);
         // Keep a margin of entries so that a follower slightly behind catches up from the
         // log instead of needing the whole snapshot.
-        long compactIndex = appliedIndex - config.compactionMarginEntries();
+        long compactIndex = index - config.compactionMarginEntries();
         if (compactIndex > logStore.storage().firstIndex()) {
             logStore.compact(compactIndex);
         }
         crashPoints.reach(CrashPoints.Point.AFTER_COMPACTION);
-    }
-
-    private ByteString snapshotData() {
-        ByteArrayOutputStream state = new ByteArrayOutputStream();
-        try {
-            stateMachine.writeSnapshot(state);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return ReplicaSnapshot.newBuilder()
-                .setClusterId(config.clusterId())
-                .addAllMembers(members.values())
-                .addAllAppliedRequests(appliedRequests.all())
-                .setRequestsClockMillis(appliedRequests.clockMillis())
-                .setState(ByteString.copyFrom(state.toByteArray()))
-                .build()
-                .toByteString();
     }
 
     /**
@@ -851,28 +889,14 @@ public final class Replica {
         }
     }
 
-    /** Restores from the store's snapshot at start. */
-    private void restoreFromStoredSnapshot(Snapshot snapshot) {
-        try (java.io.InputStream in = logStore.snapshotData(snapshot)) {
-            restoreFromSnapshot(snapshot, ReplicaSnapshot.parseFrom(in));
-        } catch (IOException e) {
-            throw new IllegalStateException("unreadable snapshot at index " + snapshot.getMetadata().getIndex(), e);
-        }
-    }
-
-    /** Restores from a snapshot the leader sent (its data arrives inline). */
+    /**
+     * Restores from a persisted snapshot: the store's at start, or one the leader sent. Its data
+     * is read through the store, which may keep it out of the Snapshot raft carries.
+     */
     private void restoreFromSnapshot(Snapshot snapshot) {
-        try {
-            restoreFromSnapshot(snapshot, ReplicaSnapshot.parseFrom(snapshot.getData()));
-            events.snapshot(snapshotIndex, snapshot.getData().size());
-        } catch (IOException e) {
-            throw new IllegalStateException("unreadable snapshot at index " + snapshot.getMetadata().getIndex(), e);
-        }
-    }
-
-    private void restoreFromSnapshot(Snapshot snapshot, ReplicaSnapshot data) {
-        try {
-            stateMachine.restoreSnapshot(data.getState().newInput());
+        ReplicaSnapshot data;
+        try (java.io.InputStream in = logStore.snapshotData(snapshot)) {
+            data = ReplicaSnapshotReader.read(in, stateMachine::restoreSnapshot);
         } catch (IOException e) {
             throw new IllegalStateException("unreadable snapshot at index " + snapshot.getMetadata().getIndex(), e);
         }
@@ -887,6 +911,8 @@ public final class Replica {
         confState = snapshot.getMetadata().getConfState();
         appliedIndex = snapshot.getMetadata().getIndex();
         snapshotIndex = appliedIndex;
+        // The data streamed in; its size is the size of what it restored.
+        events.snapshot(snapshotIndex, snapshotImage().sizeBytes());
     }
 
     /** Fails every waiting caller; the replica is being stopped. */

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
@@ -39,6 +40,8 @@ public final class ReplicaLoop implements AutoCloseable, PeerTransport.Listener 
     private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
     private final Thread thread;
     private final ScheduledExecutorService ticker;
+    /** Serializes and saves the replica's snapshots, so that the loop does not wait for them. */
+    private final ExecutorService snapshotter;
     /** Async storage writes: append batches waiting for the writer, which group-commits them. */
     private final LinkedBlockingQueue<List<Message>> appendQueue = new LinkedBlockingQueue<>();
     private final Thread writer;
@@ -63,6 +66,9 @@ public final class ReplicaLoop implements AutoCloseable, PeerTransport.Listener 
         this.writer = Thread.ofPlatform().name("replica-writer-" + Long.toHexString(replica.id())).unstarted(this::write);
         this.ticker = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("replica-ticker-" + Long.toHexString(replica.id())).daemon().factory());
+        this.snapshotter = Executors.newSingleThreadExecutor(
+                Thread.ofPlatform().name("replica-snapshot-" + Long.toHexString(replica.id())).daemon().factory());
+        replica.snapshotInBackground(snapshotter, task -> submit(r -> task.run()));
     }
 
     /** Starts the loop, the ticks and the transport. */
@@ -218,6 +224,9 @@ public final class ReplicaLoop implements AutoCloseable, PeerTransport.Listener 
         try {
             thread.join(Duration.ofSeconds(10));
             writer.join(Duration.ofSeconds(10));
+            // A snapshot being saved finishes (or fails) before the store it writes to closes.
+            snapshotter.shutdown();
+            snapshotter.awaitTermination(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -1,7 +1,10 @@
 package io.latchkey.node;
 
-import com.google.protobuf.ByteString;
 
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
@@ -37,14 +40,18 @@ public final class StateHashes {
     }
 
     /** Records the hash of {@code state}, the replica's deterministic serialization after {@code index}. */
-    void record(long index, ByteString state) {
+    void record(long index, SnapshotImage state) {
         MessageDigest digest;
         try {
             digest = MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JDK has SHA-256", e);
         }
-        digest.update(state.asReadOnlyByteBuffer());
+        try (OutputStream out = new DigestOutputStream(OutputStream.nullOutputStream(), digest)) {
+            state.writeTo(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         if (recent.size() == KEPT) {
             recent.removeFirst();
         }

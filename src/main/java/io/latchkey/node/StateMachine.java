@@ -22,6 +22,22 @@ public interface StateMachine {
     /** Serializes the whole state as of the last applied command, deterministically. */
     void writeSnapshot(OutputStream out) throws IOException;
 
+    /**
+     * Captures the state as of the last applied command for a snapshot written later, off the
+     * loop ({@link SnapshotImage}); writes the same bytes as {@link #writeSnapshot}. This
+     * default serializes at once; a state machine whose state is large captures an immutable
+     * view instead.
+     */
+    default SnapshotImage captureSnapshot() {
+        ByteString.Output out = ByteString.newOutput();
+        try {
+            writeSnapshot(out);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return SnapshotImage.of(out.toByteString());
+    }
+
     /** Replaces the whole state with a snapshot written by {@link #writeSnapshot}. */
     void restoreSnapshot(InputStream in) throws IOException;
 }

@@ -1,6 +1,5 @@
 package io.latchkey.server;
 
-import com.google.protobuf.ByteString;
 import io.latchkey.raft.raftpb.Message;
 import io.latchkey.raft.raftpb.Snapshot;
 import io.latchkey.storage.PostgresLogStore;
@@ -10,10 +9,11 @@ import java.io.IOException;
 import java.io.InputStream;
 
 /**
- * Snapshot bytes between the PostgreSQL store and the peer transport. Sending streams the
- * stored chunks; receiving reads the stream into the MsgSnap handed to the replica, which
- * restores its state machine from it (so a received snapshot is held in memory once, up to
- * the transport's {@code snapshotBytesMax}).
+ * Snapshot bytes between the PostgreSQL store and the peer transport, never held whole.
+ * Sending streams the stored chunks. Receiving streams the bytes into the store's staging
+ * ({@link PostgresLogStore#stageSnapshot}) and hands the replica a MsgSnap that refers to them;
+ * persisting that MsgSnap installs them, and the replica restores its state machine from the
+ * stored chunks.
  */
 final class StoreSnapshotStreams implements SnapshotStreams {
     private final PostgresLogStore store;
@@ -30,9 +30,8 @@ final class StoreSnapshotStreams implements SnapshotStreams {
 
     @Override
     public Message receive(Message msgSnapHeader, InputStream data) throws IOException {
-        ByteString bytes = ByteString.readFrom(data);
         return msgSnapHeader.toBuilder()
-                .setSnapshot(msgSnapHeader.getSnapshot().toBuilder().setData(bytes))
+                .setSnapshot(msgSnapHeader.getSnapshot().toBuilder().setData(store.stageSnapshot(data)))
                 .build();
     }
 }

@@ -2,6 +2,7 @@ package io.latchkey.state;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.latchkey.node.SnapshotImage;
 import io.latchkey.state.proto.StateBackup;
 import io.latchkey.state.proto.StateSnapshot;
 
@@ -16,6 +17,14 @@ public final class Backups {
     public static StateBackup of(ByteString state, long revision, long appliedIndex, long clusterId) {
         return StateBackup.newBuilder().setFormatVersion(FORMAT_VERSION).setRevision(revision)
                 .setAppliedIndex(appliedIndex).setClusterId(clusterId).setState(state).setStateSha256(Sha256.of(state)).build();
+    }
+
+    /**
+     * A backup of {@code state} captured at {@code appliedIndex}, written on demand: the same
+     * bytes as {@link #of} for it, streamed without the state in one buffer.
+     */
+    public static SnapshotImage image(StateImage state, long appliedIndex, long clusterId) {
+        return new BackupImage(state, appliedIndex, clusterId);
     }
 
     /**

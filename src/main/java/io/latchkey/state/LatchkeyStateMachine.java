@@ -22,6 +22,7 @@ import io.latchkey.state.proto.Status;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -425,29 +426,32 @@ public final class LatchkeyStateMachine implements StateMachine {
      */
     @Override
     public void writeSnapshot(OutputStream out) throws IOException {
-        StateSnapshot.newBuilder()
+        captureSnapshot().writeTo(out);
+    }
+
+    /** The state as of now, serialized later and elsewhere (see {@link StateImage}); on the loop. */
+    @Override
+    public StateImage captureSnapshot() {
+        StateSnapshot scalars = StateSnapshot.newBuilder()
                 .setRevision(revisions.current())
                 .setLastLeaseId(leases.lastLeaseId())
                 .setLeaseClockMillis(leases.clockMillis())
                 .setLeaseTerm(leases.leaseTerm())
                 .setHistoryCompactedRevision(history.compactedRevision())
-                .addAllKeys(keys.all())
-                .addAllLeases(leases.all())
-                .addAllLocks(locks.all())
-                .addAllHistory(history.events())
-                .build()
-                .writeTo(out);
+                .build();
+        return new StateImage(scalars, List.copyOf(keys.all()), List.copyOf(leases.all()), List.copyOf(locks.all()),
+                List.copyOf(history.events()));
     }
 
     @Override
     public void restoreSnapshot(InputStream in) throws IOException {
-        StateSnapshot snapshot = StateSnapshot.parseFrom(in);
-        revisions.reset(snapshot.getRevision());
-        leases.restore(snapshot.getLastLeaseId(), snapshot.getLeaseClockMillis(), snapshot.getLeaseTerm(),
-                snapshot.getLeasesList());
-        keys.restore(snapshot.getKeysList());
-        locks.restore(snapshot.getLocksList());
-        history.restore(snapshot.getHistoryCompactedRevision(), snapshot.getHistoryList());
+        StateSnapshotReader.Read snapshot = StateSnapshotReader.read(in);
+        StateSnapshot scalars = snapshot.scalars();
+        revisions.reset(scalars.getRevision());
+        leases.restore(scalars.getLastLeaseId(), scalars.getLeaseClockMillis(), scalars.getLeaseTerm(), snapshot.leases());
+        keys.restore(snapshot.keys());
+        locks.restore(snapshot.locks());
+        history.restore(scalars.getHistoryCompactedRevision(), snapshot.history());
         notifications.discard();
     }
 }

@@ -1,7 +1,11 @@
 package io.latchkey.state;
 
 import com.google.protobuf.ByteString;
+import io.latchkey.node.SnapshotImage;
 
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
@@ -11,10 +15,49 @@ public final class Sha256 {
     }
 
     public static ByteString of(ByteString bytes) {
+        MessageDigest digest = newDigest();
+        digest.update(bytes.asReadOnlyByteBuffer());
+        return ByteString.copyFrom(digest.digest());
+    }
+
+    /** SHA-256 of the bytes {@code image} writes, written once more for it: memory stays at a buffer. */
+    public static ByteString of(SnapshotImage image) throws IOException {
+        Digesting out = new Digesting(OutputStream.nullOutputStream());
+        image.writeTo(out);
+        return out.digest();
+    }
+
+    static MessageDigest newDigest() {
         try {
-            return ByteString.copyFrom(MessageDigest.getInstance("SHA-256").digest(bytes.toByteArray()));
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+
+    /** Passes bytes on and digests them on the way. */
+    static final class Digesting extends FilterOutputStream {
+        private final MessageDigest digest = newDigest();
+
+        Digesting(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            digest.update((byte) b);
+            out.write(b);
+        }
+
+        @Override
+        public void write(byte[] bytes, int offset, int length) throws IOException {
+            digest.update(bytes, offset, length);
+            out.write(bytes, offset, length);
+        }
+
+        /** The digest of what passed so far (once). */
+        ByteString digest() {
+            return ByteString.copyFrom(digest.digest());
         }
     }
 }

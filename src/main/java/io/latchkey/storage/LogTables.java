@@ -202,46 +202,126 @@ final class LogTables {
 
     /**
      * Replaces the stored snapshot: its data is copied from {@code data} chunk by chunk, so
-     * at most one chunk is in memory however large the snapshot is.
+     * at most one chunk is in memory however large the snapshot is. Staged snapshots stay.
      */
     static StoredSnapshot replaceSnapshot(Connection connection, SnapshotMetadata metadata, InputStream data)
             throws SQLException {
         try (Statement statement = connection.createStatement()) {
-            statement.executeUpdate("DELETE FROM snapshot_chunk");
+            statement.executeUpdate("DELETE FROM snapshot_chunk WHERE snapshot_idx >= 0");
         }
-        long sizeBytes = 0;
-        int chunks = 0;
-        try (PreparedStatement insert = connection.prepareStatement(
-                "INSERT INTO snapshot_chunk(snapshot_idx, seq, data, crc32c) VALUES (?, ?, ?, ?)")) {
-            while (true) {
-                byte[] chunk = data.readNBytes(SNAPSHOT_CHUNK_SIZE_BYTES);
-                if (chunk.length == 0) {
-                    break;
+        ChunksWritten written = writeChunks(connection, metadata.getIndex(), data::transferTo);
+        StoredSnapshot stored = new StoredSnapshot(metadata, written.sizeBytes(), written.chunkCount());
+        writeSnapshotRow(connection, stored);
+        return stored;
+    }
+
+    /**
+     * Stores snapshot data received from a leader under its staging key, to be installed by
+     * {@link #installStagedSnapshot} (see {@link StagedSnapshot}).
+     */
+    static StagedSnapshot stageSnapshot(Connection connection, long stagingId, DataWriter data) throws SQLException {
+        ChunksWritten written = writeChunks(connection, -stagingId, data);
+        return new StagedSnapshot(stagingId, written.sizeBytes(), written.chunkCount());
+    }
+
+    /**
+     * Makes a staged snapshot the stored one: its chunks move to the snapshot's index (their
+     * data is not rewritten) and the previous snapshot's chunks go. For a snapshot
+     * {@code received} from a leader, every staging older than it goes too: older received
+     * stagings were delivered to raft before it (the transport's order), so raft installed or
+     * refused each of them already. (The state machine's own snapshots are staged on another
+     * thread and leave the received ones alone.)
+     *
+     * @throws SQLException if the staged chunks are not all there
+     */
+    static StoredSnapshot installStagedSnapshot(Connection connection, SnapshotMetadata metadata, StagedSnapshot staged,
+                                                boolean received) throws SQLException {
+        StoredSnapshot stored = new StoredSnapshot(metadata, staged.sizeBytes(), staged.chunkCount());
+        try (PreparedStatement installed = connection.prepareStatement(
+                "SELECT 1 FROM snapshot WHERE idx = ? AND NOT EXISTS (SELECT 1 FROM snapshot_chunk WHERE snapshot_idx = ?)")) {
+            installed.setLong(1, metadata.getIndex());
+            installed.setLong(2, staged.chunkKey());
+            try (ResultSet rs = installed.executeQuery()) {
+                if (rs.next()) {
+                    // A retry of a write whose commit went through but whose answer was lost.
+                    return stored;
                 }
-                insert.setLong(1, metadata.getIndex());
-                insert.setInt(2, chunks);
-                insert.setBytes(3, chunk);
-                insert.setInt(4, Checksums.crc32c(chunk));
-                insert.executeUpdate();
-                sizeBytes += chunk.length;
-                chunks++;
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("reading the snapshot data to store failed", e);
         }
+        try (PreparedStatement delete = connection.prepareStatement(
+                "DELETE FROM snapshot_chunk WHERE snapshot_idx >= 0 OR (? AND snapshot_idx < 0 AND snapshot_idx > ?)")) {
+            delete.setBoolean(1, received);
+            delete.setLong(2, staged.chunkKey());
+            delete.executeUpdate();
+        }
+        try (PreparedStatement move = connection.prepareStatement(
+                "UPDATE snapshot_chunk SET snapshot_idx = ? WHERE snapshot_idx = ?")) {
+            move.setLong(1, metadata.getIndex());
+            move.setLong(2, staged.chunkKey());
+            int moved = move.executeUpdate();
+            if (moved != staged.chunkCount()) {
+                throw new SQLException("staged snapshot " + staged.id() + " has " + moved + " of its "
+                        + staged.chunkCount() + " chunks");
+            }
+        }
+        writeSnapshotRow(connection, stored);
+        return stored;
+    }
+
+    /** Drops one staged snapshot that will not be installed. */
+    static void dropStagedSnapshot(Connection connection, StagedSnapshot staged) throws SQLException {
+        try (PreparedStatement delete = connection.prepareStatement("DELETE FROM snapshot_chunk WHERE snapshot_idx = ?")) {
+            delete.setLong(1, staged.chunkKey());
+            delete.executeUpdate();
+        }
+    }
+
+    /** Drops every staged snapshot: at start, none of them can still be delivered to raft. */
+    static void dropStagedSnapshots(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            statement.executeUpdate("DELETE FROM snapshot_chunk WHERE snapshot_idx < 0");
+        }
+    }
+
+    private record ChunksWritten(long sizeBytes, int chunkCount) {
+    }
+
+    /** Produces snapshot data by writing it out. */
+    @FunctionalInterface
+    interface DataWriter {
+        void writeTo(java.io.OutputStream out) throws IOException;
+    }
+
+    /**
+     * Inserts what {@code data} writes as chunks under {@code key}.
+     *
+     * @throws UncheckedIOException if producing the data failed
+     */
+    private static ChunksWritten writeChunks(Connection connection, long key, DataWriter data) throws SQLException {
+        try (SnapshotChunkOutput out = new SnapshotChunkOutput(connection, key)) {
+            data.writeTo(out);
+            out.finish();
+            return new ChunksWritten(out.sizeBytes(), out.chunkCount());
+        } catch (SnapshotChunkOutput.DatabaseFailure e) {
+            throw e.getCause();
+        } catch (IOException e) {
+            throw new UncheckedIOException("producing the snapshot data to store failed", e);
+        }
+    }
+
+    private static void writeSnapshotRow(Connection connection, StoredSnapshot snapshot) throws SQLException {
         try (PreparedStatement upsert = connection.prepareStatement(
                 "INSERT INTO snapshot(idx, term, conf_state, data_size_bytes, chunk_count) VALUES (?, ?, ?, ?, ?) "
                         + "ON CONFLICT (singleton) DO UPDATE SET idx = EXCLUDED.idx, term = EXCLUDED.term, "
                         + "conf_state = EXCLUDED.conf_state, data_size_bytes = EXCLUDED.data_size_bytes, "
                         + "chunk_count = EXCLUDED.chunk_count")) {
-            upsert.setLong(1, metadata.getIndex());
-            upsert.setLong(2, metadata.getTerm());
-            upsert.setBytes(3, metadata.getConfState().toByteArray());
-            upsert.setLong(4, sizeBytes);
-            upsert.setInt(5, chunks);
+            upsert.setLong(1, snapshot.index());
+            upsert.setLong(2, snapshot.metadata().getTerm());
+            upsert.setBytes(3, snapshot.metadata().getConfState().toByteArray());
+            upsert.setLong(4, snapshot.dataSizeBytes());
+            upsert.setInt(5, snapshot.chunkCount());
             upsert.executeUpdate();
         }
-        return new StoredSnapshot(metadata, sizeBytes, chunks);
     }
 
     /**

@@ -13,6 +13,7 @@ import io.latchkey.raft.raftpb.HardState;
 import io.latchkey.raft.raftpb.Snapshot;
 import io.latchkey.raft.raftpb.SnapshotMetadata;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.sql.Connection;
@@ -21,8 +22,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -43,7 +46,9 @@ import java.util.concurrent.locks.LockSupport;
  * gives the core a Snapshot with the metadata, and the data inline only when it is at most
  * {@link #SNAPSHOT_INLINE_SIZE_BYTES_MAX}; a larger snapshot comes with empty data and
  * {@link #snapshotDataSizeBytes()} tells its real size: the transport then sends MsgSnap's
- * data by streaming {@link #openSnapshotData()} (the core never looks at the bytes).
+ * data by streaming {@link #openSnapshotData()} (the core never looks at the bytes). A snapshot
+ * arriving from the leader is streamed into the database first ({@link #stageSnapshot}) and
+ * reaches the core as a small reference that {@link #persist} installs.
  *
  * <h2>Failures</h2>
  * A write that loses its connection is retried on a new one for up to
@@ -64,6 +69,7 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
     public static final long SNAPSHOT_INLINE_SIZE_BYTES_MAX = 1L << 20;
     static final String WRITER = "writer";
     static final String READER = "reader";
+    static final String STAGER = "snapshot-stager";
     private static final int REACHABLE_QUERY_TIMEOUT_SECONDS = 2;
     /** A live server's statement_timeout answers before the driver gives up on the socket. */
     private static final long SOCKET_TIMEOUT_MARGIN_SECONDS = 5;
@@ -91,6 +97,8 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
     private final LogWindow window;
 
     private volatile StorageFailedException failure;
+    /** Ids of {@link StagedSnapshot}s; stagings of an earlier run are dropped at open. */
+    private final AtomicLong stagingIds = new AtomicLong();
 
     private PostgresLogStore(StorageConfig config, String jdbcUrl, EmbeddedPostgresServer embeddedServer,
                              NodeIdentity identity, boolean restart) {
@@ -108,6 +116,7 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
             if (!stored.equals(identity)) {
                 throw new IdentityMismatchException(config.schema(), stored, identity);
             }
+            LogTables.dropStagedSnapshots(writer);
             reader = connect(READER);
             reader.setAutoCommit(false);
             reader.setReadOnly(true);
@@ -270,8 +279,63 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
         synchronized (this) {
             snapshot = storedSnapshot;
         }
+        return openSnapshotData(snapshot);
+    }
+
+    /**
+     * The data of the stored snapshot at {@code index}, read chunk by chunk as it is consumed.
+     *
+     * @throws IllegalStateException if the stored snapshot is not at {@code index}
+     */
+    public InputStream openSnapshotData(long index) {
+        LogTables.StoredSnapshot snapshot;
+        synchronized (this) {
+            snapshot = storedSnapshot;
+        }
+        if (snapshot.index() != index) {
+            throw new IllegalStateException("the stored snapshot is at index " + snapshot.index() + ", not " + index);
+        }
+        return openSnapshotData(snapshot);
+    }
+
+    private InputStream openSnapshotData(LogTables.StoredSnapshot snapshot) {
         return new SnapshotDataStream(snapshot.index(), snapshot.chunkCount(),
                 seq -> readFromDatabase(c -> LogTables.readSnapshotChunk(c, snapshot.index(), seq)));
+    }
+
+    /**
+     * Stores snapshot data arriving from a leader, beside the log's write path: in a transaction
+     * on a connection of its own, so that the loop's writes go on meanwhile, one chunk in memory
+     * at a time. When it returns the data is durable; the returned reference, as the data of the
+     * MsgSnap's snapshot, makes {@link #persist} install it without copying it again, and
+     * {@link #openSnapshotData(long)} read it then. If {@code data} fails (a cut connection, a
+     * digest that does not match), nothing is kept.
+     */
+    public ByteString stageSnapshot(InputStream data) throws IOException {
+        return stageSnapshot(data::transferTo);
+    }
+
+    /** Produces snapshot data by writing it out, possibly in several calls of {@code write}. */
+    @FunctionalInterface
+    public interface DataWriter extends LogTables.DataWriter {
+    }
+
+    /** Like {@link #stageSnapshot(InputStream)}, for data produced by writing it out. */
+    public ByteString stageSnapshot(DataWriter data) throws IOException {
+        requireHealthy();
+        long id = stagingIds.incrementAndGet();
+        try (Connection connection = connect(STAGER)) {
+            return inTransaction(connection, c -> LogTables.stageSnapshot(c, id, data)).reference();
+        } catch (SQLException e) {
+            throw new IOException("storing the snapshot failed: " + e.getMessage(), e);
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
+    /** Whether {@code data} refers to a snapshot {@link #stageSnapshot} stored, rather than being the data itself. */
+    public static boolean isStagedReference(ByteString data) {
+        return StagedSnapshot.referredToBy(data).isPresent();
     }
 
     // ---- Writes (durable when they return) ----
@@ -311,10 +375,10 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
                 return;
             }
             LogTables.StoredSnapshot snapshot = writeDurably("persist", c -> write(c, plan, mustSync));
+            ByteString inline = plan.snapshot == null ? null : inlineData(plan.snapshot, snapshot);
             synchronized (this) {
                 if (plan.snapshot != null) {
-                    installSnapshot(snapshot, plan.snapshot.getData().size() <= SNAPSHOT_INLINE_SIZE_BYTES_MAX
-                            ? plan.snapshot.getData() : null);
+                    installSnapshot(snapshot, inline);
                     window.reset(plan.originIndex + 1);
                 }
                 originIndex = plan.originIndex;
@@ -335,29 +399,57 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
      * stored) instead of retrying.
      */
     public void applySnapshot(SnapshotMetadata metadata, InputStream data) {
-        saveStreamedSnapshot(metadata, data, true);
+        saveStreamedSnapshot(metadata, data);
     }
 
     /**
      * Records a snapshot the state machine took at {@code index} (MemoryStorage.CreateSnapshot);
-     * the log is untouched, so {@link #compact} usually follows.
+     * the log is untouched, so {@link #compact} usually follows. The data is staged first, on a
+     * connection of its own and without holding up the log's writes, however long producing it
+     * takes; only installing the staged rows waits for them. Safe to call from any thread.
      *
-     * @throws SnapOutOfDateException if {@code index} is not newer than the stored snapshot
+     * @throws SnapOutOfDateException if {@code index} is not newer than the stored snapshot, also
+     *                                when a newer one was stored while the data was produced
+     * @throws UncheckedIOException   if producing or storing the data failed (nothing is stored)
      */
-    public void createSnapshot(long index, ConfState confState, InputStream data) {
-        SnapshotMetadata metadata;
-        synchronized (this) {
-            if (index <= storedSnapshot.index()) {
-                throw SnapOutOfDateException.INSTANCE;
+    public void createSnapshot(long index, ConfState confState, DataWriter data) {
+        requireCreatable(index);
+        StagedSnapshot staged;
+        try {
+            staged = StagedSnapshot.referredToBy(stageSnapshot(data)).orElseThrow();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        synchronized (writeLock) {
+            requireHealthy();
+            try {
+                requireCreatable(index);
+            } catch (SnapOutOfDateException e) {
+                writeDurably("drop a stale snapshot", c -> {
+                    LogTables.dropStagedSnapshot(c, staged);
+                    return null;
+                });
+                throw e;
             }
-            if (index > lastIndex) {
-                throw new RaftPanicException(String.format(
-                        "snapshot %d is out of bound lastindex(%d)", index, lastIndex));
+            SnapshotMetadata metadata = SnapshotMetadata.newBuilder().setIndex(index).setTerm(term(index))
+                    .setConfState(confState == null ? coreSnapshot.getMetadata().getConfState() : confState).build();
+            LogTables.StoredSnapshot stored = writeDurably("create the snapshot",
+                    c -> inTransaction(c, tx -> LogTables.installStagedSnapshot(tx, metadata, staged, false)));
+            ByteString inline = stored.dataSizeBytes() <= SNAPSHOT_INLINE_SIZE_BYTES_MAX
+                    ? readFromDatabase(c -> LogTables.readSnapshotData(c, stored)) : null;
+            synchronized (this) {
+                installSnapshot(stored, inline);
             }
         }
-        metadata = SnapshotMetadata.newBuilder().setIndex(index).setTerm(term(index))
-                .setConfState(confState == null ? coreSnapshot.getMetadata().getConfState() : confState).build();
-        saveStreamedSnapshot(metadata, data, false);
+    }
+
+    private synchronized void requireCreatable(long index) {
+        if (index <= storedSnapshot.index()) {
+            throw SnapOutOfDateException.INSTANCE;
+        }
+        if (index > lastIndex) {
+            throw new RaftPanicException(String.format("snapshot %d is out of bound lastindex(%d)", index, lastIndex));
+        }
     }
 
     /**
@@ -464,14 +556,27 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
             if (plan.snapshot != null) {
                 LogTables.replaceLogWithOrigin(c, plan.snapshot.getMetadata().getIndex(),
                         plan.snapshot.getMetadata().getTerm());
-                stored = LogTables.replaceSnapshot(c, plan.snapshot.getMetadata(), plan.snapshot.getData().newInput());
+                SnapshotMetadata metadata = plan.snapshot.getMetadata();
+                Optional<StagedSnapshot> staged = StagedSnapshot.referredToBy(plan.snapshot.getData());
+                stored = staged.isPresent()
+                        ? LogTables.installStagedSnapshot(c, metadata, staged.get(), true)
+                        : LogTables.replaceSnapshot(c, metadata, plan.snapshot.getData().newInput());
             }
             LogTables.writeEntriesAndHardState(c, plan);
             return stored;
         });
     }
 
-    private void saveStreamedSnapshot(SnapshotMetadata metadata, InputStream data, boolean replaceLog) {
+    /** What the core's snapshot carries inline for a snapshot just persisted (see the class comment). */
+    private ByteString inlineData(Snapshot persisted, LogTables.StoredSnapshot stored) {
+        if (stored.dataSizeBytes() > SNAPSHOT_INLINE_SIZE_BYTES_MAX) {
+            return null;
+        }
+        return isStagedReference(persisted.getData())
+                ? readFromDatabase(c -> LogTables.readSnapshotData(c, stored)) : persisted.getData();
+    }
+
+    private void saveStreamedSnapshot(SnapshotMetadata metadata, InputStream data) {
         synchronized (writeLock) {
             requireHealthy();
             synchronized (this) {
@@ -481,9 +586,7 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
                 }
             }
             SqlWork<LogTables.StoredSnapshot> work = c -> inTransaction(c, tx -> {
-                if (replaceLog) {
-                    LogTables.replaceLogWithOrigin(tx, metadata.getIndex(), metadata.getTerm());
-                }
+                LogTables.replaceLogWithOrigin(tx, metadata.getIndex(), metadata.getTerm());
                 return LogTables.replaceSnapshot(tx, metadata, data);
             });
             LogTables.StoredSnapshot stored;
@@ -508,12 +611,10 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
                     ? readFromDatabase(c -> LogTables.readSnapshotData(c, saved)) : null;
             synchronized (this) {
                 installSnapshot(saved, inline);
-                if (replaceLog) {
-                    originIndex = metadata.getIndex();
-                    originTerm = metadata.getTerm();
-                    lastIndex = originIndex;
-                    window.reset(originIndex + 1);
-                }
+                originIndex = metadata.getIndex();
+                originTerm = metadata.getTerm();
+                lastIndex = originIndex;
+                window.reset(originIndex + 1);
             }
         }
     }

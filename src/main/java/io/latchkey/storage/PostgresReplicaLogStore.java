@@ -2,6 +2,7 @@ package io.latchkey.storage;
 
 import com.google.protobuf.ByteString;
 import io.latchkey.node.LogStore;
+import io.latchkey.node.SnapshotImage;
 import io.latchkey.raft.Ready;
 import io.latchkey.raft.Storage;
 import io.latchkey.raft.raftpb.ConfState;
@@ -50,10 +51,14 @@ public final class PostgresReplicaLogStore implements LogStore {
         this.persistObserver = observer;
     }
 
-    /** Large snapshots stay in PostgreSQL's chunks; small ones travel inline. */
+    /**
+     * Large snapshots stay in PostgreSQL's chunks, and so do received ones (their data is a
+     * reference to them); small ones travel inline.
+     */
     @Override
     public java.io.InputStream snapshotData(Snapshot snapshot) {
-        return snapshot.getData().isEmpty() ? store.openSnapshotData() : snapshot.getData().newInput();
+        return snapshot.getData().isEmpty() || PostgresLogStore.isStagedReference(snapshot.getData())
+                ? store.openSnapshotData(snapshot.getMetadata().getIndex()) : snapshot.getData().newInput();
     }
 
     /** One transaction and one WAL flush for all of them. */
@@ -75,8 +80,8 @@ public final class PostgresReplicaLogStore implements LogStore {
     }
 
     @Override
-    public void saveSnapshot(long index, ConfState confState, ByteString data) {
-        store.createSnapshot(index, confState, data.newInput());
+    public void saveSnapshot(long index, ConfState confState, SnapshotImage data) {
+        store.createSnapshot(index, confState, data::writeTo);
     }
 
     @Override

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiConsumer;
 import java.util.function.LongConsumer;
 import java.util.function.LongFunction;
@@ -35,7 +36,9 @@ import java.util.function.Supplier;
  *       is length-delimited {@code Message}s for as long as the sender lives; each is handed to
  *       the replica as it arrives;</li>
  *   <li>{@code POST /raft/snapshot}: body = one length-delimited {@code MsgSnap} whose snapshot data
- *       is empty, then the snapshot bytes framed by {@link SnapshotChunks}.</li>
+ *       is empty, then the snapshot bytes framed by {@link SnapshotChunks} (ending with their
+ *       SHA-256 when {@link PeerHeaders#SNAPSHOT_CHECKSUM} says so, checked before they are kept).
+ *       Transfers are taken one at a time.</li>
  *   <li>{@code GET /raft/state-hashes}: this member's recent state hashes (200, text), for the
  *       corruption check of the other members; 503 until {@link #serveStateHashes} is called.</li>
  * </ul>
@@ -69,6 +72,7 @@ public final class PeerEndpoint implements HttpService {
     private static final long REFUSED_BODY_BYTES_MAX = 64 * 1024;
 
     private final SnapshotStreams snapshots;
+    private final ReentrantLock receiving = new ReentrantLock();
     private final byte[] secretDigest;
     private final LongAdder refusedRequests = new LongAdder();
     private final LongAdder rejectedMessages = new LongAdder();
@@ -241,20 +245,29 @@ public final class PeerEndpoint implements HttpService {
             response.status(Status.FORBIDDEN_403).send("snapshot from %x in a request of %x".formatted(header.getFrom(), sender));
             return;
         }
-        SnapshotChunks.Reader data = new SnapshotChunks.Reader(body, config.messageBytesMax(), config.snapshotBytesMax());
-        Message stored;
+        boolean checksummed = request.headers().first(PeerHeaders.SNAPSHOT_CHECKSUM)
+                .map(SnapshotChunks.SHA256_TRAILER::equals).orElse(false);
+        SnapshotChunks.Reader data = new SnapshotChunks.Reader(body, config.messageBytesMax(), config.snapshotBytesMax(),
+                checksummed);
+        // One transfer at a time, each delivered before the next is stored: SnapshotStreams.receive's contract.
+        receiving.lock();
         try {
-            stored = snapshots.receive(header, data);
-        } catch (IOException e) {
-            response.status(Status.INTERNAL_SERVER_ERROR_500).send("snapshot not stored: " + e.getMessage());
-            return;
+            Message stored;
+            try {
+                stored = snapshots.receive(header, data);
+            } catch (IOException e) {
+                response.status(Status.INTERNAL_SERVER_ERROR_500).send("snapshot not stored: " + e.getMessage());
+                return;
+            }
+            // A store that returned early would hand Raft a snapshot it never fully received.
+            if (data.read() >= 0 || !data.ended()) {
+                response.status(Status.INTERNAL_SERVER_ERROR_500).send("snapshot store stopped before the end");
+                return;
+            }
+            target.received(stored);
+        } finally {
+            receiving.unlock();
         }
-        // A store that returned early would hand Raft a snapshot it never fully received.
-        if (data.read() >= 0 || !data.ended()) {
-            response.status(Status.INTERNAL_SERVER_ERROR_500).send("snapshot store stopped before the end");
-            return;
-        }
-        target.received(stored);
         response.status(Status.NO_CONTENT_204).send();
     }
 

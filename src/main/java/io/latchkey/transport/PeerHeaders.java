@@ -20,6 +20,11 @@ public final class PeerHeaders {
      * to answer, as etcd's transport does with X-PeerURLs.
      */
     public static final HeaderName FROM_URL = HeaderNames.create("Latchkey-From-Url");
+    /**
+     * On a snapshot transfer: how the chunked bytes end ({@code sha-256}: with their SHA-256,
+     * which the receiver checks before it keeps them). Absent from senders older than the check.
+     */
+    public static final HeaderName SNAPSHOT_CHECKSUM = HeaderNames.create("Latchkey-Snapshot-Checksum");
 
     /** Route prefix the endpoint is registered under. */
     public static final String ROUTE_PREFIX = "/raft";

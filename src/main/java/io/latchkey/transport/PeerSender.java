@@ -265,6 +265,7 @@ final class PeerSender {
         try (InputStream data = snapshots.open(msgSnap.getSnapshot());
              Http2ClientResponse response = snapshotClient.post(PeerHeaders.ROUTE_PREFIX + PeerHeaders.SNAPSHOT_PATH)
                      .readTimeout(Duration.ofMillis(config.snapshotTimeoutMillis()))
+                     .header(PeerHeaders.SNAPSHOT_CHECKSUM, SnapshotChunks.SHA256_TRAILER)
                      .outputStream(out -> {
                          header.writeDelimitedTo(out);
                          SnapshotChunks.write(data, out, config.snapshotChunkBytes());

@@ -26,6 +26,10 @@ public interface SnapshotStreams {
      * {@code data} yields exactly the snapshot bytes and must be read until it ends (a stream cut
      * short throws {@link IOException}). When this returns, the bytes are durable and the
      * returned message's snapshot data is the local reference to them.
+     *
+     * <p>The transport makes one call at a time, and delivers each returned message to the
+     * replica before it makes the next: a store may therefore drop what earlier calls stored
+     * once a later snapshot is installed.
      */
     Message receive(Message msgSnapHeader, InputStream data) throws IOException;
 }

@@ -20,6 +20,8 @@ class ReplicationProcessTest extends ProcessClusterTest {
     private static final Duration WAIT = Duration.ofSeconds(90);
     private static final String TEXT = "text/plain";
     private static final String JSON = "application/json";
+    /** 60 values of this size make a state of about 2 MiB. */
+    private static final int PADDING_BYTES = 32 * 1024;
 
     @Test
     void writesOnAnyNode_surviveTheLeadersCrash_andReachARestartedNodeBySnapshot() throws Exception {
@@ -52,9 +54,13 @@ class ReplicationProcessTest extends ProcessClusterTest {
         ProcessCluster.NodeProcess second = cluster.awaitLeader(WAIT);
         assertThat(value(second.call("GET", "/v1/config/app/first", null, null))).isEqualTo("one");
 
-        // While the old leader is down, write enough to compact the log past what it has.
+        // While the old leader is down, write enough to compact the log past what it has, and
+        // state larger than the snapshot's chunks in storage and on the wire and than what the
+        // store hands raft inline: the snapshot is streamed, staged by the restarted node and
+        // installed from its database.
+        String padding = "x".repeat(PADDING_BYTES);
         for (int i = 0; i < 60; i++) {
-            ProcessCluster.Reply r = second.callRetrying("PUT", "/v1/config/app/k" + i, "v" + i, TEXT);
+            ProcessCluster.Reply r = second.callRetrying("PUT", "/v1/config/app/k" + i, "v" + i + padding, TEXT);
             assertThat(r.status()).as(r.body()).isEqualTo(200);
         }
         // The new leader's metrics show, by peer, the sends to the dead node failing and the live one's round trips.
@@ -65,7 +71,7 @@ class ReplicationProcessTest extends ProcessClusterTest {
         assertThat(seriesSum(metrics, "latchkey_peer_round_trip_seconds_count", live.id)).as(metrics).isPositive();
         cluster.startStatic(leader);
         cluster.await(WAIT, "the restarted node to catch up",
-                () -> "v59".equals(value(leader.call("GET", "/v1/config/app/k59?consistency=serializable", null, null))));
+                () -> ("v59" + padding).equals(value(leader.call("GET", "/v1/config/app/k59?consistency=serializable", null, null))));
         assertThat(value(leader.call("GET", "/v1/config/app/first?consistency=serializable", null, null))).isEqualTo("one");
     }
 

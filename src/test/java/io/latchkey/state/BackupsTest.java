@@ -1,6 +1,7 @@
 package io.latchkey.state;
 
 import com.google.protobuf.ByteString;
+import io.latchkey.node.SnapshotImage;
 import io.latchkey.state.proto.StateBackup;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -21,6 +22,38 @@ class BackupsTest {
 
         assertThat(read.getRevision()).isEqualTo(2);
         assertThat(read.getState().toByteArray()).isEqualTo(d.snapshot());
+    }
+
+    @Test
+    void aStreamedBackup_isByteForByteTheBackupBuiltWhole_andReadsBack() throws Exception {
+        Driver d = new Driver();
+        for (int i = 0; i < 200; i++) {
+            d.put("k" + i, "v" + i);
+        }
+        d.lease(30);
+        byte[] whole = Backups.of(ByteString.copyFrom(d.snapshot()), d.view().revision(), 7, 1).toByteArray();
+        SnapshotImage image = Backups.image(d.machine.captureSnapshot(), 7, 1);
+
+        java.io.ByteArrayOutputStream streamed = new java.io.ByteArrayOutputStream();
+        image.writeTo(streamed);
+
+        assertThat(streamed.toByteArray()).isEqualTo(whole);
+        assertThat(image.sizeBytes()).isEqualTo(whole.length);
+        assertThat(Sha256.of(image)).isEqualTo(Sha256.of(ByteString.copyFrom(whole)));
+        assertThat(Backups.read(streamed.toByteArray()).getRevision()).isEqualTo(d.view().revision());
+    }
+
+    @Test
+    void aStreamedBackupOfAnEmptyState_isTheBackupBuiltWhole() throws Exception {
+        Driver d = new Driver();
+        byte[] whole = Backups.of(ByteString.copyFrom(d.snapshot()), 0, 1, 1).toByteArray();
+        java.io.ByteArrayOutputStream streamed = new java.io.ByteArrayOutputStream();
+        SnapshotImage image = Backups.image(d.machine.captureSnapshot(), 1, 1);
+
+        image.writeTo(streamed);
+
+        assertThat(streamed.toByteArray()).isEqualTo(whole);
+        assertThat(image.sizeBytes()).isEqualTo(whole.length);
     }
 
     @Test

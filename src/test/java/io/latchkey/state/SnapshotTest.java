@@ -2,6 +2,7 @@ package io.latchkey.state;
 
 import io.latchkey.state.proto.Command;
 import io.latchkey.state.proto.Result;
+import io.latchkey.state.proto.StateSnapshot;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -54,6 +55,29 @@ class SnapshotTest {
         assertThat(restored.snapshot()).isEqualTo(original.snapshot());
         assertThat(restored.told).isEqualTo(original.told.subList(original.told.size() - restored.told.size(),
                 original.told.size()));
+    }
+
+    @Test
+    void aCapturedImage_writesTheWholeMessagesBytes_andKeepsThemWhileTheStateMovesOn() throws Exception {
+        Driver driver = new Driver(SMALL_HISTORY);
+        RandomCommands commands = new RandomCommands(11);
+        for (int step = 0; step < 1_000; step++) {
+            driver.applyBytes(commands.next(driver.view()).toByteString());
+        }
+        StateImage image = driver.machine.captureSnapshot();
+        byte[] captured = driver.snapshot();
+
+        for (int step = 0; step < 200; step++) {
+            driver.applyBytes(commands.next(driver.view()).toByteString());
+        }
+        java.io.ByteArrayOutputStream written = new java.io.ByteArrayOutputStream();
+        image.writeTo(written);
+
+        assertThat(written.toByteArray()).isEqualTo(captured);
+        assertThat(image.sizeBytes()).isEqualTo(captured.length);
+        // Element by element, yet the same bytes protobuf gives the message built whole.
+        assertThat(StateSnapshot.parseFrom(captured).toByteArray()).isEqualTo(captured);
+        assertThat(driver.snapshot()).isNotEqualTo(captured);
     }
 
     @Test

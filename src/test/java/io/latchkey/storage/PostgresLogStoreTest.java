@@ -200,17 +200,91 @@ class PostgresLogStoreTest {
     }
 
     @Test
+    void receivedSnapshot_isStagedBesideTheLog_andInstalledWhenItsMsgSnapIsPersisted() throws Exception {
+        long sizeBytes = 3L * LogTables.SNAPSHOT_CHUNK_SIZE_BYTES + 5;
+        long chunks = 4;
+        StorageConfig config = TestPostgres.freshConfig();
+        byte[] written;
+        try (PostgresLogStore store = PostgresLogStore.open(config, NODE_1)) {
+            store.persist(null, entries(1, 1, 5), null);
+            PseudoRandomStream data = new PseudoRandomStream(7, sizeBytes);
+            ByteString reference = store.stageSnapshot(data);
+            written = data.digest();
+
+            // Staged only: the log's writes go on, and the stored snapshot is still none.
+            assertThat(PostgresLogStore.isStagedReference(reference)).isTrue();
+            assertThat(reference.size()).isLessThan(64);
+            store.persist(hardState(1, 1, 5), entries(6, 1, 5), null);
+            assertThat(store.snapshot().getMetadata().getIndex()).isZero();
+            assertThat(TestPostgres.count(config.schema(), "SELECT count(*) FROM snapshot_chunk WHERE snapshot_idx < 0"))
+                    .isEqualTo(chunks);
+
+            SnapshotMetadata metadata = SnapshotMetadata.newBuilder().setIndex(100).setTerm(3).setConfState(VOTERS_123).build();
+            store.persist(hardState(3, 2, 100), List.of(), Snapshot.newBuilder().setMetadata(metadata).setData(reference).build());
+
+            assertThat(store.snapshot().getMetadata()).isEqualTo(metadata);
+            assertThat(store.snapshotDataSizeBytes()).isEqualTo(sizeBytes);
+            assertThat(store.firstIndex()).isEqualTo(101);
+            try (InputStream in = store.openSnapshotData(100)) {
+                assertThat(digest(in)).isEqualTo(written);
+            }
+        }
+        assertThat(TestPostgres.count(config.schema(), "SELECT count(*) FROM snapshot_chunk WHERE snapshot_idx = 100"))
+                .isEqualTo(chunks);
+        assertThat(TestPostgres.count(config.schema(), "SELECT count(*) FROM snapshot_chunk")).isEqualTo(chunks);
+        try (PostgresLogStore store = PostgresLogStore.open(config, NODE_1);
+             InputStream in = store.openSnapshotData(100)) {
+            assertThat(digest(in)).isEqualTo(written);
+        }
+    }
+
+    @Test
+    void smallReceivedSnapshot_reachesTheCoreWithItsDataInline_notItsReference() throws Exception {
+        byte[] bytes = "state".repeat(100).getBytes(StandardCharsets.UTF_8);
+        try (PostgresLogStore store = PostgresLogStore.open(TestPostgres.freshConfig(), NODE_1)) {
+            ByteString reference = store.stageSnapshot(new java.io.ByteArrayInputStream(bytes));
+            SnapshotMetadata metadata = SnapshotMetadata.newBuilder().setIndex(9).setTerm(2).setConfState(VOTERS_123).build();
+
+            store.persist(hardState(2, 1, 9), List.of(), Snapshot.newBuilder().setMetadata(metadata).setData(reference).build());
+
+            assertThat(store.snapshot().getData().toByteArray()).isEqualTo(bytes);
+        }
+    }
+
+    @Test
+    void stagingCutShort_keepsNothing_andStagingsLeftByACrashAreDroppedAtOpen() throws Exception {
+        StorageConfig config = TestPostgres.freshConfig();
+        try (PostgresLogStore store = PostgresLogStore.open(config, NODE_1)) {
+            InputStream cut = new java.io.SequenceInputStream(new PseudoRandomStream(3, 2L * LogTables.SNAPSHOT_CHUNK_SIZE_BYTES),
+                    new InputStream() {
+                        @Override
+                        public int read() throws IOException {
+                            throw new IOException("connection reset");
+                        }
+                    });
+            assertThatThrownBy(() -> store.stageSnapshot(cut)).isInstanceOf(IOException.class).hasMessage("connection reset");
+            assertThat(TestPostgres.count(config.schema(), "SELECT count(*) FROM snapshot_chunk")).isZero();
+
+            store.stageSnapshot(new PseudoRandomStream(4, 1000));
+            assertThat(TestPostgres.count(config.schema(), "SELECT count(*) FROM snapshot_chunk")).isEqualTo(1);
+        }
+        try (PostgresLogStore reopened = PostgresLogStore.open(config, NODE_1)) {
+            assertThat(TestPostgres.count(config.schema(), "SELECT count(*) FROM snapshot_chunk")).isZero();
+        }
+    }
+
+    @Test
     void locallyCreatedSnapshot_keepsTheLogUntilCompacted() throws Exception {
         try (PostgresLogStore store = PostgresLogStore.open(TestPostgres.freshConfig(), NODE_1)) {
             store.persist(null, entries(1, 1, 5), null);
             store.persist(null, entries(6, 2, 5), null);
-            store.createSnapshot(7, VOTERS_123, InputStream.nullInputStream());
+            store.createSnapshot(7, VOTERS_123, out -> { });
             assertThat(store.snapshot().getMetadata())
                     .isEqualTo(SnapshotMetadata.newBuilder().setIndex(7).setTerm(2).setConfState(VOTERS_123).build());
             assertThat(store.firstIndex()).isEqualTo(1);
             store.compact(7);
             assertThat(store.firstIndex()).isEqualTo(8);
-            assertThatThrownBy(() -> store.createSnapshot(7, VOTERS_123, InputStream.nullInputStream()))
+            assertThatThrownBy(() -> store.createSnapshot(7, VOTERS_123, out -> { }))
                     .isSameAs(io.latchkey.raft.SnapOutOfDateException.INSTANCE);
         }
     }

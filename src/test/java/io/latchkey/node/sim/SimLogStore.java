@@ -2,6 +2,7 @@ package io.latchkey.node.sim;
 
 import com.google.protobuf.ByteString;
 import io.latchkey.node.LogStore;
+import io.latchkey.node.SnapshotImage;
 import io.latchkey.raft.MemoryStorage;
 import io.latchkey.raft.Ready;
 import io.latchkey.raft.Storage;
@@ -67,10 +68,16 @@ public final class SimLogStore implements LogStore {
     }
 
     @Override
-    public void saveSnapshot(long index, ConfState confState, ByteString data) {
+    public void saveSnapshot(long index, ConfState confState, SnapshotImage data) {
         checkWritable();
         flushedHardState = null;
-        disk.createSnapshot(index, confState, data);
+        ByteString.Output bytes = ByteString.newOutput();
+        try {
+            data.writeTo(bytes);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        disk.createSnapshot(index, confState, bytes.toByteString());
     }
 
     @Override
