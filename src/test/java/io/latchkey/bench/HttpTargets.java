@@ -7,6 +7,7 @@ import io.helidon.webclient.http1.Http1ClientRequest;
 import io.helidon.webclient.http1.Http1ClientResponse;
 
 import java.io.IOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
@@ -56,7 +57,8 @@ final class HttpTargets {
         long deadline = System.nanoTime() + RETRY_FOR.toNanos();
         long backoffNanos = BACKOFF_MIN.toNanos();
         while (true) {
-            Http1ClientRequest request = client(index).method(method).uri(url);
+            // From a URI: given as a string, the query did not reach the server.
+            Http1ClientRequest request = client(index).method(method).uri(URI.create(url));
             if (contentType != null) {
                 request.header(HeaderNames.CONTENT_TYPE, contentType);
             }
