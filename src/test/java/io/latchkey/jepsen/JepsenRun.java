@@ -38,7 +38,8 @@ import java.util.stream.Stream;
  */
 final class JepsenRun {
     /** How one run ended. */
-    record RunResult(long seed, int violations, int operations, int indeterminate, String report, Path artifacts) {
+    record RunResult(long seed, int violations, int operations, int indeterminate, long snapshotInstalls, String report,
+                     Path artifacts) {
     }
 
     private static final int FINAL_PROCESS = 999_999;
@@ -64,7 +65,8 @@ final class JepsenRun {
         HistoryRecorder recorder = new HistoryRecorder(System::nanoTime);
         LeaseEvidence leases = new LeaseEvidence(Workloads.LEASE_TTL_SECONDS);
         NodeFaults faults = NodeFaults.prepare(dir.resolve("faults"), options.faults(), options.out().resolve("tools"));
-        try (network; Nodes nodes = new Nodes(network, dir, faults)) {
+        long snapshotInstalls;
+        try (network; Nodes nodes = new Nodes(network, dir, faults, options.snapshotEntries())) {
             // A harness stopped by SIGTERM or Ctrl-C still removes its nodes, namespaces and rules.
             Thread cleanup = new Thread(() -> {
                 nodes.killAll();
@@ -80,6 +82,7 @@ final class JepsenRun {
                     // The hook is already running.
                 }
             }
+            snapshotInstalls = nodes.snapshotInstalls();
         }
         History history = recorder.history();
         HistoryFile.write(dir.resolve("history.jsonl"), history);
@@ -97,7 +100,7 @@ final class JepsenRun {
         if (violations == 0 && ctx.harnessErrors.get() == 0 && !options.keep()) {
             deleteTree(dir);
         }
-        return new RunResult(seed, violations, history.operations().size(), indeterminate, report, dir);
+        return new RunResult(seed, violations, history.operations().size(), indeterminate, snapshotInstalls, report, dir);
     }
 
 

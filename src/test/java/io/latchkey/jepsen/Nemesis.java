@@ -23,9 +23,12 @@ final class Nemesis implements Runnable {
      * slot (learner, then promoted) through the membership API. TRANSFER: the leader hands
      * leadership to another member through the API; on namespaces, half the time it first
      * stops hearing its peers (its own packets still leave), as in the stale lease read once
-     * seen after a transfer.
+     * seen after a transfer. ONEWAY: one-way partitions (iptables drops at the receiver only):
+     * a node that hears nobody, a node nobody hears, or random single directions. PGPAUSE:
+     * SIGSTOP of one node's PostgreSQL (the server and its backends), now and then past the
+     * node's storage I/O timeout, then SIGCONT.
      */
-    enum Fault { KILL, PAUSE, PARTITION, LOSS, CLOCK, FSYNC, MEMBER, TRANSFER }
+    enum Fault { KILL, PAUSE, PARTITION, LOSS, CLOCK, FSYNC, MEMBER, TRANSFER, ONEWAY, PGPAUSE }
 
     /** Wall-clock offsets a clock jump picks from (seconds): around the TTL, minutes, an hour, a day. */
     private static final long[] CLOCK_OFFSETS = {-86_400, -3600, -300, -30, -5, -2, 2, 5, 30, 300, 3600, 86_400};
@@ -99,6 +102,8 @@ final class Nemesis implements Runnable {
                     case FSYNC -> fsync();
                     case MEMBER -> member();
                     case TRANSFER -> transfer();
+                    case ONEWAY -> oneWay();
+                    case PGPAUSE -> pausePostgres();
                 }
             }
         } catch (InterruptedException e) {
@@ -216,6 +221,93 @@ final class Nemesis implements Runnable {
         } finally {
             log("heal");
             nodes.network.heal();
+        }
+    }
+
+    /**
+     * One-way partitions for a few seconds: node n hears none of the others (n is the leader
+     * half the time: it keeps sending heartbeats that the others answer in vain), or none of
+     * the others hears n, or each direction between two nodes is dropped with probability 1/3.
+     */
+    private void oneWay() throws InterruptedException {
+        int n = target();
+        List<int[]> links = new ArrayList<>();
+        String shape;
+        switch (random.nextInt(3)) {
+            case 0 -> {
+                shape = "node " + (n + 1) + " hears nobody";
+                for (int other = 0; other < nodes.size(); other++) {
+                    if (other != n) {
+                        links.add(new int[] {other, n});
+                    }
+                }
+            }
+            case 1 -> {
+                shape = "nobody hears node " + (n + 1);
+                for (int other = 0; other < nodes.size(); other++) {
+                    if (other != n) {
+                        links.add(new int[] {n, other});
+                    }
+                }
+            }
+            default -> {
+                for (int from = 0; from < nodes.size(); from++) {
+                    for (int to = 0; to < nodes.size(); to++) {
+                        if (from != to && random.nextInt(3) == 0) {
+                            links.add(new int[] {from, to});
+                        }
+                    }
+                }
+                if (links.isEmpty()) {
+                    links.add(new int[] {n, (n + 1) % nodes.size()});
+                }
+                StringBuilder text = new StringBuilder("dropped directions");
+                links.forEach(l -> text.append(' ').append(l[0] + 1).append("->").append(l[1] + 1));
+                shape = text.toString();
+            }
+        }
+        log("one-way partition: " + shape);
+        ((Network.Namespaces) nodes.network).dropOneWay(links);
+        try {
+            sleep(3000 + random.nextInt(5000));
+        } finally {
+            log("heal");
+            nodes.network.heal();
+        }
+    }
+
+    /**
+     * SIGSTOPs one node's PostgreSQL: the node's storage calls hang. Usually for a few seconds
+     * (writes wait, the others carry on); one time in four past the node's storage I/O timeout
+     * (15 s), when the node must give up on its storage rather than hang, and acknowledge
+     * nothing it did not persist. After SIGCONT a node that is not live is restarted, as an
+     * orchestrator would after a failed liveness probe.
+     */
+    private void pausePostgres() throws Exception {
+        int n = target();
+        long millis = random.nextInt(4) == 0 ? 16_000 + random.nextInt(3000) : 2000 + random.nextInt(6000);
+        int stopped = nodes.pausePostgres(n);
+        if (stopped == 0) {
+            log("PostgreSQL pause skipped: node " + (n + 1) + " has no running PostgreSQL");
+            return;
+        }
+        log("SIGSTOP PostgreSQL of node " + (n + 1) + " (" + stopped + " processes) for " + millis + " ms");
+        Nodes.Health during;
+        try {
+            sleep(millis);
+            during = nodes.health(n);
+        } finally {
+            log("SIGCONT PostgreSQL of node " + (n + 1));
+            nodes.resumePostgres(n);
+        }
+        log("node " + (n + 1) + " was " + oneLine(during.toString()) + " at the end of the pause");
+        // A node that gave up on its storage may take a moment to report it; then restart it.
+        Await.within(Duration.ofSeconds(5), () -> nodes.health(n).state() == Nodes.Health.State.LIVE);
+        Nodes.Health after = nodes.health(n);
+        if (after.state() != Nodes.Health.State.LIVE) {
+            log("node " + (n + 1) + " is " + oneLine(after.toString()) + "; restart it");
+            nodes.kill(n);
+            nodes.start(n);
         }
     }
 
