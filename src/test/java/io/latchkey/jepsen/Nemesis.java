@@ -216,12 +216,7 @@ final class Nemesis implements Runnable {
             log("partition ring, cut links" + text);
             ((Network.Namespaces) nodes.network).cutLinks(cut);
         }
-        try {
-            sleep(3000 + random.nextInt(5000));
-        } finally {
-            log("heal");
-            nodes.network.heal();
-        }
+        holdNetworkFault();
     }
 
     /**
@@ -268,12 +263,7 @@ final class Nemesis implements Runnable {
         }
         log("one-way partition: " + shape);
         ((Network.Namespaces) nodes.network).dropOneWay(links);
-        try {
-            sleep(3000 + random.nextInt(5000));
-        } finally {
-            log("heal");
-            nodes.network.heal();
-        }
+        holdNetworkFault();
     }
 
     /**
@@ -311,16 +301,21 @@ final class Nemesis implements Runnable {
         }
     }
 
-    private void loss() throws InterruptedException {
-        double p = 0.1 + random.nextInt(3) * 0.1;
-        log(String.format("packet loss %.0f%% between nodes", p * 100));
-        nodes.network.lossy(p);
+    /** Keeps the network fault just made for 3 to 8 s, then heals it. */
+    private void holdNetworkFault() throws InterruptedException {
         try {
             sleep(3000 + random.nextInt(5000));
         } finally {
             log("heal");
             nodes.network.heal();
         }
+    }
+
+    private void loss() throws InterruptedException {
+        double p = 0.1 + random.nextInt(3) * 0.1;
+        log(String.format("packet loss %.0f%% between nodes", p * 100));
+        nodes.network.lossy(p);
+        holdNetworkFault();
     }
 
     /**
