@@ -21,9 +21,10 @@ final class Nemesis implements Runnable {
      * node namespaces. CLOCK: wall-clock jumps of one or every node (libfaketime). FSYNC: fsync
      * fails with EIO on one node for a while. MEMBER: remove a member and add a new one in its
      * slot (learner, then promoted) through the membership API. TRANSFER: the leader hands
-     * leadership to another member through the API; on namespaces, half the time it first
-     * stops hearing its peers (its own packets still leave), as in the stale lease read once
-     * seen after a transfer. ONEWAY: one-way partitions (iptables drops at the receiver only):
+     * leadership to another member through the API; on namespaces, a third of the time it
+     * first stops hearing its peers (its own packets still leave), and a third of the time it
+     * is first cut off from all but the transferee and stops hearing the transferee, as in the
+     * stale lease read once seen after a transfer (issue 15). ONEWAY: one-way partitions (iptables drops at the receiver only):
      * a node that hears nobody, a node nobody hears, or random single directions. PGPAUSE:
      * SIGSTOP of one node's PostgreSQL (the server and its backends), now and then past the
      * node's storage I/O timeout, then SIGCONT.
@@ -135,17 +136,31 @@ final class Nemesis implements Runnable {
             return;
         }
         int to = (leader + 1 + random.nextInt(nodes.size() - 1)) % nodes.size();
-        boolean deaf = nodes.network instanceof Network.Namespaces && random.nextBoolean();
-        if (deaf) {
+        int shape = nodes.network instanceof Network.Namespaces ? random.nextInt(3) : 0;
+        if (shape == 1) {
             log("node " + (leader + 1) + " stops hearing its peers");
             ((Network.Namespaces) nodes.network).deafen(leader);
+        } else if (shape == 2) {
+            // Issue 15's observed stale read: the leader, cut off from the others and no longer
+            // hearing the transferee (which still hears it), hands leadership over; the old
+            // leader must not answer lease reads while the transferee wins with the others.
+            List<int[]> cut = new ArrayList<>();
+            for (int other = 0; other < nodes.size(); other++) {
+                if (other != leader && other != to) {
+                    cut.add(new int[] {leader, other});
+                }
+            }
+            log("node " + (leader + 1) + " is cut off from all but node " + (to + 1) + ", and stops hearing node " + (to + 1));
+            Network.Namespaces namespaces = (Network.Namespaces) nodes.network;
+            namespaces.cutLinks(cut);
+            namespaces.dropOneWay(List.<int[]>of(new int[] {to, leader}));
         }
         try {
             Api.Reply r = nodes.cluster(leader, "POST", "/leader", "{\"id\":\"" + Long.toHexString(nodes.memberId(to)) + "\"}");
             log("transfer leadership from node " + (leader + 1) + " to node " + (to + 1) + ": " + answer(r));
             sleep(2000 + random.nextInt(3000));
         } finally {
-            if (deaf) {
+            if (shape != 0) {
                 log("heal");
                 nodes.network.heal();
             }
@@ -262,20 +277,22 @@ final class Nemesis implements Runnable {
             }
         }
         log("one-way partition: " + shape);
+        nodes.network.heal();
         ((Network.Namespaces) nodes.network).dropOneWay(links);
         holdNetworkFault();
     }
 
     /**
      * SIGSTOPs one node's PostgreSQL: the node's storage calls hang. Usually for a few seconds
-     * (writes wait, the others carry on); one time in four past the node's storage I/O timeout
-     * (15 s), when the node must give up on its storage rather than hang, and acknowledge
-     * nothing it did not persist. After SIGCONT a node that is not live is restarted, as an
+     * (writes wait, the others carry on); one time in four for 21-24 s, past the node's JDBC
+     * socket timeout (the 15 s storage I/O timeout + 5 s: a stopped server cannot enforce its
+     * own statement timeout), when the node must give up on its storage rather than hang, and
+     * acknowledge nothing it did not persist. After SIGCONT a node that is not live is restarted, as an
      * orchestrator would after a failed liveness probe.
      */
     private void pausePostgres() throws Exception {
         int n = target();
-        long millis = random.nextInt(4) == 0 ? 16_000 + random.nextInt(3000) : 2000 + random.nextInt(6000);
+        long millis = random.nextInt(4) == 0 ? 21_000 + random.nextInt(3000) : 2000 + random.nextInt(6000);
         int stopped = nodes.pausePostgres(n);
         if (stopped == 0) {
             log("PostgreSQL pause skipped: node " + (n + 1) + " has no running PostgreSQL");

@@ -265,9 +265,9 @@ sealed interface Network extends AutoCloseable {
          * direction does not stay whole either: a connection opened by {@code to} delivers
          * its first data but never hears the acknowledgements, so it stalls, and a new one
          * cannot be opened; the asymmetry is in which messages still get through for a while.
+         * Adds to the rules in place.
          */
         void dropOneWay(List<int[]> links) {
-            heal();
             for (int[] link : links) {
                 iptables(link[1], "-A", "INPUT", "-s", host(link[0]), "-j", "DROP");
             }
