@@ -9,7 +9,7 @@
 #
 #   scripts/jepsen.sh [--seed S] [--runs N] [--time T] [--nodes 3|5]
 #                     [--nemesis kill,pause,partition,loss,clock,fsync,member,transfer,oneway,pgpause|all|none]
-#                     [--workload register,lock,lease,watch] [--net netns|loopback] [--keep]
+#                     [--workload register,lease-register,lock,lease,watch] [--net netns|loopback] [--keep]
 #                     [--snapshot-entries N]
 #   scripts/jepsen.sh --soak HOURS [options]   repeats runs with fresh seeds for HOURS
 #

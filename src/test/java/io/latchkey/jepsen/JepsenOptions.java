@@ -11,7 +11,8 @@ import java.util.Set;
  * @param seeds       one run per seed; each seeds its nemesis schedule and clients
  * @param timeSeconds workload time per run (then heal, final reads, check)
  * @param faults      the nemesis's faults
- * @param workloads   register, lock, lease, watch (follows the register keys: use with register)
+ * @param workloads   register, lease-register (mostly lease reads), lock, lease, watch (follows the
+ *                    register keys: use with register)
  * @param netns       nodes in network namespaces (needed by partition and loss) or on loopback
  * @param snapshotEntries the nodes' {@code latchkey.raft.snapshot-entries}: small, so that members
  *                    snapshot and compact often and one that fell behind during a fault catches up
@@ -25,7 +26,7 @@ record JepsenOptions(List<Long> seeds, int timeSeconds, int nodes, List<Nemesis.
     static final String USAGE = """
             usage: jepsen [--seed S] [--runs N] [--time T] [--nodes 3|5]
                           [--nemesis kill,pause,partition,loss,clock,fsync,member,transfer,oneway,pgpause|all|none]
-                          [--workload register,lock,lease,watch] [--net netns|loopback] [--out DIR] [--keep]
+                          [--workload register,lease-register,lock,lease,watch] [--net netns|loopback] [--out DIR] [--keep]
                           [--snapshot-entries N]
               --runs N   runs seeds S, S+1, ... S+N-1 (default 1)
               --snapshot-entries N  entries between the nodes' snapshots (default 100: members that
@@ -85,7 +86,7 @@ record JepsenOptions(List<Long> seeds, int timeSeconds, int nodes, List<Nemesis.
         }
         List<String> workloads = List.of(workload.split(","));
         for (String w : workloads) {
-            if (!Set.of("register", "lock", "lease", "watch").contains(w)) {
+            if (!Set.of("register", "lease-register", "lock", "lease", "watch").contains(w)) {
                 throw new IllegalArgumentException("unknown workload " + w);
             }
         }

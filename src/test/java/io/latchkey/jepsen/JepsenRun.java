@@ -117,13 +117,14 @@ final class JepsenRun {
             int slot = 0;
             for (String w : options.workloads()) {
                 int clients = switch (w) {
-                    case "register" -> 5;
+                    case "register", "lease-register" -> 5;
                     case "watch" -> 2;
                     default -> 4;
                 };
                 for (int c = 0; c < clients; c++, slot++) {
                     Runnable worker = switch (w) {
-                        case "register" -> new Workloads.Register(ctx, slot, seed);
+                        case "register" -> new Workloads.Register(ctx, slot, seed, false);
+                        case "lease-register" -> new Workloads.Register(ctx, slot, seed, true);
                         case "lock" -> new Workloads.Lock(ctx, slot, seed, true);
                         case "lease" -> new Workloads.Lock(ctx, slot, seed, false);
                         case "watch" -> {

@@ -20,14 +20,15 @@ final class Nemesis implements Runnable {
      * KILL: -9 and restart. PAUSE: SIGSTOP past the lease TTL. PARTITION, LOSS: iptables in the
      * node namespaces. CLOCK: wall-clock jumps of one or every node (libfaketime). FSYNC: fsync
      * fails with EIO on one node for a while. MEMBER: remove a member and add a new one in its
-     * slot (learner, then promoted) through the membership API. TRANSFER: the leader hands
-     * leadership to another member through the API; on namespaces, a third of the time it
-     * first stops hearing its peers (its own packets still leave), and a third of the time it
-     * is first cut off from all but the transferee and stops hearing the transferee, as in the
-     * stale lease read once seen after a transfer (issue 15). ONEWAY: one-way partitions (iptables drops at the receiver only):
-     * a node that hears nobody, a node nobody hears, or random single directions. PGPAUSE:
-     * SIGSTOP of one node's PostgreSQL (the server and its backends), now and then past the
-     * node's storage I/O timeout, then SIGCONT.
+     * slot (learner, then promoted) through the membership API, half the time under packet
+     * loss. TRANSFER: the leader hands leadership to another member through the API; on
+     * namespaces, a third of the time it first stops hearing its peers (its own packets still
+     * leave), and a third of the time it is first cut off from all but the transferee and
+     * stops hearing the transferee, as in the stale lease read once seen after a transfer
+     * (issue 15). ONEWAY: one-way partitions (iptables drops at the receiver only): a node
+     * that hears nobody, a node nobody hears, or random single directions. PGPAUSE: SIGSTOP of
+     * one node's PostgreSQL (the server and its backends), now and then past the node's JDBC
+     * socket timeout, then SIGCONT.
      */
     enum Fault { KILL, PAUSE, PARTITION, LOSS, CLOCK, FSYNC, MEMBER, TRANSFER, ONEWAY, PGPAUSE }
 
@@ -101,7 +102,7 @@ final class Nemesis implements Runnable {
                     case LOSS -> loss();
                     case CLOCK -> clock();
                     case FSYNC -> fsync();
-                    case MEMBER -> member();
+                    case MEMBER -> memberChangeUnderLoss();
                     case TRANSFER -> transfer();
                     case ONEWAY -> oneWay();
                     case PGPAUSE -> pausePostgres();
@@ -438,6 +439,28 @@ final class Nemesis implements Runnable {
     private static String oneLine(String text) {
         String line = text.replaceAll("\\s+", " ");
         return line.length() > 200 ? line.substring(0, 200) + "..." : line;
+    }
+
+    /**
+     * A membership change ({@link #member}); on namespaces, half the time while 10-30 % of the
+     * packets between the nodes are lost, so that the conf changes, the new member's catch-up
+     * (usually by snapshot) and its promotion meet dropped messages and elections.
+     */
+    private void memberChangeUnderLoss() throws Exception {
+        boolean lossy = nodes.network.canPartition() && random.nextBoolean();
+        if (lossy) {
+            double p = 0.1 + random.nextInt(3) * 0.1;
+            log(String.format("packet loss %.0f%% between nodes during the membership change", p * 100));
+            nodes.network.lossy(p);
+        }
+        try {
+            member();
+        } finally {
+            if (lossy) {
+                log("heal");
+                nodes.network.heal();
+            }
+        }
     }
 
     /**
