@@ -102,7 +102,8 @@ final class Watchers {
                     String h = header.toLowerCase(Locale.ROOT);
                     chunked |= h.startsWith("transfer-encoding:") && h.contains("chunked");
                 }
-                int code = status.split(" ").length > 1 ? Integer.parseInt(status.split(" ")[1]) : -1;
+                String[] parts = status.split(" ");
+                int code = parts.length > 1 && parts[1].matches("\\d{3}") ? Integer.parseInt(parts[1]) : -1;
                 if (code == 410) {
                     // The node no longer keeps revision `next`: events before the current one
                     // may be missed from here on; the new coverage starts at the next event.
@@ -195,7 +196,11 @@ final class Watchers {
                 if (size.isEmpty()) {
                     size = line(in);
                 }
-                left = Long.parseLong(size.split(";")[0].strip(), 16);
+                try {
+                    left = Long.parseLong(size.split(";")[0].strip(), 16);
+                } catch (NumberFormatException e) {
+                    throw new IOException("bad chunk size: " + size);
+                }
                 if (left == 0) {
                     return -1;
                 }
