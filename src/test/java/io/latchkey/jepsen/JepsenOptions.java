@@ -11,16 +11,26 @@ import java.util.Set;
  * @param seeds       one run per seed; each seeds its nemesis schedule and clients
  * @param timeSeconds workload time per run (then heal, final reads, check)
  * @param faults      the nemesis's faults
- * @param workloads   register, lock, lease
+ * @param workloads   register, lease-register (mostly lease reads), lock, lease, watch (follows the
+ *                    register keys: use with register)
  * @param netns       nodes in network namespaces (needed by partition and loss) or on loopback
+ * @param snapshotEntries the nodes' {@code latchkey.raft.snapshot-entries}: small, so that members
+ *                    snapshot and compact often and one that fell behind during a fault catches up
+ *                    through a snapshot install rather than the log
  */
 record JepsenOptions(List<Long> seeds, int timeSeconds, int nodes, List<Nemesis.Fault> faults, List<String> workloads,
-                     boolean netns, Path out, boolean keep) {
+                     boolean netns, Path out, boolean keep, long snapshotEntries) {
+    /** A few seconds of writes at the harness's rate, so a fault of a few seconds usually ends in a snapshot install. */
+    static final long SNAPSHOT_ENTRIES_DEFAULT = 100;
+
     static final String USAGE = """
             usage: jepsen [--seed S] [--runs N] [--time T] [--nodes 3|5]
-                          [--nemesis kill,pause,partition,loss,clock,fsync,member,transfer|all|none]
-                          [--workload register,lock,lease] [--net netns|loopback] [--out DIR] [--keep]
+                          [--nemesis kill,pause,partition,loss,clock,fsync,member,transfer,oneway,pgpause|all|none]
+                          [--workload register,lease-register,lock,lease,watch] [--net netns|loopback] [--out DIR] [--keep]
+                          [--snapshot-entries N]
               --runs N   runs seeds S, S+1, ... S+N-1 (default 1)
+              --snapshot-entries N  entries between the nodes' snapshots (default 100: members that
+                         fall behind during a fault catch up through snapshot installs)
               --nemesis  default kill,pause (+ partition,loss with --net netns); 'all' is every fault;
                          clock needs libfaketime, fsync needs gcc
               --net      default netns when namespaces can be created, else loopback (no network faults)
@@ -36,6 +46,7 @@ record JepsenOptions(List<Long> seeds, int timeSeconds, int nodes, List<Nemesis.
         Boolean netns = null;
         Path out = Path.of("target", "jepsen");
         boolean keep = false;
+        long snapshotEntries = SNAPSHOT_ENTRIES_DEFAULT;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -54,23 +65,28 @@ record JepsenOptions(List<Long> seeds, int timeSeconds, int nodes, List<Nemesis.
                 }
                 case "--out" -> out = Path.of(value(args, ++i, a));
                 case "--keep" -> keep = true;
+                case "--snapshot-entries" -> snapshotEntries = Long.parseLong(value(args, ++i, a));
                 default -> throw new IllegalArgumentException("unknown option " + a);
             }
         }
         if (nodes != 3 && nodes != 5) {
             throw new IllegalArgumentException("--nodes must be 3 or 5");
         }
+        if (snapshotEntries < 2) {
+            throw new IllegalArgumentException("--snapshot-entries must be at least 2");
+        }
         if (runs < 1 || time < 5) {
             throw new IllegalArgumentException("--runs must be at least 1 and --time at least 5");
         }
         boolean useNetns = netns == null ? netnsAvailable : netns;
         List<Nemesis.Fault> faults = faults(nemesis == null ? (useNetns ? "kill,pause,partition,loss" : "kill,pause") : nemesis);
-        if (!useNetns && faults.stream().anyMatch(f -> f == Nemesis.Fault.PARTITION || f == Nemesis.Fault.LOSS)) {
-            throw new IllegalArgumentException("partition and loss need --net netns");
+        if (!useNetns && faults.stream().anyMatch(f -> f == Nemesis.Fault.PARTITION || f == Nemesis.Fault.LOSS
+                || f == Nemesis.Fault.ONEWAY)) {
+            throw new IllegalArgumentException("partition, loss and oneway need --net netns");
         }
         List<String> workloads = List.of(workload.split(","));
         for (String w : workloads) {
-            if (!Set.of("register", "lock", "lease").contains(w)) {
+            if (!Set.of("register", "lease-register", "lock", "lease", "watch").contains(w)) {
                 throw new IllegalArgumentException("unknown workload " + w);
             }
         }
@@ -78,7 +94,7 @@ record JepsenOptions(List<Long> seeds, int timeSeconds, int nodes, List<Nemesis.
         for (int r = 0; r < runs; r++) {
             seeds.add(seed + r);
         }
-        return new JepsenOptions(seeds, time, nodes, faults, workloads, useNetns, out, keep);
+        return new JepsenOptions(seeds, time, nodes, faults, workloads, useNetns, out, keep, snapshotEntries);
     }
 
     private static List<Nemesis.Fault> faults(String spec) {
@@ -100,6 +116,6 @@ record JepsenOptions(List<Long> seeds, int timeSeconds, int nodes, List<Nemesis.
 
     String describe() {
         return "seeds " + seeds + ", " + timeSeconds + " s, " + nodes + " nodes on " + (netns ? "network namespaces" : "loopback")
-                + ", nemesis " + faults + ", workloads " + workloads;
+                + ", nemesis " + faults + ", workloads " + workloads + ", snapshot every " + snapshotEntries + " entries";
     }
 }

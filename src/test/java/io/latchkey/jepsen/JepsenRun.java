@@ -38,7 +38,8 @@ import java.util.stream.Stream;
  */
 final class JepsenRun {
     /** How one run ended. */
-    record RunResult(long seed, int violations, int operations, int indeterminate, String report, Path artifacts) {
+    record RunResult(long seed, int violations, int operations, int indeterminate, long snapshotInstalls, String report,
+                     Path artifacts) {
     }
 
     private static final int FINAL_PROCESS = 999_999;
@@ -49,6 +50,8 @@ final class JepsenRun {
     /** Set once the workloads start. */
     private Workloads.Context ctx;
     private List<String> nemesisEvents = List.of();
+    /** The watch workload's clients, for the watch check. */
+    private final List<Watchers.Watcher> watchers = new ArrayList<>();
 
     JepsenRun(JepsenOptions options, long seed) {
         this.options = options;
@@ -64,7 +67,8 @@ final class JepsenRun {
         HistoryRecorder recorder = new HistoryRecorder(System::nanoTime);
         LeaseEvidence leases = new LeaseEvidence(Workloads.LEASE_TTL_SECONDS);
         NodeFaults faults = NodeFaults.prepare(dir.resolve("faults"), options.faults(), options.out().resolve("tools"));
-        try (network; Nodes nodes = new Nodes(network, dir, faults)) {
+        long snapshotInstalls;
+        try (network; Nodes nodes = new Nodes(network, dir, faults, options.snapshotEntries())) {
             // A harness stopped by SIGTERM or Ctrl-C still removes its nodes, namespaces and rules.
             Thread cleanup = new Thread(() -> {
                 nodes.killAll();
@@ -80,10 +84,11 @@ final class JepsenRun {
                     // The hook is already running.
                 }
             }
+            snapshotInstalls = nodes.snapshotInstalls();
         }
         History history = recorder.history();
         HistoryFile.write(dir.resolve("history.jsonl"), history);
-        String report = check(history, leases, ctx, nemesisEvents);
+        String report = check(history, leases, ctx, nemesisEvents, watchers);
         int violations = (int) report.lines().filter(l -> l.startsWith("VIOLATION")).count();
         int indeterminate = (int) history.operations().stream().filter(op -> op.outcome() == Outcome.INFO).count();
         Files.writeString(dir.resolve("report.txt"), report);
@@ -97,7 +102,7 @@ final class JepsenRun {
         if (violations == 0 && ctx.harnessErrors.get() == 0 && !options.keep()) {
             deleteTree(dir);
         }
-        return new RunResult(seed, violations, history.operations().size(), indeterminate, report, dir);
+        return new RunResult(seed, violations, history.operations().size(), indeterminate, snapshotInstalls, report, dir);
     }
 
 
@@ -111,12 +116,22 @@ final class JepsenRun {
             List<Thread> threads = new ArrayList<>();
             int slot = 0;
             for (String w : options.workloads()) {
-                int clients = w.equals("register") ? 5 : 4;
+                int clients = switch (w) {
+                    case "register", "lease-register" -> 5;
+                    case "watch" -> 2;
+                    default -> 4;
+                };
                 for (int c = 0; c < clients; c++, slot++) {
                     Runnable worker = switch (w) {
-                        case "register" -> new Workloads.Register(ctx, slot, seed);
+                        case "register" -> new Workloads.Register(ctx, slot, seed, false);
+                        case "lease-register" -> new Workloads.Register(ctx, slot, seed, true);
                         case "lock" -> new Workloads.Lock(ctx, slot, seed, true);
                         case "lease" -> new Workloads.Lock(ctx, slot, seed, false);
+                        case "watch" -> {
+                            Watchers.Watcher watcher = new Watchers.Watcher(ctx, c + 1, seed);
+                            watchers.add(watcher);
+                            yield watcher;
+                        }
                         default -> throw new IllegalArgumentException("unknown workload " + w);
                     };
                     threads.add(Thread.ofPlatform().name("jepsen-" + w + "-" + c).start(worker));
@@ -195,7 +210,8 @@ final class JepsenRun {
     }
 
     /** Runs every checker; each problem is one line starting with VIOLATION, followed by details. */
-    private static String check(History history, LeaseEvidence leases, Workloads.Context ctx, List<String> nemesisEvents) {
+    private static String check(History history, LeaseEvidence leases, Workloads.Context ctx, List<String> nemesisEvents,
+                                List<Watchers.Watcher> watchers) {
         StringBuilder report = new StringBuilder();
         LinearizabilityChecker checker = new LinearizabilityChecker(BUDGET);
         CheckResult registers = checker.check(history, new RegisterModel());
@@ -205,6 +221,11 @@ final class JepsenRun {
         violations(report, "revision counter", RevisionCounterChecker.check(history));
         violations(report, "serializable reads", SerializableReadChecker.check(history));
         violations(report, "lock leases", leases.check(history));
+        if (!watchers.isEmpty()) {
+            violations(report, "watch streams (none lost, reordered, repeated or invented across reconnects)",
+                    Watchers.check(watchers, history));
+            watchers.forEach(w -> report.append("  ").append(w.describe()).append('\n'));
+        }
         if (ctx.harnessErrors.get() > 0) {
             report.append("HARNESS ").append(ctx.harnessErrors.get()).append(" unexpected answers (see stderr)\n");
         }

@@ -47,7 +47,7 @@ public final class JepsenRunner {
                 JepsenRun.RunResult r = new JepsenRun(options, seed).run();
                 results.add(r);
                 System.out.println("jepsen: seed " + seed + ": " + r.violations() + " violations, " + r.operations()
-                        + " ops, " + r.indeterminate() + " indeterminate"
+                        + " ops, " + r.indeterminate() + " indeterminate, " + r.snapshotInstalls() + " snapshot installs"
                         + (r.violations() > 0 ? "; history and node logs in " + r.artifacts() : ""));
                 if (r.violations() > 0) {
                     System.out.println(r.report());

@@ -20,12 +20,17 @@ final class Nemesis implements Runnable {
      * KILL: -9 and restart. PAUSE: SIGSTOP past the lease TTL. PARTITION, LOSS: iptables in the
      * node namespaces. CLOCK: wall-clock jumps of one or every node (libfaketime). FSYNC: fsync
      * fails with EIO on one node for a while. MEMBER: remove a member and add a new one in its
-     * slot (learner, then promoted) through the membership API. TRANSFER: the leader hands
-     * leadership to another member through the API; on namespaces, half the time it first
-     * stops hearing its peers (its own packets still leave), as in the stale lease read once
-     * seen after a transfer.
+     * slot (learner, then promoted) through the membership API, half the time under packet
+     * loss. TRANSFER: the leader hands leadership to another member through the API; on
+     * namespaces, a third of the time it first stops hearing its peers (its own packets still
+     * leave), and a third of the time it is first cut off from all but the transferee and
+     * stops hearing the transferee, as in the stale lease read once seen after a transfer
+     * (issue 15). ONEWAY: one-way partitions (iptables drops at the receiver only): a node
+     * that hears nobody, a node nobody hears, or random single directions. PGPAUSE: SIGSTOP of
+     * one node's PostgreSQL (the server and its backends), now and then past the node's JDBC
+     * socket timeout, then SIGCONT.
      */
-    enum Fault { KILL, PAUSE, PARTITION, LOSS, CLOCK, FSYNC, MEMBER, TRANSFER }
+    enum Fault { KILL, PAUSE, PARTITION, LOSS, CLOCK, FSYNC, MEMBER, TRANSFER, ONEWAY, PGPAUSE }
 
     /** Wall-clock offsets a clock jump picks from (seconds): around the TTL, minutes, an hour, a day. */
     private static final long[] CLOCK_OFFSETS = {-86_400, -3600, -300, -30, -5, -2, 2, 5, 30, 300, 3600, 86_400};
@@ -97,8 +102,10 @@ final class Nemesis implements Runnable {
                     case LOSS -> loss();
                     case CLOCK -> clock();
                     case FSYNC -> fsync();
-                    case MEMBER -> member();
+                    case MEMBER -> memberChangeUnderLoss();
                     case TRANSFER -> transfer();
+                    case ONEWAY -> oneWay();
+                    case PGPAUSE -> pausePostgres();
                 }
             }
         } catch (InterruptedException e) {
@@ -130,17 +137,31 @@ final class Nemesis implements Runnable {
             return;
         }
         int to = (leader + 1 + random.nextInt(nodes.size() - 1)) % nodes.size();
-        boolean deaf = nodes.network instanceof Network.Namespaces && random.nextBoolean();
-        if (deaf) {
+        int shape = nodes.network instanceof Network.Namespaces ? random.nextInt(3) : 0;
+        if (shape == 1) {
             log("node " + (leader + 1) + " stops hearing its peers");
             ((Network.Namespaces) nodes.network).deafen(leader);
+        } else if (shape == 2) {
+            // Issue 15's observed stale read: the leader, cut off from the others and no longer
+            // hearing the transferee (which still hears it), hands leadership over; the old
+            // leader must not answer lease reads while the transferee wins with the others.
+            List<int[]> cut = new ArrayList<>();
+            for (int other = 0; other < nodes.size(); other++) {
+                if (other != leader && other != to) {
+                    cut.add(new int[] {leader, other});
+                }
+            }
+            log("node " + (leader + 1) + " is cut off from all but node " + (to + 1) + ", and stops hearing node " + (to + 1));
+            Network.Namespaces namespaces = (Network.Namespaces) nodes.network;
+            namespaces.cutLinks(cut);
+            namespaces.dropOneWay(List.<int[]>of(new int[] {to, leader}));
         }
         try {
             Api.Reply r = nodes.cluster(leader, "POST", "/leader", "{\"id\":\"" + Long.toHexString(nodes.memberId(to)) + "\"}");
             log("transfer leadership from node " + (leader + 1) + " to node " + (to + 1) + ": " + answer(r));
             sleep(2000 + random.nextInt(3000));
         } finally {
-            if (deaf) {
+            if (shape != 0) {
                 log("heal");
                 nodes.network.heal();
             }
@@ -211,6 +232,95 @@ final class Nemesis implements Runnable {
             log("partition ring, cut links" + text);
             ((Network.Namespaces) nodes.network).cutLinks(cut);
         }
+        holdNetworkFault();
+    }
+
+    /**
+     * One-way partitions for a few seconds: node n hears none of the others (n is the leader
+     * half the time: it keeps sending heartbeats that the others answer in vain), or none of
+     * the others hears n, or each direction between two nodes is dropped with probability 1/3.
+     */
+    private void oneWay() throws InterruptedException {
+        int n = target();
+        List<int[]> links = new ArrayList<>();
+        String shape;
+        switch (random.nextInt(3)) {
+            case 0 -> {
+                shape = "node " + (n + 1) + " hears nobody";
+                for (int other = 0; other < nodes.size(); other++) {
+                    if (other != n) {
+                        links.add(new int[] {other, n});
+                    }
+                }
+            }
+            case 1 -> {
+                shape = "nobody hears node " + (n + 1);
+                for (int other = 0; other < nodes.size(); other++) {
+                    if (other != n) {
+                        links.add(new int[] {n, other});
+                    }
+                }
+            }
+            default -> {
+                for (int from = 0; from < nodes.size(); from++) {
+                    for (int to = 0; to < nodes.size(); to++) {
+                        if (from != to && random.nextInt(3) == 0) {
+                            links.add(new int[] {from, to});
+                        }
+                    }
+                }
+                if (links.isEmpty()) {
+                    links.add(new int[] {n, (n + 1) % nodes.size()});
+                }
+                StringBuilder text = new StringBuilder("dropped directions");
+                links.forEach(l -> text.append(' ').append(l[0] + 1).append("->").append(l[1] + 1));
+                shape = text.toString();
+            }
+        }
+        log("one-way partition: " + shape);
+        nodes.network.heal();
+        ((Network.Namespaces) nodes.network).dropOneWay(links);
+        holdNetworkFault();
+    }
+
+    /**
+     * SIGSTOPs one node's PostgreSQL: the node's storage calls hang. Usually for a few seconds
+     * (writes wait, the others carry on); one time in four for 21-24 s, past the node's JDBC
+     * socket timeout (the 15 s storage I/O timeout + 5 s: a stopped server cannot enforce its
+     * own statement timeout), when the node must give up on its storage rather than hang, and
+     * acknowledge nothing it did not persist. After SIGCONT a node that is not live is restarted, as an
+     * orchestrator would after a failed liveness probe.
+     */
+    private void pausePostgres() throws Exception {
+        int n = target();
+        long millis = random.nextInt(4) == 0 ? 21_000 + random.nextInt(3000) : 2000 + random.nextInt(6000);
+        int stopped = nodes.pausePostgres(n);
+        if (stopped == 0) {
+            log("PostgreSQL pause skipped: node " + (n + 1) + " has no running PostgreSQL");
+            return;
+        }
+        log("SIGSTOP PostgreSQL of node " + (n + 1) + " (" + stopped + " processes) for " + millis + " ms");
+        Nodes.Health during;
+        try {
+            sleep(millis);
+            during = nodes.health(n);
+        } finally {
+            log("SIGCONT PostgreSQL of node " + (n + 1));
+            nodes.resumePostgres(n);
+        }
+        log("node " + (n + 1) + " was " + oneLine(during.toString()) + " at the end of the pause");
+        // A node that gave up on its storage may take a moment to report it; then restart it.
+        Await.within(Duration.ofSeconds(5), () -> nodes.health(n).state() == Nodes.Health.State.LIVE);
+        Nodes.Health after = nodes.health(n);
+        if (after.state() != Nodes.Health.State.LIVE) {
+            log("node " + (n + 1) + " is " + oneLine(after.toString()) + "; restart it");
+            nodes.kill(n);
+            nodes.start(n);
+        }
+    }
+
+    /** Keeps the network fault just made for 3 to 8 s, then heals it. */
+    private void holdNetworkFault() throws InterruptedException {
         try {
             sleep(3000 + random.nextInt(5000));
         } finally {
@@ -223,12 +333,7 @@ final class Nemesis implements Runnable {
         double p = 0.1 + random.nextInt(3) * 0.1;
         log(String.format("packet loss %.0f%% between nodes", p * 100));
         nodes.network.lossy(p);
-        try {
-            sleep(3000 + random.nextInt(5000));
-        } finally {
-            log("heal");
-            nodes.network.heal();
-        }
+        holdNetworkFault();
     }
 
     /**
@@ -334,6 +439,28 @@ final class Nemesis implements Runnable {
     private static String oneLine(String text) {
         String line = text.replaceAll("\\s+", " ");
         return line.length() > 200 ? line.substring(0, 200) + "..." : line;
+    }
+
+    /**
+     * A membership change ({@link #member}); on namespaces, half the time while 10-30 % of the
+     * packets between the nodes are lost, so that the conf changes, the new member's catch-up
+     * (usually by snapshot) and its promotion meet dropped messages and elections.
+     */
+    private void memberChangeUnderLoss() throws Exception {
+        boolean lossy = nodes.network.canPartition() && random.nextBoolean();
+        if (lossy) {
+            double p = 0.1 + random.nextInt(3) * 0.1;
+            log(String.format("packet loss %.0f%% between nodes during the membership change", p * 100));
+            nodes.network.lossy(p);
+        }
+        try {
+            member();
+        } finally {
+            if (lossy) {
+                log("heal");
+                nodes.network.heal();
+            }
+        }
     }
 
     /**

@@ -259,6 +259,20 @@ sealed interface Network extends AutoCloseable {
             }
         }
 
+        /**
+         * One-way partitions: for each {from, to}, node {@code to} drops every packet from
+         * {@code from}, while {@code to}'s packets still reach {@code from}. Over TCP the other
+         * direction does not stay whole either: a connection opened by {@code to} delivers
+         * its first data but never hears the acknowledgements, so it stalls, and a new one
+         * cannot be opened; the asymmetry is in which messages still get through for a while.
+         * Adds to the rules in place.
+         */
+        void dropOneWay(List<int[]> links) {
+            for (int[] link : links) {
+                iptables(link[1], "-A", "INPUT", "-s", host(link[0]), "-j", "DROP");
+            }
+        }
+
         /** Partitions where a is cut from b but b's other links stay: a "ring" of majorities. */
         void cutLinks(List<int[]> links) {
             heal();

@@ -26,12 +26,16 @@ import java.util.regex.Pattern;
 final class Nodes implements AutoCloseable {
     private static final String SECRET = "jepsen-peer-secret";
     private static final Pattern LEADER = Pattern.compile("\"leaderId\":\"([0-9a-f]+)\"");
+    private static final Pattern SNAPSHOT_INSTALLED = Pattern.compile("\\[commit: \\d+] restored snapshot");
 
     final Network network;
     final Path root;
     final NodeFaults faults;
+    private final long snapshotEntries;
     private final List<Process> processes = new ArrayList<>();
     private final boolean[] paused;
+    /** Per slot, the PostgreSQL processes this harness stopped with SIGSTOP (empty when none). */
+    private final List<List<Long>> pausedPostgres = new ArrayList<>();
     /** The member id each slot runs as now. */
     private final long[] memberIds;
     /** Slots whose member joined through the API (started with the cluster id, no static peers). */
@@ -40,15 +44,17 @@ final class Nodes implements AutoCloseable {
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(1)).build();
 
-    Nodes(Network network, Path root, NodeFaults faults) {
+    Nodes(Network network, Path root, NodeFaults faults, long snapshotEntries) {
         this.network = network;
         this.root = root;
         this.faults = faults;
+        this.snapshotEntries = snapshotEntries;
         this.paused = new boolean[network.size()];
         this.memberIds = new long[network.size()];
         this.joined = new boolean[network.size()];
         for (int i = 0; i < network.size(); i++) {
             processes.add(null);
+            pausedPostgres.add(List.of());
             memberIds[i] = i + 1;
         }
     }
@@ -120,7 +126,8 @@ final class Nodes implements AutoCloseable {
                 "-Dlatchkey.peer-port=" + network.peerPort(i),
                 "-Dlatchkey.data-dir=" + dataDir(i),
                 "-Dlatchkey.peer.secret=" + SECRET,
-                "-Dlatchkey.raft.tick-interval-millis=50"));
+                "-Dlatchkey.raft.tick-interval-millis=50",
+                "-Dlatchkey.raft.snapshot-entries=" + snapshotEntries));
         command.addAll(membership);
         command.addAll(List.of("-cp", NodeClasspath.get(), "io.helidon.Main"));
         Files.createDirectories(dataDir(i));
@@ -166,8 +173,37 @@ final class Nodes implements AutoCloseable {
 
     synchronized void resumeAll() {
         for (int i = 0; i < size(); i++) {
+            resumePostgres(i);
             resume(i);
         }
+    }
+
+    /**
+     * SIGSTOPs node i's embedded PostgreSQL: the postmaster (from its postmaster.pid) and every
+     * process under it (the node's backends, writer, checkpointer), so its queries hang as on a
+     * stalled database server. Returns how many processes were stopped (0 when none runs).
+     */
+    synchronized int pausePostgres(int i) {
+        resumePostgres(i);
+        List<Long> stopped = new ArrayList<>();
+        postmaster(i).ifPresent(postmaster -> {
+            Shell.signal(postmaster.pid(), "STOP");
+            stopped.add(postmaster.pid());
+            postmaster.descendants().forEach(child -> {
+                Shell.signal(child.pid(), "STOP");
+                stopped.add(child.pid());
+            });
+        });
+        pausedPostgres.set(i, List.copyOf(stopped));
+        return stopped.size();
+    }
+
+    /** SIGCONTs what {@link #pausePostgres} stopped on node i. */
+    synchronized void resumePostgres(int i) {
+        for (long pid : pausedPostgres.get(i)) {
+            Shell.signal(pid, "CONT");
+        }
+        pausedPostgres.set(i, List.of());
     }
 
     private void appendLog(int i, String line) {
@@ -303,6 +339,22 @@ final class Nodes implements AutoCloseable {
         appendLog(i, "=== slot now runs new member " + Long.toHexString(newId) + " of cluster " + clusterIdHex);
     }
 
+    /**
+     * How many snapshots the nodes installed from a leader, as their logs show (Raft logs
+     * "[commit: N] restored snapshot" for each one it accepts).
+     */
+    long snapshotInstalls() {
+        long installs = 0;
+        for (int i = 0; i < size(); i++) {
+            try (var lines = Files.exists(log(i)) ? Files.lines(log(i)) : java.util.stream.Stream.<String>empty()) {
+                installs += lines.filter(l -> SNAPSHOT_INSTALLED.matcher(l).find()).count();
+            } catch (IOException | java.io.UncheckedIOException e) {
+                // Logs are evidence for people; an unreadable one counts nothing.
+            }
+        }
+        return installs;
+    }
+
     String logTails(int lines) {
         StringBuilder out = new StringBuilder();
         for (int i = 0; i < size(); i++) {
@@ -369,22 +421,29 @@ final class Nodes implements AutoCloseable {
     }
 
     private void stopOrphanedPostgres(int i) {
+        resumePostgres(i);
+        postmaster(i).ifPresent(h -> {
+            h.destroy();
+            try {
+                h.onExit().get(10, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                h.destroyForcibly();
+            }
+        });
+    }
+
+    /** Node i's running PostgreSQL server, found through its postmaster.pid. */
+    private java.util.Optional<ProcessHandle> postmaster(int i) {
         Path pidFile = dataDir(i).resolve("postgres").resolve("postmaster.pid");
         try {
             if (Files.exists(pidFile)) {
                 long pid = Long.parseLong(Files.readAllLines(pidFile).getFirst().strip());
                 // Only a PostgreSQL server: the pid in a stale file may belong to someone else now.
-                ProcessHandle.of(pid).filter(h -> h.info().command().orElse("").contains("postgres")).ifPresent(h -> {
-                    h.destroy();
-                    try {
-                        h.onExit().get(10, TimeUnit.SECONDS);
-                    } catch (Exception e) {
-                        h.destroyForcibly();
-                    }
-                });
+                return ProcessHandle.of(pid).filter(h -> h.info().command().orElse("").contains("postgres"));
             }
         } catch (IOException | RuntimeException e) {
             // Best effort; the namespace teardown kills anything left in a node's namespace.
         }
+        return java.util.Optional.empty();
     }
 }

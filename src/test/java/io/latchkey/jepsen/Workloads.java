@@ -144,19 +144,29 @@ final class Workloads {
         abstract void step();
     }
 
-    /** (a) Per-key CAS registers, read at all three consistencies. */
+    /**
+     * (a) Per-key CAS registers, read at all three consistencies; with {@code leaseReads} (the
+     * "lease-register" workload) most reads ask for {@code consistency=lease}, so that a leader
+     * answering inside a lease it no longer holds is caught in the act.
+     */
     static final class Register extends Worker {
         private final Map<String, Long> lastSeen = new HashMap<>();
+        private final boolean leaseReads;
         private int written;
 
-        Register(Context ctx, int slot, long seed) {
+        Register(Context ctx, int slot, long seed, boolean leaseReads) {
             super(ctx, slot, seed);
+            this.leaseReads = leaseReads;
         }
 
         @Override
         void step() {
             String key = "jk" + random.nextInt(KEYS);
             int dice = random.nextInt(100);
+            if (leaseReads && dice < 45) {
+                read(key, "lease");
+                return;
+            }
             if (dice < 20) {
                 read(key, "linearizable");
             } else if (dice < 30) {

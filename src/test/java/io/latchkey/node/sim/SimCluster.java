@@ -18,6 +18,7 @@ import io.latchkey.raft.raftpb.Message;
 import io.latchkey.raft.raftpb.MessageType;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -63,8 +64,12 @@ final class SimCluster {
     private final Map<Long, ByteString> appliedByIndex = new HashMap<>();
     private final List<Operation> history = new ArrayList<>();
     private long nextOperationId = 1;
+    /** The forgetful-follower attack under way (see {@link #scheduleForgetLeaderAttacks}), or null. */
+    private ForgetLeaderAttack attack;
     long crashes;
     long operationsAcknowledged;
+    /** How often a follower was told to forget its leader just as a cut-off node asked for its vote. */
+    long forgetLeaderAtVote;
 
     private record Event(long timeMicros, long seq, Runnable action) implements Comparable<Event> {
         @Override
@@ -99,6 +104,25 @@ final class SimCluster {
         boolean ok() {
             return completedMicros >= 0 && !failed;
         }
+    }
+
+    /**
+     * A leader cut off (both ways) from {@code cutOff}, a minority, while the rest still hear
+     * it and renew its lease; see {@link #scheduleForgetLeaderAttacks}.
+     */
+    private record ForgetLeaderAttack(long leader, Set<Long> cutOff) {
+    }
+
+    /** The clients' mix of operations. */
+    enum Workload {
+        /** Mostly writes, some quorum and lease reads, some local reads. */
+        MIXED,
+        /**
+         * One write in about 30 operations, nearly all the rest lease reads: where lease reads
+         * are worth having, and what lets a cut-off node's log stay current long enough to
+         * win an election (a voter refuses a candidate whose log is behind its own).
+         */
+        READ_MOSTLY
     }
 
     /** One member: its durable store survives crashes; its replica and state do not. */
@@ -218,6 +242,7 @@ final class SimCluster {
             @Override
             public void received(Message message) {
                 if (node.up()) {
+                    forgetLeaderAtVoteRequest(node, message);
                     node.replica.receive(message);
                 }
             }
@@ -256,8 +281,12 @@ final class SimCluster {
 
     /** Runs the cluster with faults for {@code durationMicros} of simulated time, then heals and checks. */
     void run(long durationMicros, Faults faults) {
+        run(durationMicros, faults, Workload.MIXED);
+    }
+
+    void run(long durationMicros, Faults faults, Workload workload) {
         try {
-            runWithFaults(durationMicros, faults);
+            runWithFaults(durationMicros, faults, workload);
         } finally {
             if (traceFile != null) {
                 traceFile.close();
@@ -265,15 +294,20 @@ final class SimCluster {
         }
     }
 
-    private void runWithFaults(long durationMicros, Faults faults) {
+    private void runWithFaults(long durationMicros, Faults faults, Workload workload) {
         network.dropProbability = faults.dropProbability();
         network.duplicateProbability = faults.duplicateProbability();
         long end = nowMicros + durationMicros;
-        scheduleClient(faults);
-        scheduleNemesis(faults, end);
+        scheduleClient(workload);
+        if (faults.forgetfulFollowers()) {
+            scheduleForgetLeaderAttacks(end);
+        } else {
+            scheduleNemesis(faults, end);
+        }
         runUntil(end, true);
 
         // Heal everything and let the cluster converge; every acknowledged write must survive.
+        attack = null;
         network.heal();
         network.dropProbability = 0;
         network.duplicateProbability = 0;
@@ -354,20 +388,34 @@ final class SimCluster {
         }
     }
 
-    private void scheduleClient(Faults faults) {
+    private void scheduleClient(Workload workload) {
         schedule(randomBetween(1, 3) * TICK_MICROS / 2, () -> {
             SimNode node = randomUpNode();
             if (node != null) {
-                int kind = random.nextInt(8);
-                if (kind < 2) {
-                    read(node, random.nextBoolean() ? ReadOnlyOption.ReadOnlySafe : ReadOnlyOption.ReadOnlyLeaseBased);
-                } else if (kind == 2) {
-                    localRead(node);
-                } else {
-                    write(node, new Operation(nextOperationId++, true, nowMicros), 0);
+                switch (workload) {
+                    case MIXED -> {
+                        int kind = random.nextInt(8);
+                        if (kind < 2) {
+                            read(node, random.nextBoolean() ? ReadOnlyOption.ReadOnlySafe : ReadOnlyOption.ReadOnlyLeaseBased);
+                        } else if (kind == 2) {
+                            localRead(node);
+                        } else {
+                            write(node, new Operation(nextOperationId++, true, nowMicros), 0);
+                        }
+                    }
+                    case READ_MOSTLY -> {
+                        int kind = random.nextInt(32);
+                        if (kind == 0) {
+                            write(node, new Operation(nextOperationId++, true, nowMicros), 0);
+                        } else if (kind < 3) {
+                            read(node, ReadOnlyOption.ReadOnlySafe);
+                        } else {
+                            read(node, ReadOnlyOption.ReadOnlyLeaseBased);
+                        }
+                    }
                 }
             }
-            scheduleClient(faults);
+            scheduleClient(workload);
         });
     }
 
@@ -495,6 +543,59 @@ final class SimCluster {
             }
             scheduleNemesis(faults, endMicros);
         });
+    }
+
+    /**
+     * The ForgetLeader attack (issue 15, item 1): a leader is cut off, both ways, from a
+     * minority of the members, while the others keep acknowledging its heartbeats, so its lease
+     * stays valid. A cut-off node's election timer runs out and it asks for votes; a follower
+     * still within the leader's lease must refuse them (it promised not to vote for another
+     * leader within an election timeout of hearing this one). Here that follower is told to
+     * forget its leader (MsgForgetLeader) at the worst moment, just as the vote request
+     * arrives, and its own messages to the leader are lost from then on, so the leader learns
+     * nothing of the new term and keeps its lease. A follower that obeyed would elect the
+     * cut-off node while the old leader still answers lease reads: with a read-mostly workload
+     * (the cut-off node's log must be current to win), some seeds then see a stale lease read.
+     * After some ticks everything heals and another attack may follow.
+     */
+    private void scheduleForgetLeaderAttacks(long endMicros) {
+        schedule(randomBetween(20, 60) * TICK_MICROS, () -> {
+            if (nowMicros >= endMicros) {
+                return;
+            }
+            List<SimNode> leaders = nodes.values().stream().filter(n -> n.up() && n.replica.leaderId() == n.id).toList();
+            if (leaders.isEmpty()) {
+                scheduleForgetLeaderAttacks(endMicros);
+                return;
+            }
+            long leader = leaders.get(random.nextInt(leaders.size())).id;
+            List<Long> others = new ArrayList<>(nodes.keySet().stream().filter(id -> id != leader).toList());
+            Collections.shuffle(others, random);
+            Set<Long> cutOff = Set.copyOf(others.subList(0, nodes.size() / 2));
+            for (long id : cutOff) {
+                network.cut(leader, id);
+                network.cut(id, leader);
+            }
+            attack = new ForgetLeaderAttack(leader, cutOff);
+            schedule(randomBetween(40, 120) * TICK_MICROS, () -> {
+                attack = null;
+                network.heal();
+                scheduleForgetLeaderAttacks(endMicros);
+            });
+        });
+    }
+
+    /** During an attack: a follower of the attacked leader forgets it as a cut-off node asks for its vote. */
+    private void forgetLeaderAtVoteRequest(SimNode node, Message message) {
+        boolean voteRequest = message.getType() == MessageType.MsgPreVote || message.getType() == MessageType.MsgVote;
+        if (attack == null || !voteRequest || node.id == attack.leader() || attack.cutOff().contains(node.id)
+                || !attack.cutOff().contains(message.getFrom())) {
+            return;
+        }
+        node.replica.receive(Message.newBuilder().setType(MessageType.MsgForgetLeader)
+                .setFrom(message.getFrom()).setTo(node.id).build());
+        network.cut(node.id, attack.leader());
+        forgetLeaderAtVote++;
     }
 
     private long randomMember(long other) {
@@ -638,12 +739,20 @@ final class SimCluster {
         return out.toString();
     }
 
-    /** Which faults the nemesis may inject. */
+    /**
+     * Which faults the nemesis may inject. {@code forgetfulFollowers} replaces the random
+     * nemesis with the ForgetLeader attack of {@link #scheduleForgetLeaderAttacks}.
+     */
     record Faults(boolean partitions, boolean crashes, boolean diskFaults, boolean leadershipChanges,
-                  double dropProbability, double duplicateProbability) {
+                  boolean forgetfulFollowers, double dropProbability, double duplicateProbability) {
         /** Partitions, crashes, disk faults, leader transfers and ForgetLeader, lossy links. */
         static Faults all() {
-            return new Faults(true, true, true, true, 0.02, 0.02);
+            return new Faults(true, true, true, true, false, 0.02, 0.02);
+        }
+
+        /** The ForgetLeader attack alone, on slightly lossy links. */
+        static Faults forgetLeaderAttacks() {
+            return new Faults(false, false, false, false, true, 0.01, 0.01);
         }
 
         /**
@@ -651,7 +760,7 @@ final class SimCluster {
          * no crashes or disk faults, which only slow the cluster down here.
          */
         static Faults partitionsAndLeadershipChanges() {
-            return new Faults(true, false, false, true, 0.02, 0.02);
+            return new Faults(true, false, false, true, false, 0.02, 0.02);
         }
     }
 }

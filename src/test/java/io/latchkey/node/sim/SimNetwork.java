@@ -13,8 +13,9 @@ import java.util.Set;
 /**
  * The simulated network between replicas: every message is delivered after a random delay
  * (so messages reorder), or dropped, or duplicated, as the seeded random decides; partitions
- * drop everything between groups, and a deaf node receives nothing but is still heard. Delivery happens through the cluster's event queue, in
- * simulated time.
+ * drop everything between groups, a deaf node receives nothing but is still heard, and a
+ * single direction between two nodes can be cut. Delivery happens through the cluster's event
+ * queue, in simulated time.
  */
 final class SimNetwork {
     interface Scheduler {
@@ -32,6 +33,8 @@ final class SimNetwork {
     private final Map<Long, Integer> partitionGroup = new HashMap<>();
     /** Nodes that receive nothing from their peers but can still send (a one-way partition). */
     private final Set<Long> deaf = new HashSet<>();
+    /** Single directions cut between two nodes whose other links stay up. */
+    private final Set<Link> cut = new HashSet<>();
     double dropProbability;
     double duplicateProbability;
     long delayMinMicros = 100;
@@ -60,14 +63,24 @@ final class SimNetwork {
         deaf.remove(id);
     }
 
+    /** From now on messages from {@code from} to {@code to} are lost; the other direction is untouched. */
+    void cut(long from, long to) {
+        cut.add(new Link(from, to));
+    }
+
     void heal() {
         partitionGroup.clear();
         deaf.clear();
+        cut.clear();
     }
 
     /** Whether a message from {@code from} reaches {@code to}. */
     boolean connected(long from, long to) {
-        return !deaf.contains(to) && partitionGroup.getOrDefault(from, 0).equals(partitionGroup.getOrDefault(to, 0));
+        return !deaf.contains(to) && !cut.contains(new Link(from, to))
+                && partitionGroup.getOrDefault(from, 0).equals(partitionGroup.getOrDefault(to, 0));
+    }
+
+    private record Link(long from, long to) {
     }
 
     PeerTransport transportFor(long nodeId) {
