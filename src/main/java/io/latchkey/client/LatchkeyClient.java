@@ -143,8 +143,17 @@ public final class LatchkeyClient implements AutoCloseable {
             return this;
         }
 
-        /** How long a request is retried across members before it fails. */
+        /**
+         * How long a request is retried across members before it fails. {@link Duration#ZERO}
+         * sends every request once, to the first endpoint (after a 307 to the leader): each 503,
+         * 504 or lost connection reaches the caller as it happened, for callers that must know
+         * each request's fate (see {@link LatchkeyException#isNotSent()}). Leases' keep-alives
+         * are then single requests too, so a lease is lost at the first one that fails.
+         */
         public Builder retryTimeout(Duration timeout) {
+            if (timeout.isNegative()) {
+                throw new IllegalArgumentException("the retry timeout cannot be negative: " + timeout);
+            }
             this.retryTimeout = timeout;
             return this;
         }
@@ -261,11 +270,13 @@ public final class LatchkeyClient implements AutoCloseable {
     public Watch watch(String prefix, long fromRevision, WatchListener listener) {
         Watch w = new Watch(transport, scheduler, prefix, fromRevision, listener);
         watches.add(w);
+        // Without retries the watch still gets one request's time to open.
+        Duration openWithin = transport.retryTimeout().isZero() ? requestTimeout : transport.retryTimeout();
         try {
-            if (!w.awaitOpened(transport.retryTimeout())) {
+            if (!w.awaitOpened(openWithin)) {
                 w.close();
                 throw new LatchkeyException(0, "No answer", "no member of " + transport.endpoints()
-                        + " opened the watch within " + transport.retryTimeout(), null);
+                        + " opened the watch within " + openWithin, null);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -316,9 +327,18 @@ public final class LatchkeyClient implements AutoCloseable {
         return new Lock(this, name, lease, lease.ttl(), owner);
     }
 
-    /** The holder and waiters of a lock, or empty if it is free. */
+    /** The holder and waiters of a lock (linearizable read), or empty if it is free. */
     public Optional<LockInfo> lockInfo(String name) {
-        Transport.Answer a = transport.send(Transport.Call.read("v1/locks/" + Paths.path(name)));
+        return lockInfo(name, "linearizable");
+    }
+
+    /**
+     * The holder and waiters of a lock read at {@code consistency} ({@code linearizable},
+     * {@code lease} or {@code serializable}: what the member has applied, answered even without a
+     * leader), or empty if it is free.
+     */
+    public Optional<LockInfo> lockInfo(String name, String consistency) {
+        Transport.Answer a = transport.send(Transport.Call.read("v1/locks/" + Paths.path(name) + "?consistency=" + consistency));
         return a.status() == 404 ? Optional.empty() : Optional.of(Json.read(ok(a, 200), LockInfo.class));
     }
 
@@ -328,15 +348,28 @@ public final class LatchkeyClient implements AutoCloseable {
                 LockList.class).locks();
     }
 
-    LockHeld acquire(String name, long leaseId, long waitMillis, String owner, String idempotencyKey) {
-        Duration wait = Duration.ofMillis(waitMillis);
-        Transport.Call call = new Transport.Call("POST", "v1/locks/" + Paths.path(name),
-                Json.write(new Requests.Acquire(leaseId, null, waitMillis, owner)), JSON, idempotencyKey, true,
-                requestTimeout.plus(wait));
+    /**
+     * One acquire of the wire API, below {@link Lock}: nothing keeps the lease alive and nothing
+     * releases the grant. {@code request} names the lease ({@code leaseId}) or asks for a new one
+     * ({@code ttlSeconds}) and may wait ({@code waitMillis}, at most 300 000) in the lock's queue.
+     * A wait the cluster could not finish is sent again with the same idempotency key and so keeps
+     * its place in the queue.
+     *
+     * @throws LatchkeyException 409 if not granted within the wait, 429 if the queue is full
+     */
+    public LockHeld acquireLock(String name, Requests.Acquire request) {
+        Duration wait = Duration.ofMillis(request.waitMillis() == null ? 0 : request.waitMillis());
+        Transport.Call call = new Transport.Call("POST", "v1/locks/" + Paths.path(name), Json.write(request), JSON,
+                UUID.randomUUID().toString(), true, requestTimeout.plus(wait));
         return Json.read(ok(transport.send(call, transport.retryTimeout().plus(wait)), 200), LockHeld.class);
     }
 
-    void release(String name, long token) {
+    /**
+     * Releases the grant {@code token} of a lock (the first waiter gets it), below {@link Lock}.
+     *
+     * @throws LatchkeyException 409 if {@code token} is not the current grant, 404 if the lock is free
+     */
+    public void releaseLock(String name, long token) {
         ok(write("DELETE", "v1/locks/" + Paths.path(name) + "?token=" + token, null, null, null), 204);
     }
 
@@ -367,6 +400,15 @@ public final class LatchkeyClient implements AutoCloseable {
     public void removeMember(String id) {
         ok(transport.send(new Transport.Call("DELETE", "v1/cluster/members/" + Paths.query(id), null, null,
                 null, false, null)), 204);
+    }
+
+    /**
+     * Asks the leader to hand leadership to the voter {@code id} (as {@code etcdctl move-leader}).
+     * Accepted is not done: watch {@link #cluster()}'s {@code leaderId} for the change.
+     */
+    public void transferLeadership(String id) {
+        ok(transport.send(new Transport.Call("POST", "v1/cluster/leader", Json.write(new Requests.Transfer(id)), JSON,
+                null, false, null)), 202);
     }
 
     // ---- maintenance ----

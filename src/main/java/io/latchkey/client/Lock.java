@@ -1,7 +1,6 @@
 package io.latchkey.client;
 
 import java.time.Duration;
-import java.util.UUID;
 
 /**
  * A fenced lock. {@link #acquire()} waits in the lock's FIFO queue until granted,
@@ -74,7 +73,7 @@ public final class Lock implements AutoCloseable {
             long waitMillis = Math.max(0, Math.min(Duration.ofNanos(end - System.nanoTime()).toMillis(),
                     WAIT_PER_REQUEST_MAX.toMillis()));
             try {
-                LockHeld grant = client.acquire(name, l.id(), waitMillis, owner, UUID.randomUUID().toString());
+                LockHeld grant = client.acquireLock(name, new Requests.Acquire(l.id(), null, waitMillis, owner));
                 if (!l.isAlive()) {
                     // Lost while granted: the cluster releases it with the lease; we do not hold it.
                     break;
@@ -175,7 +174,7 @@ public final class Lock implements AutoCloseable {
         try {
             Lease l = sharedLease != null ? sharedLease : lease;
             if (l != null && l.isAlive()) {
-                client.release(name, h.token());
+                client.releaseLock(name, h.token());
             }
         } catch (LatchkeyException e) {
             // 404/409: the grant ended meanwhile (lease expired); nothing left to release.

@@ -2,8 +2,10 @@ package io.latchkey.client;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -79,16 +81,23 @@ final class Transport {
         return send(call, retryTimeout);
     }
 
+    /**
+     * Sends {@code call} until an answer the caller must see or {@code deadline} has passed; with a
+     * zero {@link #retryTimeout} only once, whatever the deadline.
+     */
     Answer send(Call call, Duration deadline) {
-        long end = System.nanoTime() + deadline.toNanos();
+        long end = System.nanoTime() + (retryTimeout.isZero() ? 0 : deadline.toNanos());
         Duration backoff = BACKOFF_MIN;
         URI redirect = null;
         LatchkeyException last = null;
+        // Whether any attempt reached a member: then the request may have been applied.
+        boolean reached = false;
         while (true) {
             URI base = redirect != null ? redirect : endpoint();
             redirect = null;
             try {
                 HttpResponse<byte[]> r = http.send(request(base, call), HttpResponse.BodyHandlers.ofByteArray());
+                reached = true;
                 int status = r.statusCode();
                 if (status == 307 && r.headers().firstValue("Location").isPresent()) {
                     // Membership changes are the leader's: send the same request there.
@@ -102,8 +111,10 @@ final class Transport {
                     return new Answer(status, r.body(), r);
                 }
             } catch (IOException e) {
-                // Refused, reset or timed out: the member may be down; the outcome of a write is unknown.
-                last = new LatchkeyException(0, "No answer", base + ": " + e, null, e);
+                // Refused, reset or timed out: the member may be down; the outcome of a write is unknown
+                // unless no attempt ever got through to a member.
+                reached |= !(e instanceof ConnectException || e instanceof HttpConnectTimeoutException);
+                last = LatchkeyException.noAnswer(base + ": " + e, !reached, e);
                 failOver(base);
                 if (!call.retryUnknown() && !call.method().equals("GET")) {
                     throw last;

@@ -22,6 +22,8 @@ import java.util.function.BooleanSupplier;
 /**
  * A small HTTP client for the API tests: raw requests with java.net.http, JSON with Jackson,
  * and retries of 503 answers (a node answers 503 until it leads and has renewed its leases).
+ * Raw on purpose: these tests check the wire contract itself (status codes, headers, problem+json,
+ * media types, idempotency headers); tests of behaviour use the Java client ({@link ApiTestBase#client()}).
  */
 final class Api {
     static final ObjectMapper JSON = new ObjectMapper();

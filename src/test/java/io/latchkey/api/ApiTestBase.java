@@ -2,7 +2,9 @@ package io.latchkey.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.helidon.microprofile.server.ServerCdiExtension;
+import io.latchkey.client.LatchkeyClient;
 import jakarta.inject.Inject;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 
 import java.util.Set;
@@ -21,6 +23,7 @@ abstract class ApiTestBase {
     ServerCdiExtension server;
 
     Api api;
+    private LatchkeyClient client;
 
     @BeforeEach
     void connect() {
@@ -28,6 +31,23 @@ abstract class ApiTestBase {
         if (!WRITABLE_PORTS.contains(server.port())) {
             api.awaitWritable();
             WRITABLE_PORTS.add(server.port());
+        }
+    }
+
+    /** The Java client on this node, for tests of what the API does rather than of its HTTP. */
+    LatchkeyClient client() {
+        if (client == null) {
+            client = LatchkeyClient.builder().endpoints(api.base()).retryTimeout(Api.UNAVAILABLE_DEADLINE).build();
+        }
+        return client;
+    }
+
+    @AfterEach
+    void closeClient() {
+        if (client != null) {
+            client.close();
+            // The container may keep this instance for the next test.
+            client = null;
         }
     }
 

@@ -2,6 +2,10 @@ package io.latchkey.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.helidon.microprofile.testing.junit5.HelidonTest;
+import io.latchkey.client.Lock;
+import io.latchkey.client.LockHeld;
+import io.latchkey.client.LockInfo;
+import io.latchkey.client.Requests;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -59,22 +63,21 @@ class LockApiTest extends ApiTestBase {
     @Test
     void aWaiterIsGrantedWhenTheHolderReleasesWithAGreaterToken() throws Exception {
         String name = Api.unique("queue");
-        long token = api.post("/v1/locks/" + name).json(Api.object("ttlSeconds", 30)).send().json().path("token").asLong();
+        LockHeld first = client().acquireLock(name, new Requests.Acquire(null, 30L, 0L, "first"));
 
-        CompletableFuture<Api.Reply> waiting = CompletableFuture.supplyAsync(() -> api.post("/v1/locks/" + name)
-                .json(Api.object("ttlSeconds", 30, "waitMillis", 20_000, "owner", "second")).send());
+        CompletableFuture<LockHeld> waiting = CompletableFuture.supplyAsync(() -> client().acquireLock(name,
+                new Requests.Acquire(null, 30L, 20_000L, "second")));
         Api.awaitCondition(Duration.ofSeconds(10), "the second acquire waits in the queue",
-                () -> api.get("/v1/locks/" + name).send().json().path("waiters").size() == 1);
-        JsonNode waiter = api.get("/v1/locks/" + name).send().json().path("waiters").get(0);
-        assertThat(waiter.path("owner").asText()).isEqualTo("second");
-        assertThat(waiter.path("ticket").asLong()).isPositive();
-        assertThat(api.get("/v1/leases/" + waiter.path("leaseId").asLong()).send().json().path("awaitedLocks"))
-                .extracting(JsonNode::asText).containsExactly(name);
+                () -> client().lockInfo(name).orElseThrow().waiters().size() == 1);
+        LockInfo.Waiter waiter = client().lockInfo(name).orElseThrow().waiters().getFirst();
+        assertThat(waiter.owner()).isEqualTo("second");
+        assertThat(waiter.ticket()).isPositive();
+        assertThat(client().lease(waiter.leaseId()).orElseThrow().awaitedLocks()).containsExactly(name);
 
-        assertStatus(api.delete("/v1/locks/" + name + "?token=" + token).send(), 204);
-        JsonNode granted = assertStatus(waiting.get(20, TimeUnit.SECONDS), 200).json();
-        assertThat(granted.path("owner").asText()).isEqualTo("second");
-        assertThat(granted.path("token").asLong()).isGreaterThan(token);
+        client().releaseLock(name, first.token());
+        LockHeld granted = waiting.get(20, TimeUnit.SECONDS);
+        assertThat(granted.owner()).isEqualTo("second");
+        assertThat(granted.token()).isGreaterThan(first.token());
     }
 
     @Test
@@ -90,13 +93,14 @@ class LockApiTest extends ApiTestBase {
     @Test
     void anExpiredLeaseReleasesItsLock() {
         String name = Api.unique("expiring");
-        JsonNode held = assertStatus(api.post("/v1/locks/" + name).json(Api.object("ttlSeconds", 1)).send(), 200).json();
-        long lease = held.path("leaseId").asLong();
+        LockHeld held = client().acquireLock(name, new Requests.Acquire(null, 1L, 0L, null));
         Api.awaitCondition(Duration.ofSeconds(15), "the lease expires and the lock is free",
-                () -> api.get("/v1/locks/" + name).send().status() == 404);
-        assertProblem(api.get("/v1/leases/" + lease).send(), 404, "id");
-        JsonNode next = assertStatus(api.post("/v1/locks/" + name).json(Api.object("ttlSeconds", 30)).send(), 200).json();
-        assertThat(next.path("token").asLong()).isGreaterThan(held.path("token").asLong());
+                () -> client().lockInfo(name).isEmpty());
+        assertThat(client().lease(held.leaseId())).isEmpty();
+        try (Lock next = client().lock(name)) {
+            assertThat(next.tryAcquire()).isTrue();
+            assertThat(next.token()).isGreaterThan(held.token());
+        }
     }
 
     @Test

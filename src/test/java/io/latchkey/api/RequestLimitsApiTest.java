@@ -31,7 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The limits a node holds to its clients, over real sockets: request bodies (refused while
  * read, never buffered whole), requests in flight, the state quota and the time an
- * idempotency key is remembered.
+ * idempotency key is remembered. Raw HTTP: the limits are HTTP's (413, 503 with Retry-After, headers).
  */
 @HelidonTest
 @AddConfig(key = "latchkey.api.request-body-bytes-max", value = "1200000")

@@ -30,7 +30,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * The client port over real TLS (Helidon's {@code server.tls} settings) with optional client
  * certificates, and authentication on with only {@code /health} open: metrics and OpenAPI then
- * need a valid token, as {@code latchkey.auth.open-paths} says.
+ * need a valid token, as {@code latchkey.auth.open-paths} says. Raw HTTP: handshakes and 401s are the subject.
  */
 @HelidonTest
 @AddConfig(key = "server.tls.private-key.pem.cert-chain.resource.path", value = SecureClientPortTest.PKI + "/port-node.pem")

@@ -14,7 +14,10 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
-/** A Server-Sent Events stream read line by line on a virtual thread; events are taken with a deadline. */
+/**
+ * A Server-Sent Events stream read line by line on a virtual thread; events are taken with a
+ * deadline. Raw HTTP: the tests check the stream's wire format (event ids, Last-Event-ID).
+ */
 final class SseStream implements AutoCloseable {
     record Event(String id, String name, String data) {
     }

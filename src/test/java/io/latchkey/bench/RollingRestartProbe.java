@@ -22,6 +22,8 @@ import java.util.concurrent.locks.LockSupport;
  * threshold (the unavailability the restarts caused; a write normally takes a few ms).
  *
  * <pre>RollingRestartProbe ENDPOINTS(comma-separated) STOP_FILE [GAP_THRESHOLD_MILLIS=200]</pre>
+ *
+ * <p>Raw HTTP, not the Java client: the probe counts and times every attempt itself.
  */
 public final class RollingRestartProbe {
     private static final Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(2);

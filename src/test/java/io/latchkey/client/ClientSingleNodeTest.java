@@ -2,6 +2,7 @@ package io.latchkey.client;
 
 import io.latchkey.cluster.ProcessCluster;
 import io.latchkey.testing.Await;
+import io.latchkey.testing.ListenPorts;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.client.Client;
 import jakarta.ws.rs.client.ClientBuilder;
@@ -97,6 +98,56 @@ class ClientSingleNodeTest {
         }
         assertThat(client.get("jobs/out").orElseThrow().text()).isEqualTo("second");
         assertThat(client.lockInfo("jobs/nightly")).isEmpty();
+    }
+
+    /** The wire API's own acquire and release, below Lock: a lease granted with the lock, nothing kept alive. */
+    @Test
+    void acquireLockAndReleaseLockAreSingleGrants() {
+        LockHeld held = client.acquireLock("jobs/raw", new Requests.Acquire(null, 30L, 0L, "raw"));
+        assertThat(client.lease(held.leaseId()).orElseThrow().locks()).containsExactly("jobs/raw");
+        assertThat(client.lockInfo("jobs/raw", "serializable").orElseThrow().token()).isEqualTo(held.token());
+        assertThatThrownBy(() -> client.acquireLock("jobs/raw", new Requests.Acquire(null, 30L, 200L, "other")))
+                .isInstanceOfSatisfying(LatchkeyException.class, e -> assertThat(e.status()).isEqualTo(409));
+        assertThatThrownBy(() -> client.releaseLock("jobs/raw", held.token() + 1000))
+                .isInstanceOfSatisfying(LatchkeyException.class, e -> assertThat(e.status()).isEqualTo(409));
+        client.releaseLock("jobs/raw", held.token());
+        assertThat(client.lockInfo("jobs/raw")).isEmpty();
+    }
+
+    /**
+     * With a zero retry timeout each request is sent once and its failure says whether it got
+     * anywhere: refused connections are "not sent", a request the member took but never answered
+     * is not (a write may have been applied).
+     */
+    @Test
+    void withoutRetriesAFailureSaysWhetherTheRequestWasSent() throws Exception {
+        String nobody = "http://127.0.0.1:" + ListenPorts.free();
+        try (LatchkeyClient once = LatchkeyClient.builder().endpoints(nobody).retryTimeout(Duration.ZERO).build();
+             LatchkeyClient retrying = LatchkeyClient.builder().endpoints(nobody).retryTimeout(Duration.ofMillis(500)).build()) {
+            assertThatThrownBy(() -> once.put("nowhere", "x")).isInstanceOfSatisfying(LatchkeyException.class, e -> {
+                assertThat(e.status()).isZero();
+                assertThat(e.isNotSent()).as(e.getMessage()).isTrue();
+            });
+            assertThatThrownBy(() -> retrying.put("nowhere", "x")).isInstanceOfSatisfying(LatchkeyException.class,
+                    e -> assertThat(e.isNotSent()).as("no attempt of several got a connection").isTrue());
+        }
+
+        ProcessCluster.NodeProcess node = cluster.nodes.getFirst();
+        try (LatchkeyClient once = LatchkeyClient.builder().endpoints(node.clientUrl()).retryTimeout(Duration.ZERO)
+                .requestTimeout(Duration.ofSeconds(1)).build()) {
+            assertThat(once.put("once/a", "1").version()).isEqualTo(1);
+            node.pause();
+            try {
+                assertThatThrownBy(() -> once.put("once/a", "2")).isInstanceOfSatisfying(LatchkeyException.class, e -> {
+                    assertThat(e.status()).isZero();
+                    assertThat(e.isNotSent()).as("sent, then no answer: " + e.getMessage()).isFalse();
+                });
+            } finally {
+                node.resume();
+            }
+        }
+        assertThatThrownBy(() -> LatchkeyClient.builder().retryTimeout(Duration.ofMillis(-1)))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

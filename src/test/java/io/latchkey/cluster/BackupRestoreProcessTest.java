@@ -1,21 +1,20 @@
 package io.latchkey.cluster;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.latchkey.client.KeyList;
+import io.latchkey.client.LatchkeyClient;
+import io.latchkey.client.Lease;
+import io.latchkey.client.LockHeld;
+import io.latchkey.client.LockInfo;
+import io.latchkey.client.Requests;
+import io.latchkey.client.Snapshot;
+import io.latchkey.client.WriteOptions;
 import io.latchkey.testing.NodeClasspath;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -30,32 +29,26 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Tag("cluster")
 class BackupRestoreProcessTest extends ProcessClusterTest {
     private static final Duration WAIT = Duration.ofSeconds(120);
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String TEXT = "text/plain";
 
     @Test
     void aRestoredSnapshotHasEveryKeyRevisionLeaseAndLock() throws Exception {
         cluster = ProcessCluster.alone(root.resolve("source"), List.of());
         ProcessCluster.NodeProcess source = cluster.nodes.getFirst();
         cluster.startAlone(source, WAIT);
+        LatchkeyClient client = source.client();
         for (int i = 0; i < 10; i++) {
-            assertThat(source.callRetrying("PUT", "/v1/config/app/k" + i, "v" + i, TEXT).status()).isEqualTo(200);
+            client.put("app/k" + i, "v" + i);
         }
-        assertThat(source.callRetrying("PUT", "/v1/config/app/k3", "v3-again", TEXT).status()).isEqualTo(200);
-        assertThat(source.callRetrying("DELETE", "/v1/config/app/k9", null, null).status()).isEqualTo(200);
-        long lease = json(source.callRetrying("POST", "/v1/leases", "{\"ttlSeconds\":600}", "application/json")).path("id").asLong();
-        assertThat(source.callRetrying("PUT", "/v1/config/app/leased?leaseId=" + lease, "mine", TEXT).status()).isEqualTo(200);
-        JsonNode lock = json(source.callRetrying("POST", "/v1/locks/jobs/nightly", "{\"ttlSeconds\":600,\"owner\":\"w1\"}",
-                "application/json"));
+        client.put("app/k3", "v3-again");
+        client.delete("app/k9");
+        Lease lease = client.grantLease(Duration.ofSeconds(600));
+        client.put("app/leased", "mine", WriteOptions.none().lease(lease.id()));
+        LockHeld lock = client.acquireLock("jobs/nightly", new Requests.Acquire(null, 600L, 0L, "w1"));
 
-        HttpResponse<byte[]> snapshot = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create(source.clientUrl() + "/v1/maintenance/snapshot")).build(), HttpResponse.BodyHandlers.ofByteArray());
-        assertThat(snapshot.statusCode()).isEqualTo(200);
-        assertThat(snapshot.headers().firstValue("Latchkey-Snapshot-Sha256")).as("the body's SHA-256")
-                .hasValue(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(snapshot.body())));
-        long revision = Long.parseLong(snapshot.headers().firstValue("Latchkey-Revision").orElseThrow());
-        JsonNode keysBefore = json(source.callRetrying("GET", "/v1/config?prefix=app/&limit=100", null, null));
-        assertThat(keysBefore.path("revision").asLong()).isEqualTo(revision);
+        // The client checks the body against the member's SHA-256 header.
+        Snapshot snapshot = client.snapshot();
+        KeyList keysBefore = client.list("app/", 100);
+        assertThat(keysBefore.revision()).isEqualTo(snapshot.revision());
         Path file = saveWithTheChartsBackupScript(source);
 
         ProcessCluster restoredCluster = ProcessCluster.alone(root.resolve("restored"), List.of());
@@ -71,18 +64,16 @@ class BackupRestoreProcessTest extends ProcessClusterTest {
 
             restoredCluster.startAlone(restored, WAIT);
 
-            JsonNode keysAfter = json(restored.callRetrying("GET", "/v1/config?prefix=app/&limit=100", null, null));
-            assertThat(keysAfter).as("every key with its value, revisions, version and lease").isEqualTo(keysBefore);
-            JsonNode leaseAfter = json(restored.callRetrying("GET", "/v1/leases/" + lease, null, null));
-            assertThat(leaseAfter.path("keys").get(0).asText()).isEqualTo("app/leased");
-            JsonNode lockAfter = json(restored.callRetrying("GET", "/v1/locks/jobs/nightly", null, null));
-            assertThat(lockAfter.path("token").asLong()).isEqualTo(lock.path("token").asLong());
-            assertThat(lockAfter.path("owner").asText()).isEqualTo("w1");
+            LatchkeyClient after = restored.client();
+            assertThat(after.list("app/", 100)).as("every key with its value, revisions, version and lease").isEqualTo(keysBefore);
+            assertThat(after.lease(lease.id()).orElseThrow().keys()).containsExactly("app/leased");
+            LockInfo lockAfter = after.lockInfo("jobs/nightly").orElseThrow();
+            assertThat(lockAfter.token()).isEqualTo(lock.token());
+            assertThat(lockAfter.owner()).isEqualTo("w1");
 
-            JsonNode written = json(restored.callRetrying("PUT", "/v1/config/app/after", "x", TEXT));
-            assertThat(written.path("revision").asLong()).as("revisions go on from the backup's").isGreaterThan(revision);
-            assertThat(restored.callRetrying("DELETE", "/v1/locks/jobs/nightly?token=" + lock.path("token").asLong(), null, null)
-                    .status()).as("the restored lock is released with its token").isEqualTo(204);
+            assertThat(after.put("app/after", "x").revision()).as("revisions go on from the backup's").isGreaterThan(snapshot.revision());
+            // The restored lock is released with its token.
+            after.releaseLock("jobs/nightly", lock.token());
         } finally {
             restoredCluster.close();
         }
@@ -106,10 +97,5 @@ class BackupRestoreProcessTest extends ProcessClusterTest {
             assertThat(check.waitFor(30, TimeUnit.SECONDS) && check.exitValue() == 0).as("sha256sum -c").isTrue();
             return saved.getFirst();
         }
-    }
-
-    private static JsonNode json(ProcessCluster.Reply reply) throws IOException {
-        assertThat(reply.status()).as(reply.body()).isBetween(200, 299);
-        return JSON.readTree(reply.body());
     }
 }

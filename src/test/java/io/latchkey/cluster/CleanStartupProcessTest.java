@@ -66,7 +66,7 @@ class CleanStartupProcessTest extends ProcessClusterTest {
             node.environment.put("LATCHKEY_LOG_FORMAT", "json");
         }
         cluster.startAlone(node, Duration.ofSeconds(120));
-        assertThat(node.callRetrying("PUT", "/v1/config/clean-start", "v", "text/plain").status()).isEqualTo(200);
+        node.client().put("clean-start", "v");
         return Files.readAllLines(node.log).stream().filter(l -> !l.startsWith(TOOL_OPTIONS_NOTICE)).toList();
     }
 }

@@ -1,13 +1,12 @@
 package io.latchkey.cluster;
 
-import io.latchkey.testing.Await;
+import io.latchkey.client.AddedMember;
+import io.latchkey.client.ClusterInfo;
+import io.latchkey.client.LatchkeyException;
+import io.latchkey.client.Member;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 
@@ -26,8 +25,9 @@ class ClusterProcessTest extends ProcessClusterTest {
         cluster = new ProcessCluster(root, 3);
         cluster.startAll();
         ProcessCluster.NodeProcess first = cluster.awaitLeader(ELECTION_WAIT);
-        String view = cluster.nodes.get(0).cluster();
-        assertThat(view).contains("\"role\":\"voter\"").contains("\"peerUrl\":\"" + cluster.nodes.get(2).peerUrl() + "\"");
+        ClusterInfo view = cluster.nodes.get(0).client().cluster();
+        assertThat(view.members()).extracting(Member::role).containsOnly("voter");
+        assertThat(view.members()).extracting(Member::peerUrl).contains(cluster.nodes.get(2).peerUrl());
 
         // SIGKILL the leader: the other two elect a new one within a few election timeouts.
         first.kill();
@@ -37,6 +37,11 @@ class ClusterProcessTest extends ProcessClusterTest {
         // The killed node comes back on its data and follows the new leader.
         cluster.startStatic(first);
         cluster.await(ELECTION_WAIT, "the restarted node to follow " + second.id, () -> first.leader() == second.id);
+
+        // An operator hands leadership back to it (etcdctl move-leader); accepted, then done.
+        first.client().transferLeadership(Long.toHexString(first.id));
+        cluster.await(ELECTION_WAIT, "every node to follow " + first.id,
+                () -> cluster.nodes.stream().allMatch(n -> n.leader() == first.id));
     }
 
     @Test
@@ -49,64 +54,38 @@ class ClusterProcessTest extends ProcessClusterTest {
         ProcessCluster.NodeProcess leader = cluster.awaitLeader(ELECTION_WAIT);
         ProcessCluster.NodeProcess joiner = cluster.nodes.get(3);
 
-        String id = addLearner(leader, joiner);
-        String clusterId = field(leader.cluster(), "clusterId");
+        // The client retries an add whose outcome is unknown (504): the leader answers a repeated
+        // add of the same URLs with the learner the first attempt added, so exactly one is added.
+        AddedMember added = leader.client().addMember("n4", joiner.peerUrl(), joiner.clientUrl());
+        String id = added.id();
 
-        joiner.start(List.of("-Dlatchkey.node-id=" + id, "-Dlatchkey.cluster.id=" + clusterId));
+        joiner.start(List.of("-Dlatchkey.node-id=" + id, "-Dlatchkey.cluster.id=" + added.clusterId()));
         cluster.await(ELECTION_WAIT, "the learner to know the leader", () -> joiner.leader() == leader.id);
-        assertThat(leader.cluster()).contains("\"id\":\"" + id + "\",\"name\":\"n4\"").contains("\"role\":\"learner\"");
+        assertThat(leader.client().cluster().members()).filteredOn(m -> m.id().equals(id))
+                .singleElement().satisfies(m -> {
+                    assertThat(m.name()).isEqualTo("n4");
+                    assertThat(m.role()).isEqualTo("learner");
+                });
+        assertThat(leader.client().cluster().members()).filteredOn(m -> m.peerUrl().equals(joiner.peerUrl()))
+                .as("members at the joiner's peer URL").extracting(Member::id).containsExactly(id);
 
-        assertThat(membersWithPeerUrl(leader.cluster(), joiner.peerUrl())).as("members at the joiner's peer URL").containsExactly(id);
-
-        HttpClient http = HttpClient.newHttpClient();
-        cluster.await(ELECTION_WAIT, "the learner to be promoted", () -> post(http, leader.clientUrl()
-                + "/v1/cluster/members/" + id + "/promote") == 204);
-        assertThat(leader.cluster()).doesNotContain("\"role\":\"learner\"");
-
-        // Another change may still be unapplied (a member publishing its URLs): 503, retried.
-        ProcessCluster.Reply removed = leader.callRetrying("DELETE", "/v1/cluster/members/" + id, null, null);
-        assertThat(removed.status()).as(removed.body()).isEqualTo(204);
-        cluster.await(Duration.ofSeconds(30), "the removal to reach node 1",
-                () -> !cluster.nodes.get(0).cluster().contains("\"id\":\"" + id + "\""));
-    }
-
-    /**
-     * Adds the joiner as a client without an idempotency key must: a 503 changed nothing (no
-     * leader ready, another membership change not applied yet) and is sent again; after a 504
-     * the change may still be applied, so the member list decides, and only a member that did
-     * not appear is asked for again. The caller checks that exactly one member was added.
-     */
-    private String addLearner(ProcessCluster.NodeProcess leader, ProcessCluster.NodeProcess joiner) {
-        String body = "{\"name\":\"n4\",\"peerUrl\":\"" + joiner.peerUrl() + "\",\"clientUrl\":\"" + joiner.clientUrl() + "\"}";
-        long deadline = System.nanoTime() + ELECTION_WAIT.toNanos();
-        while (true) {
-            ProcessCluster.Reply added = leader.callRetrying("POST", "/v1/cluster/members", body, "application/json");
-            if (added.status() == 201) {
-                return field(added.body(), "id");
+        // Refused (409) while the learner catches up; asked again until promoted.
+        cluster.await(ELECTION_WAIT, "the learner to be promoted", () -> {
+            try {
+                leader.client().promoteMember(id);
+                return true;
+            } catch (LatchkeyException e) {
+                return false;
             }
-            assertThat(added.status()).as(added.body()).isEqualTo(504);
-            String[] appeared = {null};
-            Await.within(Duration.ofSeconds(20), () -> {
-                List<String> ids = membersWithPeerUrl(leader.cluster(), joiner.peerUrl());
-                appeared[0] = ids.isEmpty() ? null : ids.getFirst();
-                return appeared[0] != null;
-            });
-            if (appeared[0] != null) {
-                return appeared[0];
-            }
-            assertThat(System.nanoTime() - deadline).as("time left to add the learner").isNegative();
-        }
-    }
+        });
+        assertThat(leader.client().cluster().members()).extracting(Member::role).containsOnly("voter");
 
-    /** Ids of the members with {@code peerUrl} in a GET /v1/cluster answer. */
-    private static List<String> membersWithPeerUrl(String clusterJson, String peerUrl) {
-        if (clusterJson == null) {
-            return List.of();
-        }
-        // JSON-B writes a member's properties in lexicographic order: clientUrl, id, name, peerUrl, role.
-        return java.util.regex.Pattern.compile("\"id\":\"([0-9a-f]+)\",\"name\":\"[^\"]*\",\"peerUrl\":\""
-                        + java.util.regex.Pattern.quote(peerUrl) + "\"")
-                .matcher(clusterJson).results().map(m -> m.group(1)).toList();
+        // Another change may still be unapplied (a member publishing its URLs): 503, retried by the client.
+        leader.client().removeMember(id);
+        cluster.await(Duration.ofSeconds(30), "the removal to reach node 1", () -> {
+            ClusterInfo view = cluster.nodes.get(0).cluster();
+            return view != null && view.members().stream().noneMatch(m -> m.id().equals(id));
+        });
     }
 
     private String initialPeers() {
@@ -115,20 +94,5 @@ class ClusterProcessTest extends ProcessClusterTest {
             peers.append(peers.isEmpty() ? "" : ",").append(Long.toHexString(p.id)).append('=').append(p.peerUrl());
         }
         return peers.toString();
-    }
-
-    private static int post(HttpClient http, String url) {
-        try {
-            return http.send(HttpRequest.newBuilder(URI.create(url)).POST(HttpRequest.BodyPublishers.noBody()).build(),
-                    HttpResponse.BodyHandlers.discarding()).statusCode();
-        } catch (Exception e) {
-            return -1;
-        }
-    }
-
-    private static String field(String json, String name) {
-        var m = java.util.regex.Pattern.compile("\"" + name + "\":\"([^\"]*)\"").matcher(json);
-        assertThat(m.find()).as(name + " in " + json).isTrue();
-        return m.group(1);
     }
 }

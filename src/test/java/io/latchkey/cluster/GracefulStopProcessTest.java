@@ -1,5 +1,6 @@
 package io.latchkey.cluster;
 
+import io.latchkey.client.KeyValue;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -26,8 +27,7 @@ class GracefulStopProcessTest extends ProcessClusterTest {
         cluster = new ProcessCluster(root, 3);
         cluster.startAll();
         ProcessCluster.NodeProcess leader = cluster.awaitLeader(WAIT);
-        ProcessCluster.Reply written = leader.callRetrying("PUT", "/v1/config/stop/k", "v", "text/plain");
-        assertThat(written.status()).as(written.body()).isEqualTo(200);
+        leader.client().put("stop/k", "v");
 
         leader.stop();
         Matcher handover = HANDOVER.matcher(Files.readString(leader.log));
@@ -44,6 +44,6 @@ class GracefulStopProcessTest extends ProcessClusterTest {
         assertThat(campaign.find()).as(cluster.logTails()).isTrue();
         long campaignTerm = Long.parseLong(campaign.group(1)) + 1;
         assertThat(Files.readString(next.log)).contains(Long.toHexString(next.id) + " became leader at term " + campaignTerm);
-        assertThat(next.callRetrying("GET", "/v1/config/stop/k", null, null).configValue()).isEqualTo("v");
+        assertThat(next.client().get("stop/k").map(KeyValue::text)).hasValue("v");
     }
 }

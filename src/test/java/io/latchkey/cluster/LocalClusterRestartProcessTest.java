@@ -1,5 +1,8 @@
 package io.latchkey.cluster;
 
+import io.latchkey.client.KeyValue;
+import io.latchkey.client.LatchkeyClient;
+import io.latchkey.client.LatchkeyException;
 import io.latchkey.testing.Await;
 import io.latchkey.testing.ListenPorts;
 import io.latchkey.testing.NodeClasspath;
@@ -10,20 +13,16 @@ import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -36,18 +35,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Tag("cluster")
 class LocalClusterRestartProcessTest {
     private static final Duration WAIT = Duration.ofSeconds(150);
-    private static final Pattern LEADER = Pattern.compile("\"leaderId\":\"([0-9a-f]+)\"");
-    private static final Pattern VALUE = Pattern.compile("\"value\":\"([^\"]*)\"");
 
     /** Kept when the test fails: the node logs say why. */
     @TempDir(cleanup = CleanupMode.ON_SUCCESS)
     Path dir;
     private int basePort;
     private int peerBasePort;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    /** Per node: a client that sends each request once, so that a write counts only when its own answer says so. */
+    private final Map<Integer, LatchkeyClient> clients = new ConcurrentHashMap<>();
 
     @AfterEach
     void stopCluster() throws Exception {
+        clients.values().forEach(LatchkeyClient::close);
         script("stop");
     }
 
@@ -61,14 +60,14 @@ class LocalClusterRestartProcessTest {
         // SIGTERM the leader; the others go on; the script starts it again.
         List<Integer> written = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
-            assertThat(put(member, "term/k" + i, "v" + i)).isEqualTo(200);
+            assertThat(put(member, "term/k" + i, "v" + i)).isTrue();
             written.add(i);
         }
         signal(member, "TERM");
         awaitExit(member);
         int other = awaitLeader();
         for (int i = 20; i < 40; i++) {
-            assertThat(putRetrying(other, "term/k" + i, "v" + i)).isEqualTo(200);
+            assertThat(putRetrying(other, "term/k" + i, "v" + i)).isTrue();
             written.add(i);
         }
         script("start");
@@ -85,7 +84,7 @@ class LocalClusterRestartProcessTest {
             int first = w;
             writers.add(Thread.ofVirtual().start(() -> {
                 for (int i = first; writing.get(); i += 4) {
-                    if (put(member, "kill/k" + i, "v" + i) == 200) {
+                    if (put(member, "kill/k" + i, "v" + i)) {
                         acknowledged.add(i);
                     }
                 }
@@ -105,7 +104,7 @@ class LocalClusterRestartProcessTest {
         List<Integer> lost = acknowledged.stream()
                 .filter(i -> !("v" + i).equals(serializableRead(member, "kill/k" + i))).toList();
         assertThat(lost).as("acknowledged writes missing on the restarted member (of %d)", acknowledged.size()).isEmpty();
-        assertThat(putRetrying(member, "kill/after", "x")).isEqualTo(200);
+        assertThat(putRetrying(member, "kill/after", "x")).isTrue();
     }
 
     private void script(String command) throws IOException, InterruptedException {
@@ -143,11 +142,10 @@ class LocalClusterRestartProcessTest {
         int[] leader = {0};
         boolean found = Await.within(WAIT, () -> {
             for (int i = 1; i <= 3; i++) {
-                String json = get(i, "/v1/cluster");
-                Matcher m = json == null ? null : LEADER.matcher(json);
-                if (m != null && m.find()) {
-                    leader[0] = Integer.parseInt(m.group(1), 16);
-                    return put(leader[0], "probe", "p") == 200;
+                String known = leaderSeenBy(i);
+                if (known != null) {
+                    leader[0] = Integer.parseInt(known, 16);
+                    return put(leader[0], "probe", "p");
                 }
             }
             return false;
@@ -161,46 +159,40 @@ class LocalClusterRestartProcessTest {
                 .as("node %d to apply %s\n%s", node, key, logs()).isTrue();
     }
 
+    private LatchkeyClient client(int node) {
+        return clients.computeIfAbsent(node, n -> LatchkeyClient.builder().endpoints("http://127.0.0.1:" + (basePort + n))
+                .retryTimeout(Duration.ZERO).requestTimeout(Duration.ofSeconds(20)).build());
+    }
+
+    /** The leader node {@code node} knows of (hex id), or null if none or it does not answer. */
+    private String leaderSeenBy(int node) {
+        try {
+            return client(node).cluster().leaderId();
+        } catch (LatchkeyException e) {
+            return null;
+        }
+    }
+
     private String serializableRead(int node, String key) {
-        String json = get(node, "/v1/config/" + key + "?consistency=serializable");
-        Matcher m = json == null ? null : VALUE.matcher(json);
-        return m != null && m.find() ? m.group(1) : null;
-    }
-
-    private int putRetrying(int node, String key, String value) {
-        int[] status = {0};
-        Await.within(WAIT, () -> (status[0] = put(node, key, value)) == 200);
-        return status[0];
-    }
-
-    private int put(int node, String key, String value) {
         try {
-            return http.send(HttpRequest.newBuilder(uri(node, "/v1/config/" + key)).timeout(Duration.ofSeconds(20))
-                    .header("Content-Type", "text/plain").PUT(HttpRequest.BodyPublishers.ofString(value)).build(),
-                    HttpResponse.BodyHandlers.discarding()).statusCode();
-        } catch (IOException e) {
-            return -1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -1;
-        }
-    }
-
-    private String get(int node, String path) {
-        try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri(node, path)).timeout(Duration.ofSeconds(5)).GET().build(),
-                    HttpResponse.BodyHandlers.ofString());
-            return r.statusCode() == 200 ? r.body() : null;
-        } catch (IOException e) {
-            return null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            return client(node).get(key, "serializable").map(KeyValue::text).orElse(null);
+        } catch (LatchkeyException e) {
             return null;
         }
     }
 
-    private URI uri(int node, String path) {
-        return URI.create("http://127.0.0.1:" + (basePort + node) + path);
+    private boolean putRetrying(int node, String key, String value) {
+        return Await.within(WAIT, () -> put(node, key, value));
+    }
+
+    /** Whether node {@code node} acknowledged the write. */
+    private boolean put(int node, String key, String value) {
+        try {
+            client(node).put(key, value);
+            return true;
+        } catch (LatchkeyException e) {
+            return false;
+        }
     }
 
     private String logs() {

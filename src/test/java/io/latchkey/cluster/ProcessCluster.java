@@ -1,5 +1,8 @@
 package io.latchkey.cluster;
 
+import io.latchkey.client.ClusterInfo;
+import io.latchkey.client.LatchkeyClient;
+import io.latchkey.client.LatchkeyException;
 import io.latchkey.testing.Await;
 import io.latchkey.testing.ListenPorts;
 import io.latchkey.testing.NodeClasspath;
@@ -15,8 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * A cluster of real Latchkey processes on 127.0.0.1 for tests: each node is its own JVM
@@ -26,7 +27,6 @@ import java.util.regex.Pattern;
  */
 public final class ProcessCluster implements AutoCloseable {
     static final String SECRET = "process-cluster-test-secret";
-    private static final Pattern LEADER = Pattern.compile("\"leaderId\":\"([0-9a-f]+)\"");
 
     final Path root;
     public final List<NodeProcess> nodes = new ArrayList<>();
@@ -40,7 +40,9 @@ public final class ProcessCluster implements AutoCloseable {
     String peerScheme = "http";
     /** https when the nodes serve their client port over TLS (see {@link #useClientTls}). */
     private String clientScheme = "http";
+    private javax.net.ssl.SSLContext clientTls;
     private HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final List<LatchkeyClient> clients = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** One member: fixed ports and data directory, and the process while it runs. */
     public final class NodeProcess {
@@ -53,6 +55,8 @@ public final class ProcessCluster implements AutoCloseable {
         /** Environment variables of this node alone, on top of {@link #commonEnvironment}. */
         final java.util.Map<String, String> environment = new java.util.HashMap<>();
         Process process;
+        private LatchkeyClient client;
+        private LatchkeyClient probe;
 
         NodeProcess(int index, int clientPort, int peerPort) {
             this.index = index;
@@ -137,7 +141,10 @@ public final class ProcessCluster implements AutoCloseable {
             }
         }
 
-        /** An HTTP call to this node's API; status -1 if it does not answer. */
+        /**
+         * A raw HTTP call to this node, for tests of HTTP itself (health endpoints, exact status
+         * codes, metrics text); status -1 if it does not answer.
+         */
         Reply call(String method, String path, String body, String contentType) {
             try {
                 HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(clientUrl() + path)).timeout(Duration.ofSeconds(20));
@@ -156,89 +163,53 @@ public final class ProcessCluster implements AutoCloseable {
         }
 
         /**
-         * A write as a careful client sends it: with an {@code Idempotency-Key}, sent again with
-         * the same key after a 503, a 504 (outcome unknown) or a lost connection, until an
-         * answer or the deadline. Each attempt may wait up to {@code attemptTimeout}.
+         * The Java client of this node alone (no failover to others), as a careful application
+         * uses it: 503s and unknown outcomes of idempotent writes are retried for 30 s. Closed
+         * with the cluster; it reconnects when the node restarts.
          */
-        Reply callIdempotent(String method, String path, String body, String contentType, String key,
-                             Duration attemptTimeout, Duration deadline) {
-            long end = System.nanoTime() + deadline.toNanos();
-            while (true) {
-                Reply reply;
-                try {
-                    HttpRequest request = HttpRequest.newBuilder(URI.create(clientUrl() + path)).timeout(attemptTimeout)
-                            .header("Content-Type", contentType).header("Idempotency-Key", key)
-                            .method(method, HttpRequest.BodyPublishers.ofString(body)).build();
-                    HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
-                    reply = new Reply(r.statusCode(), r.body());
-                } catch (IOException e) {
-                    reply = new Reply(-1, e.toString());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return new Reply(-1, "interrupted");
-                }
-                boolean retry = reply.status() == 503 || reply.status() == 504 || reply.status() == -1;
-                if (!retry || System.nanoTime() - end >= 0) {
-                    return reply;
-                }
-                java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(200).toNanos());
+        public synchronized LatchkeyClient client() {
+            if (client == null) {
+                client = track(clientBuilder().retryTimeout(Duration.ofSeconds(30)).requestTimeout(Duration.ofSeconds(20)).build());
             }
+            return client;
         }
 
-        /**
-         * Like {@link #call}, retrying while the node answers 503 (no leader ready yet, as right
-         * after an election) the way a client honouring Retry-After would, up to a deadline.
-         */
-        Reply callRetrying(String method, String path, String body, String contentType) {
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            Reply reply = call(method, path, body, contentType);
-            while (reply.status() == 503 && System.nanoTime() - deadline < 0) {
-                java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(200).toNanos());
-                reply = call(method, path, body, contentType);
+        /** A client builder for this node alone, with the cluster's client TLS; the caller closes what it builds. */
+        public LatchkeyClient.Builder clientBuilder() {
+            LatchkeyClient.Builder b = LatchkeyClient.builder().endpoints(clientUrl()).connectTimeout(Duration.ofSeconds(2));
+            return clientTls == null ? b : b.sslContext(clientTls);
+        }
+
+        /** A client of this node that sends each request once, with a 3 s timeout: for polling while it may be down. */
+        synchronized LatchkeyClient probe() {
+            if (probe == null) {
+                probe = track(clientBuilder().retryTimeout(Duration.ZERO).requestTimeout(Duration.ofSeconds(3)).build());
             }
-            return reply;
+            return probe;
         }
 
-        /** The JSON of GET /v1/cluster, or null if the node does not answer. */
-        String cluster() {
-            return get("/v1/cluster");
-        }
-
-        String get(String path) {
+        /** GET /v1/cluster on this node, or null if it does not answer it. */
+        public ClusterInfo cluster() {
             try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(clientUrl() + path))
-                        .timeout(Duration.ofSeconds(3)).GET().build(), HttpResponse.BodyHandlers.ofString());
-                return r.statusCode() == 200 ? r.body() : null;
-            } catch (IOException e) {
-                return null;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                return probe().cluster();
+            } catch (LatchkeyException e) {
                 return null;
             }
         }
 
         /** The leader this node knows of, or 0. */
         public long leader() {
-            String json = cluster();
-            if (json == null) {
-                return 0;
-            }
-            Matcher m = LEADER.matcher(json);
-            return m.find() ? Long.parseUnsignedLong(m.group(1), 16) : 0;
+            ClusterInfo view = cluster();
+            return view == null || view.leaderId() == null ? 0 : Long.parseUnsignedLong(view.leaderId(), 16);
         }
     }
 
     record Reply(int status, String body) {
-        private static final Pattern VALUE = Pattern.compile("\"value\":\"([^\"]*)\"");
+    }
 
-        /** The value of a config key read with 200, else null. */
-        String configValue() {
-            if (status != 200) {
-                return null;
-            }
-            Matcher m = VALUE.matcher(body);
-            return m.find() ? m.group(1) : null;
-        }
+    private LatchkeyClient track(LatchkeyClient c) {
+        clients.add(c);
+        return c;
     }
 
     public ProcessCluster(Path root, int size) throws IOException {
@@ -254,6 +225,7 @@ public final class ProcessCluster implements AutoCloseable {
      */
     void useClientTls(javax.net.ssl.SSLContext tls) {
         clientScheme = "https";
+        clientTls = tls;
         http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).sslContext(tls).build();
     }
 
@@ -334,6 +306,7 @@ public final class ProcessCluster implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
+        clients.forEach(LatchkeyClient::close);
         for (NodeProcess n : nodes) {
             if (n.process != null && n.process.isAlive()) {
                 n.process.destroy();

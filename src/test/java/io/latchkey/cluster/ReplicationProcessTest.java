@@ -3,11 +3,18 @@ package io.latchkey.cluster;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+import io.latchkey.client.KeyValue;
+import io.latchkey.client.LatchkeyClient;
+import io.latchkey.client.LatchkeyException;
+import io.latchkey.client.Lock;
+import io.latchkey.client.LockInfo;
+import io.latchkey.client.Written;
 import java.time.Duration;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Writes through a real three-process cluster: any node takes a write and every node applies
@@ -18,8 +25,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Tag("cluster")
 class ReplicationProcessTest extends ProcessClusterTest {
     private static final Duration WAIT = Duration.ofSeconds(90);
-    private static final String TEXT = "text/plain";
-    private static final String JSON = "application/json";
     /** 60 values of this size make a state of about 2 MiB. */
     private static final int PADDING_BYTES = 32 * 1024;
 
@@ -43,16 +48,16 @@ class ReplicationProcessTest extends ProcessClusterTest {
         ProcessCluster.NodeProcess follower = cluster.nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();
 
         // A write on a follower is applied everywhere.
-        assertThat(follower.callRetrying("PUT", "/v1/config/app/first", "one", TEXT).status()).isEqualTo(200);
+        follower.client().put("app/first", "one");
         for (ProcessCluster.NodeProcess n : cluster.nodes) {
             cluster.await(WAIT, "node " + n.index + " to apply the first write",
-                    () -> "one".equals(value(n.call("GET", "/v1/config/app/first?consistency=serializable", null, null))));
+                    () -> "one".equals(localValue(n, "app/first")));
         }
 
         // Kill the leader: the acknowledged write is still there under the new leader.
         leader.kill();
         ProcessCluster.NodeProcess second = cluster.awaitLeader(WAIT);
-        assertThat(value(second.call("GET", "/v1/config/app/first", null, null))).isEqualTo("one");
+        assertThat(second.client().get("app/first").map(KeyValue::text)).hasValue("one");
 
         // While the old leader is down, write enough to compact the log past what it has, and
         // state larger than the snapshot's chunks in storage and on the wire and than what the
@@ -60,19 +65,17 @@ class ReplicationProcessTest extends ProcessClusterTest {
         // installed from its database.
         String padding = "x".repeat(PADDING_BYTES);
         for (int i = 0; i < 60; i++) {
-            ProcessCluster.Reply r = second.callRetrying("PUT", "/v1/config/app/k" + i, "v" + i + padding, TEXT);
-            assertThat(r.status()).as(r.body()).isEqualTo(200);
+            second.client().put("app/k" + i, "v" + i + padding);
         }
         // The new leader's metrics show, by peer, the sends to the dead node failing and the live one's round trips.
         ProcessCluster.NodeProcess live = cluster.nodes.stream().filter(n -> n != leader && n != second).findFirst().orElseThrow();
         cluster.await(WAIT, "the new leader to count failed sends to the dead node",
-                () -> seriesSum(second.get("/metrics"), "latchkey_peer_send_failures_total", leader.id) > 0);
-        String metrics = second.get("/metrics");
+                () -> seriesSum(second.call("GET", "/metrics", null, null).body(), "latchkey_peer_send_failures_total", leader.id) > 0);
+        String metrics = second.call("GET", "/metrics", null, null).body();
         assertThat(seriesSum(metrics, "latchkey_peer_round_trip_seconds_count", live.id)).as(metrics).isPositive();
         cluster.startStatic(leader);
-        cluster.await(WAIT, "the restarted node to catch up",
-                () -> ("v59" + padding).equals(value(leader.call("GET", "/v1/config/app/k59?consistency=serializable", null, null))));
-        assertThat(value(leader.call("GET", "/v1/config/app/first?consistency=serializable", null, null))).isEqualTo("one");
+        cluster.await(WAIT, "the restarted node to catch up", () -> ("v59" + padding).equals(localValue(leader, "app/k59")));
+        assertThat(localValue(leader, "app/first")).isEqualTo("one");
     }
 
     @Test
@@ -82,15 +85,15 @@ class ReplicationProcessTest extends ProcessClusterTest {
         ProcessCluster.NodeProcess leader = cluster.awaitLeader(WAIT);
         var others = cluster.nodes.stream().filter(n -> n != leader).toList();
         others.forEach(ProcessCluster.NodeProcess::pause);
-        try {
-            ProcessCluster.Reply r = leader.call("PUT", "/v1/config/minority", "x", TEXT);
-            assertThat(r.status()).as("a write with only a minority up must not be acknowledged: " + r.body())
-                    .isIn(503, 504);
+        // One attempt, so that the answer is the node's, not the last of a client's retries.
+        try (LatchkeyClient once = leader.clientBuilder().retryTimeout(Duration.ZERO).requestTimeout(Duration.ofSeconds(20)).build()) {
+            assertThatThrownBy(() -> once.put("minority", "x")).as("a write with only a minority up must not be acknowledged")
+                    .isInstanceOfSatisfying(LatchkeyException.class, e -> assertThat(e.status()).as(e.getMessage()).isIn(503, 504));
         } finally {
             others.forEach(ProcessCluster.NodeProcess::resume);
         }
         ProcessCluster.NodeProcess now = cluster.awaitLeader(WAIT);
-        cluster.await(WAIT, "writes to work again", () -> now.call("PUT", "/v1/config/majority", "y", TEXT).status() == 200);
+        assertThat(now.client().put("majority", "y").version()).isEqualTo(1);
     }
 
     @Test
@@ -102,52 +105,57 @@ class ReplicationProcessTest extends ProcessClusterTest {
         ProcessCluster.NodeProcess a = others.get(0);
         ProcessCluster.NodeProcess c = others.get(1);
 
-        ProcessCluster.Reply held = a.callRetrying("POST", "/v1/locks/db", "{\"ttlSeconds\":3,\"owner\":\"a\"}", JSON);
-        assertThat(held.status()).as(held.body()).isEqualTo(200);
-        long firstToken = number(held.body(), "token");
+        // a holds the lock through a 3 s lease, then its client goes away (as a crashed holder
+        // does): nobody keeps the lease alive any more.
+        long firstToken;
+        try (LatchkeyClient holder = a.clientBuilder().retryTimeout(WAIT).lockTtl(Duration.ofSeconds(3)).owner("a").build()) {
+            firstToken = holder.lock("db").acquire().token();
+        }
         for (ProcessCluster.NodeProcess n : cluster.nodes) {
-            cluster.await(WAIT, "node " + n.index + " to see the holder",
-                    () -> n.call("GET", "/v1/locks/db?consistency=serializable", null, null).body().contains("\"owner\":\"a\""));
+            cluster.await(WAIT, "node " + n.index + " to see the holder", () -> "a".equals(localLock(n).owner()));
         }
 
-        // The next waiter queues on node c (its request is forwarded to the leader). It sends an
-        // Idempotency-Key and, when the leader dies under its request (504), asks again with it:
-        // the new leader answers for the same place in the queue instead of queueing anew.
-        ProcessCluster.Reply[] second = new ProcessCluster.Reply[1];
-        Thread waiter = Thread.ofVirtual().start(() -> second[0] = c.callIdempotent("POST", "/v1/locks/db",
-                "{\"ttlSeconds\":30,\"owner\":\"c\",\"waitMillis\":60000}", JSON, "waiter-c",
-                Duration.ofSeconds(70), Duration.ofSeconds(150)));
-        String[] queued = new String[1];
-        cluster.await(WAIT, "c to be queued", () -> {
-            queued[0] = c.call("GET", "/v1/locks/db?consistency=serializable", null, null).body();
-            return queued[0].contains("\"owner\":\"c\"");
-        });
-        Matcher waiterLease = Pattern.compile("\"waiters\":\\[\\{\"leaseId\":(\\d+)").matcher(queued[0]);
-        assertThat(waiterLease.find()).as(queued[0]).isTrue();
+        // The next waiter queues on node c (its request is forwarded to the leader). When the
+        // leader dies under its request (504), the client asks again with the same
+        // Idempotency-Key: the new leader answers for the same place in the queue instead of
+        // queueing anew.
+        LatchkeyClient waiterClient = c.clientBuilder().retryTimeout(Duration.ofSeconds(150)).lockTtl(Duration.ofSeconds(30))
+                .owner("c").build();
+        try (waiterClient; Lock next = waiterClient.lock("db")) {
+            CompletableFuture<Boolean> granted = CompletableFuture.supplyAsync(() -> next.tryAcquire(Duration.ofSeconds(60)));
+            LockInfo[] queued = new LockInfo[1];
+            cluster.await(WAIT, "c to be queued", () -> {
+                queued[0] = localLock(c);
+                return queued[0] != null && queued[0].waiters().stream().anyMatch(w -> "c".equals(w.owner()));
+            });
+            long waiterLease = queued[0].waiters().getFirst().leaseId();
 
-        // The leader dies; nobody keeps a's lease alive, so after a new leader renews it for a
-        // full TTL it expires, and only then is the queued waiter granted, with a higher token.
-        leader.kill();
-        waiter.join(Duration.ofSeconds(160));
-        assertThat(second[0]).isNotNull();
-        assertThat(second[0].status()).as(second[0].body()).isEqualTo(200);
-        assertThat(second[0].body()).contains("\"owner\":\"c\"");
-        assertThat(number(second[0].body(), "leaseId")).as("the waiter queued before the crash").isEqualTo(Long.parseLong(waiterLease.group(1)));
-        assertThat(number(second[0].body(), "token")).isGreaterThan(firstToken);
+            // The leader dies; nobody keeps a's lease alive, so after a new leader renews it for a
+            // full TTL it expires, and only then is the queued waiter granted, with a higher token.
+            leader.kill();
+            assertThat(granted.get(160, TimeUnit.SECONDS)).as("the waiter is granted").isTrue();
+            assertThat(next.lease().id()).as("the waiter queued before the crash").isEqualTo(waiterLease);
+            assertThat(next.token()).isGreaterThan(firstToken);
+            assertThat(c.client().lockInfo("db").orElseThrow().owner()).isEqualTo("c");
+        }
     }
 
-    private static String value(ProcessCluster.Reply reply) {
-        if (reply.status() != 200) {
+    /** The key as node {@code n} has applied it (a serializable read), or null. */
+    private static String localValue(ProcessCluster.NodeProcess n, String key) {
+        try {
+            return n.probe().get(key, "serializable").map(KeyValue::text).orElse(null);
+        } catch (LatchkeyException e) {
             return null;
         }
-        Matcher m = Pattern.compile("\"value\":\"([^\"]*)\"").matcher(reply.body());
-        return m.find() ? m.group(1) : null;
     }
 
-    private static long number(String json, String field) {
-        Matcher m = Pattern.compile("\"" + field + "\":(\\d+)").matcher(json);
-        assertThat(m.find()).as(field + " in " + json).isTrue();
-        return Long.parseLong(m.group(1));
+    /** The lock as node {@code n} has applied it (a serializable read), or null if free or unreadable. */
+    private static LockInfo localLock(ProcessCluster.NodeProcess n) {
+        try {
+            return n.probe().lockInfo("db", "serializable").orElse(null);
+        } catch (LatchkeyException e) {
+            return null;
+        }
     }
 
     /** The sum of {@code name}'s series for peer {@code peerId} in Prometheus text (0 when there are none). */

@@ -1,5 +1,11 @@
 package io.latchkey.cluster;
 
+import io.latchkey.client.KeyValue;
+import io.latchkey.client.LatchkeyClient;
+import io.latchkey.client.LatchkeyException;
+import io.latchkey.client.LockHeld;
+import io.latchkey.client.LockInfo;
+import io.latchkey.client.Requests;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -7,8 +13,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -20,42 +24,45 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Tag("cluster")
 class SingleNodeRestartProcessTest extends ProcessClusterTest {
     private static final Duration WAIT = Duration.ofSeconds(120);
-    private static final String TEXT = "text/plain";
-    private static final String JSON = "application/json";
 
     @Test
     void sigterm_thenStart_keepsEveryWrite() throws Exception {
         ProcessCluster.NodeProcess node = startReadmeNode();
         for (int i = 0; i < 20; i++) {
-            assertThat(node.callRetrying("PUT", "/v1/config/app/k" + i, "v" + i, TEXT).status()).isEqualTo(200);
+            node.client().put("app/k" + i, "v" + i);
         }
-        ProcessCluster.Reply lock = node.callRetrying("POST", "/v1/locks/jobs/nightly", "{\"ttlSeconds\":600,\"owner\":\"w1\"}", JSON);
-        assertThat(lock.status()).as(lock.body()).isEqualTo(200);
+        LockHeld lock = node.client().acquireLock("jobs/nightly", new Requests.Acquire(null, 600L, 0L, "w1"));
 
         node.stop();
         assertThat(node.process.exitValue()).as("exit status after SIGTERM").isIn(0, 143);
         cluster.startAlone(node, WAIT);
 
         for (int i = 0; i < 20; i++) {
-            assertThat(node.callRetrying("GET", "/v1/config/app/k" + i, null, null).configValue()).isEqualTo("v" + i);
+            assertThat(node.client().get("app/k" + i).map(KeyValue::text)).hasValue("v" + i);
         }
-        assertThat(node.callRetrying("GET", "/v1/locks/jobs/nightly", null, null).body())
-                .contains("\"owner\":\"w1\"").contains("\"token\":" + token(lock.body()));
-        assertThat(node.callRetrying("PUT", "/v1/config/app/after", "x", TEXT).status()).isEqualTo(200);
+        LockInfo after = node.client().lockInfo("jobs/nightly").orElseThrow();
+        assertThat(after.owner()).isEqualTo("w1");
+        assertThat(after.token()).isEqualTo(lock.token());
+        node.client().put("app/after", "x");
     }
 
     @Test
     void sigkillUnderWrites_thenStart_keepsEveryAcknowledgedWrite() throws Exception {
         ProcessCluster.NodeProcess node = startReadmeNode();
         ConcurrentLinkedQueue<Integer> acknowledged = new ConcurrentLinkedQueue<>();
+        // One attempt per write: a write counts as acknowledged only when its own answer said so.
+        LatchkeyClient once = node.clientBuilder().retryTimeout(Duration.ZERO).requestTimeout(Duration.ofSeconds(20)).build();
         AtomicBoolean writing = new AtomicBoolean(true);
         List<Thread> writers = new java.util.ArrayList<>();
         for (int w = 0; w < 4; w++) {
             int writer = w;
             writers.add(Thread.ofVirtual().start(() -> {
                 for (int i = writer; writing.get(); i += 4) {
-                    if (node.call("PUT", "/v1/config/crash/k" + i, "v" + i, TEXT).status() == 200) {
+                    try {
+                        once.put("crash/k" + i, "v" + i);
                         acknowledged.add(i);
+                    } catch (LatchkeyException e) {
+                        // Not acknowledged (refused, or the node died under it): nothing to check.
                     }
                 }
             }));
@@ -66,19 +73,14 @@ class SingleNodeRestartProcessTest extends ProcessClusterTest {
         for (Thread t : writers) {
             t.join(Duration.ofSeconds(30));
         }
+        once.close();
 
         cluster.startAlone(node, WAIT);
         List<Integer> lost = acknowledged.stream()
-                .filter(i -> !("v" + i).equals(node.callRetrying("GET", "/v1/config/crash/k" + i, null, null).configValue()))
+                .filter(i -> !node.client().get("crash/k" + i).map(KeyValue::text).equals(java.util.Optional.of("v" + i)))
                 .toList();
         assertThat(lost).as("acknowledged writes missing after kill -9 and restart (of %d)", acknowledged.size()).isEmpty();
-        assertThat(node.callRetrying("PUT", "/v1/config/crash/after", "x", TEXT).status()).isEqualTo(200);
-    }
-
-    private static long token(String json) {
-        Matcher m = Pattern.compile("\"token\":(\\d+)").matcher(json);
-        assertThat(m.find()).as("token in " + json).isTrue();
-        return Long.parseLong(m.group(1));
+        node.client().put("crash/after", "x");
     }
 
     private ProcessCluster.NodeProcess startReadmeNode() throws Exception {

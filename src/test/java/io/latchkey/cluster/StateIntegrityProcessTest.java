@@ -67,8 +67,7 @@ class StateIntegrityProcessTest extends ProcessClusterTest {
 
     private static void put(ProcessCluster.NodeProcess node, String prefix, int count) {
         for (int i = 0; i < count; i++) {
-            ProcessCluster.Reply r = node.callRetrying("PUT", "/v1/config/app/" + prefix + i, "v" + i, "text/plain");
-            assertThat(r.status()).as(r.body()).isEqualTo(200);
+            node.client().put("app/" + prefix + i, "v" + i);
         }
     }
 
@@ -121,7 +120,8 @@ class StateIntegrityProcessTest extends ProcessClusterTest {
     }
 
     private static long corrupt(ProcessCluster.NodeProcess node) {
-        String metrics = node.get("/metrics?scope=application");
+        ProcessCluster.Reply reply = node.call("GET", "/metrics?scope=application", null, null);
+        String metrics = reply.status() == 200 ? reply.body() : null;
         Matcher m = metrics == null ? null : CORRUPT.matcher(metrics);
         return m != null && m.find() ? (long) Double.parseDouble(m.group(1)) : -1;
     }

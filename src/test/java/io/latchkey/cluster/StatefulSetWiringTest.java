@@ -1,10 +1,12 @@
 package io.latchkey.cluster;
 
+import io.latchkey.client.ClusterInfo;
+import io.latchkey.client.KeyValue;
+import io.latchkey.client.LatchkeyClient;
+import io.latchkey.client.LatchkeyException;
+import io.latchkey.client.Member;
 import io.latchkey.testing.Await;
 import io.latchkey.testing.NodeClasspath;
-import jakarta.json.Json;
-import jakarta.json.JsonObject;
-import jakarta.json.JsonReader;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -13,14 +15,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.yaml.snakeyaml.Yaml;
 
 import java.io.IOException;
-import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,7 +82,8 @@ class StatefulSetWiringTest {
     @TempDir
     Path root;
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    /** Per pod ordinal: the Java client of that pod alone. */
+    private final Map<Integer, LatchkeyClient> clients = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<Integer, Pod> pods = new TreeMap<>();
     private Path helm;
     private int clientPort;
@@ -101,6 +99,7 @@ class StatefulSetWiringTest {
 
     @AfterEach
     void deleteEveryPod() throws IOException {
+        clients.values().forEach(LatchkeyClient::close);
         for (Pod pod : pods.values()) {
             pod.stop();
         }
@@ -138,23 +137,23 @@ class StatefulSetWiringTest {
         secret = install.secretData();
         assertThat(configMap).containsEntry("bootstrap-replicas", "3");
         startPods(install, List.of(0, 1, 2));
-        JsonObject formed = awaitOneCluster(Set.of(0, 1, 2));
+        ClusterInfo formed = awaitOneCluster(Set.of(0, 1, 2));
         for (int i = 0; i < 3; i++) {
             assertThat(pods.get(i).nodeEnv()).as("node.env of the initial pod %d", i).startsWith("# bootstrap: initial member " + i);
         }
-        assertThat(put(0, "before-scaling", "three")).isEqualTo(200);
+        assertThat(put(0, "before-scaling", "three")).isTrue();
 
         // helm upgrade --set replicas=5: the hook finds nothing to remove, then pods 3 and 4 start
         // and join; their member-agents promote them.
         Rendered up = render(5);
         assertThat(runScaleDownHook(up)).contains("every member is below ordinal 5");
         startPods(up, List.of(3, 4));
-        JsonObject five = awaitOneCluster(Set.of(0, 1, 2, 3, 4));
-        assertThat(five.getString("clusterId")).isEqualTo(formed.getString("clusterId"));
+        ClusterInfo five = awaitOneCluster(Set.of(0, 1, 2, 3, 4));
+        assertThat(five.clusterId()).isEqualTo(formed.clusterId());
         for (int i = 3; i < 5; i++) {
             String id = memberIdOf(five, i);
             assertThat(pods.get(i).nodeEnv()).as("node.env of the joined pod %d", i)
-                    .contains("LATCHKEY_NODE_ID=" + id, "LATCHKEY_CLUSTER_ID=" + five.getString("clusterId"));
+                    .contains("LATCHKEY_NODE_ID=" + id, "LATCHKEY_CLUSTER_ID=" + five.clusterId());
         }
         assertThat(get(4, "before-scaling")).isEqualTo("three");
 
@@ -163,14 +162,14 @@ class StatefulSetWiringTest {
         Rendered down = render(3);
         String hookLog = runScaleDownHook(down);
         assertThat(hookLog).containsSubsequence("removing member " + memberIdOf(five, 4), "removing member " + memberIdOf(five, 3));
-        JsonObject afterHook = view(0);
+        ClusterInfo afterHook = view(0);
         assertThat(memberPeerUrls(afterHook)).containsExactlyInAnyOrderElementsOf(peerUrls(Set.of(0, 1, 2)));
         deletePod(4);
         deletePod(3);
-        JsonObject three = awaitOneCluster(Set.of(0, 1, 2));
-        assertThat(three.getString("clusterId")).isEqualTo(formed.getString("clusterId"));
+        ClusterInfo three = awaitOneCluster(Set.of(0, 1, 2));
+        assertThat(three.clusterId()).isEqualTo(formed.clusterId());
         await("a write through every remaining pod", () -> IntStream.range(0, 3)
-                .allMatch(i -> put(i, "after-scaling-" + i, "v" + i) == 200));
+                .allMatch(i -> put(i, "after-scaling-" + i, "v" + i)));
         for (int i = 0; i < 3; i++) {
             assertThat(get(i, "after-scaling-" + ((i + 1) % 3))).isEqualTo("v" + ((i + 1) % 3));
             assertThat(get(i, "before-scaling")).isEqualTo("three");
@@ -638,13 +637,18 @@ class StatefulSetWiringTest {
 
     // ---- the API ----
 
-    private JsonObject view(int ordinal) {
-        String body = call(ordinal, "GET", "/v1/cluster", null).body();
-        if (body == null || !body.startsWith("{")) {
+    /** The client of pod {@code ordinal} alone; it retries a 503 (no leader ready yet) for up to 30 s. */
+    private LatchkeyClient client(int ordinal) {
+        return clients.computeIfAbsent(ordinal, o -> LatchkeyClient.builder().endpoints(pods.get(o).clientBase())
+                .retryTimeout(Duration.ofSeconds(30)).requestTimeout(Duration.ofSeconds(20)).build());
+    }
+
+    /** The pod's view of the cluster, or null if it does not answer. */
+    private ClusterInfo view(int ordinal) {
+        try {
+            return client(ordinal).cluster();
+        } catch (LatchkeyException e) {
             return null;
-        }
-        try (JsonReader reader = Json.createReader(new StringReader(body))) {
-            return reader.readObject();
         }
     }
 
@@ -652,35 +656,29 @@ class StatefulSetWiringTest {
      * Waits until every given pod's node reports the same cluster and leader, and exactly those
      * pods as voters under their StatefulSet names, each with its published client URL.
      */
-    private JsonObject awaitOneCluster(Set<Integer> ordinals) {
-        JsonObject[] agreed = {null};
+    private ClusterInfo awaitOneCluster(Set<Integer> ordinals) {
+        ClusterInfo[] agreed = {null};
         awaitReason("one cluster of voters " + new java.util.TreeSet<>(ordinals), () -> {
-            String clusterId = null;
-            String leaderId = null;
-            JsonObject last = null;
+            ClusterInfo last = null;
             for (int ordinal : ordinals) {
-                JsonObject v = view(ordinal);
-                // JSON-B leaves out null fields: no leaderId while no leader is known.
-                if (v == null || v.getString("leaderId", null) == null) {
+                ClusterInfo v = view(ordinal);
+                if (v == null || v.leaderId() == null) {
                     return "pod " + ordinal + " knows no leader: " + v;
                 }
-                if (clusterId != null && (!clusterId.equals(v.getString("clusterId")) || !leaderId.equals(v.getString("leaderId")))) {
+                if (last != null && (!last.clusterId().equals(v.clusterId()) || !last.leaderId().equals(v.leaderId()))) {
                     return "pod " + ordinal + " disagrees on cluster or leader: " + v;
                 }
-                clusterId = v.getString("clusterId");
-                leaderId = v.getString("leaderId");
                 if (!memberPeerUrls(v).equals(Set.copyOf(peerUrls(ordinals)))) {
                     return "pod " + ordinal + " lists other members: " + v;
                 }
-                for (var m : v.getJsonArray("members").getValuesAs(JsonObject.class)) {
-                    int o = ordinalOf(m.getString("peerUrl"));
-                    if (!"voter".equals(m.getString("role"))
-                            || !("http://" + podHost(o) + ":" + clientPort).equals(m.getString("clientUrl", ""))
-                            || !(RELEASE + "-" + o).equals(m.getString("name"))) {
+                for (Member m : v.members()) {
+                    int o = ordinalOf(m.peerUrl());
+                    if (!"voter".equals(m.role()) || !("http://" + podHost(o) + ":" + clientPort).equals(m.clientUrl())
+                            || !(RELEASE + "-" + o).equals(m.name())) {
                         return "pod " + ordinal + " lists member " + m + " (not a voter with the pod's name and client URL)";
                     }
                 }
-                if (!v.getString("nodeId").equals(memberIdOf(v, ordinal))) {
+                if (!v.nodeId().equals(memberIdOf(v, ordinal))) {
                     return "pod " + ordinal + " is not the member with its peer URL: " + v;
                 }
                 last = v;
@@ -695,16 +693,13 @@ class StatefulSetWiringTest {
         return ordinals.stream().sorted().map(o -> "http://" + podHost(o) + ":" + peerPort).toList();
     }
 
-    private static Set<String> memberPeerUrls(JsonObject view) {
-        return view.getJsonArray("members").getValuesAs(JsonObject.class).stream()
-                .map(m -> m.getString("peerUrl")).collect(Collectors.toSet());
+    private static Set<String> memberPeerUrls(ClusterInfo view) {
+        return view.members().stream().map(Member::peerUrl).collect(Collectors.toSet());
     }
 
-    private String memberIdOf(JsonObject view, int ordinal) {
+    private String memberIdOf(ClusterInfo view, int ordinal) {
         String peerUrl = "http://" + podHost(ordinal) + ":" + peerPort;
-        return view.getJsonArray("members").getValuesAs(JsonObject.class).stream()
-                .filter(m -> m.getString("peerUrl").equals(peerUrl)).map(m -> m.getString("id"))
-                .findFirst().orElse("");
+        return view.members().stream().filter(m -> m.peerUrl().equals(peerUrl)).map(Member::id).findFirst().orElse("");
     }
 
     private int ordinalOf(String peerUrl) {
@@ -712,46 +707,22 @@ class StatefulSetWiringTest {
         return m.find() ? Integer.parseInt(m.group(1)) : -1;
     }
 
-    /** PUT /v1/config/{key} on a pod, retrying while no leader is ready (503); the final status. */
-    private int put(int ordinal, String key, String value) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        ProcessCluster.Reply reply = call(ordinal, "PUT", "/v1/config/" + key, value);
-        while (reply.status() == 503 && System.nanoTime() - deadline < 0) {
-            sleep(Duration.ofMillis(300));
-            reply = call(ordinal, "PUT", "/v1/config/" + key, value);
+    /** Whether a write of the key through pod {@code ordinal} was acknowledged. */
+    private boolean put(int ordinal, String key, String value) {
+        try {
+            client(ordinal).put(key, value);
+            return true;
+        } catch (LatchkeyException e) {
+            return false;
         }
-        return reply.status();
     }
 
-    /** A linearizable GET of a key's value as text, or null. */
+    /** A linearizable read of a key's value as text, or null. */
     private String get(int ordinal, String key) {
         try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(pods.get(ordinal).clientBase() + "/v1/config/" + key))
-                    .header("Accept", "text/plain").timeout(Duration.ofSeconds(20)).GET().build(), HttpResponse.BodyHandlers.ofString());
-            return r.statusCode() == 200 ? r.body() : null;
-        } catch (IOException e) {
+            return client(ordinal).get(key).map(KeyValue::text).orElse(null);
+        } catch (LatchkeyException e) {
             return null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
-        }
-    }
-
-    private ProcessCluster.Reply call(int ordinal, String method, String path, String body) {
-        try {
-            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(pods.get(ordinal).clientBase() + path))
-                    .timeout(Duration.ofSeconds(20));
-            if (body != null) {
-                b.header("Content-Type", "text/plain");
-            }
-            b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-            HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-            return new ProcessCluster.Reply(r.statusCode(), r.body());
-        } catch (IOException e) {
-            return new ProcessCluster.Reply(-1, null);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new ProcessCluster.Reply(-1, null);
         }
     }
 

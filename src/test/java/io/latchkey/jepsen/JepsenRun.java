@@ -1,5 +1,7 @@
 package io.latchkey.jepsen;
 
+import io.latchkey.client.KeyValue;
+import io.latchkey.client.LatchkeyException;
 import io.latchkey.testing.Await;
 import io.latchkey.jepsen.checker.Budget;
 import io.latchkey.jepsen.checker.Call;
@@ -27,6 +29,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -114,6 +117,12 @@ final class JepsenRun {
             long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(options.timeSeconds());
             ctx = new Workloads.Context(nodes, recorder, leases, end);
             List<Thread> threads = new ArrayList<>();
+            // A worker that dies stops recording operations, and a short history proves little: the run fails.
+            List<String> crashed = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Thread.UncaughtExceptionHandler onCrash = (t, e) -> {
+                crashed.add(t.getName() + ": " + e);
+                e.printStackTrace();
+            };
             int slot = 0;
             for (String w : options.workloads()) {
                 int clients = switch (w) {
@@ -134,7 +143,7 @@ final class JepsenRun {
                         }
                         default -> throw new IllegalArgumentException("unknown workload " + w);
                     };
-                    threads.add(Thread.ofPlatform().name("jepsen-" + w + "-" + c).start(worker));
+                    threads.add(Thread.ofPlatform().name("jepsen-" + w + "-" + c).uncaughtExceptionHandler(onCrash).start(worker));
                 }
             }
             Nemesis nemesis = new Nemesis(nodes, options.faults(), seed, end);
@@ -149,6 +158,9 @@ final class JepsenRun {
                 threads.forEach(Thread::interrupt);
                 nemesisThread.join(30_000);
                 nemesisEvents = nemesis.events();
+            }
+            if (!crashed.isEmpty()) {
+                throw new IllegalStateException("client workers died: " + crashed);
             }
             heal(nodes);
         finalReads(ctx);
@@ -187,16 +199,13 @@ final class JepsenRun {
         int process = FINAL_PROCESS;
         for (String key : keys) {
             for (int attempt = 0; attempt < 10; attempt++) {
-                Api api = new Api(ctx.nodes.clientUrl(attempt % ctx.nodes.size()));
                 int id = ctx.recorder.invoke(process, new Call.Read(key));
-                Api.Reply r = api.send("GET", "/v1/config/" + key, null, Workloads.REQUEST_TIMEOUT);
-                if (r.answered(200)) {
-                    ctx.recorder.ok(id, new Result.ValueAt(Api.stringField(r.body(), "value"), Api.longField(r.body(), "modRevision")));
+                try {
+                    Optional<KeyValue> read = ctx.nodes.client(attempt % ctx.nodes.size()).get(key);
+                    ctx.recorder.ok(id, new Result.ValueAt(read.map(KeyValue::text).orElse(null),
+                            read.map(KeyValue::modRevision).orElse(0L)));
                     break;
-                } else if (r.answered(404)) {
-                    ctx.recorder.ok(id, new Result.ValueAt(null, 0));
-                    break;
-                } else {
+                } catch (LatchkeyException e) {
                     ctx.recorder.info(id);
                     process++;
                     // A client backs off after an unknown outcome before asking again.

@@ -1,5 +1,8 @@
 package io.latchkey.jepsen;
 
+import io.latchkey.client.AddedMember;
+import io.latchkey.client.ClusterInfo;
+import io.latchkey.client.LatchkeyException;
 import io.latchkey.testing.Await;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -157,8 +160,9 @@ final class Nemesis implements Runnable {
             namespaces.dropOneWay(List.<int[]>of(new int[] {to, leader}));
         }
         try {
-            Api.Reply r = nodes.cluster(leader, "POST", "/leader", "{\"id\":\"" + Long.toHexString(nodes.memberId(to)) + "\"}");
-            log("transfer leadership from node " + (leader + 1) + " to node " + (to + 1) + ": " + answer(r));
+            String target = Long.toHexString(nodes.memberId(to));
+            Answer r = Answer.of(() -> nodes.admin(leader).transferLeadership(target), 202);
+            log("transfer leadership from node " + (leader + 1) + " to node " + (to + 1) + ": " + r);
             sleep(2000 + random.nextInt(3000));
         } finally {
             if (shape != 0) {
@@ -436,7 +440,7 @@ final class Nemesis implements Runnable {
         }
     }
 
-    private static String oneLine(String text) {
+    static String oneLine(String text) {
         String line = text.replaceAll("\\s+", " ");
         return line.length() > 200 ? line.substring(0, 200) + "..." : line;
     }
@@ -474,21 +478,22 @@ final class Nemesis implements Runnable {
         String oldHex = Long.toHexString(oldId);
         // Asked again, through whichever node leads then, while the answer says it did nothing
         // (an election under way, leadership moved on).
-        Api.Reply[] removed = {null};
+        Answer[] removed = {null};
         boolean asked = Await.within(Duration.ofSeconds(15), () -> {
             int via = nodes.leader();
             if (via < 0) {
                 return false;
             }
-            removed[0] = nodes.cluster(via, "DELETE", "/members/" + oldHex, null);
-            log("remove member " + oldHex + " (node " + (victim + 1) + ") via node " + (via + 1) + ": " + answer(removed[0]));
-            if (removed[0].certainlyNothing() || removed[0].answered(307)) {
+            // The client follows a 307 (leadership moved on) to the leader it names.
+            removed[0] = Answer.of(() -> nodes.admin(via).removeMember(oldHex), 204);
+            log("remove member " + oldHex + " (node " + (victim + 1) + ") via node " + (via + 1) + ": " + removed[0]);
+            if (removed[0].certainlyNothing()) {
                 Await.pause(Duration.ofMillis(500));
                 return false;
             }
             return true;
         });
-        if (!asked || (removed[0].fate() == Api.Fate.ANSWERED && removed[0].status() != 204)) {
+        if (!asked || (removed[0].fate() == Answer.Fate.ANSWERED && removed[0].status() != 204)) {
             // No leader took it, or it was refused (409: the others would not form a quorum).
             log("membership change skipped");
             return;
@@ -509,16 +514,17 @@ final class Nemesis implements Runnable {
                 // The others may still name the removed (now dead) node until they elect anew.
                 return false;
             }
-            Api.Reply r = nodes.cluster(leader, "POST", "/members", "{\"name\":\"node-" + (victim + 1) + "-" + System.nanoTime()
-                    + "\",\"peerUrl\":\"" + nodes.peerUrl(victim) + "\",\"clientUrl\":\"" + nodes.clientUrl(victim) + "\"}");
-            if (!r.answered(201)) {
-                log("add member for node " + (victim + 1) + " via node " + (leader + 1) + ": " + answer(r));
+            try {
+                AddedMember member = nodes.admin(leader).addMember("node-" + (victim + 1) + "-" + System.nanoTime(),
+                        nodes.peerUrl(victim), nodes.clientUrl(victim));
+                added[0] = member.id();
+                added[1] = member.clusterId();
+                return true;
+            } catch (LatchkeyException e) {
+                log("add member for node " + (victim + 1) + " via node " + (leader + 1) + ": " + Answer.of(e));
                 Await.pause(Duration.ofMillis(500));
                 return false;
             }
-            added[0] = Api.stringField(r.body(), "id");
-            added[1] = Api.stringField(r.body(), "clusterId");
-            return true;
         });
         if (!ok) {
             log("no new member added for node " + (victim + 1) + "; the slot stays empty");
@@ -540,8 +546,8 @@ final class Nemesis implements Runnable {
             if (leader < 0) {
                 return false;
             }
-            Api.Reply r = nodes.cluster(leader, "POST", "/members/" + idHex + "/promote", null);
-            last[0] = answer(r);
+            Answer r = Answer.of(() -> nodes.admin(leader).promoteMember(idHex), 204);
+            last[0] = r.toString();
             if (r.answered(204)) {
                 return true;
             }
@@ -558,18 +564,13 @@ final class Nemesis implements Runnable {
     private boolean knownMember(int victim, String idHex) {
         for (int i = 0; i < nodes.size(); i++) {
             if (i != victim) {
-                Api.Reply view = nodes.cluster(i, "GET", "", null);
-                if (view.answered(200)) {
-                    return view.body().contains("\"id\":\"" + idHex + "\"");
+                ClusterInfo view = nodes.view(i);
+                if (view != null) {
+                    return view.members().stream().anyMatch(m -> m.id().equals(idHex));
                 }
             }
         }
         return true;
-    }
-
-    private static String answer(Api.Reply r) {
-        return r.fate() == Api.Fate.ANSWERED ? r.status() + (r.status() >= 300 ? " " + oneLine(r.body()) : "")
-                : r.fate().name().toLowerCase() + " " + oneLine(r.body());
     }
 
     private static List<Integer> plus1(Set<Integer> nodes) {

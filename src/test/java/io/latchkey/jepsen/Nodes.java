@@ -1,5 +1,8 @@
 package io.latchkey.jepsen;
 
+import io.latchkey.client.ClusterInfo;
+import io.latchkey.client.LatchkeyClient;
+import io.latchkey.client.LatchkeyException;
 import io.latchkey.testing.Await;
 import io.latchkey.testing.NodeClasspath;
 import java.io.IOException;
@@ -12,9 +15,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The Latchkey nodes of one run: separate JVMs from the test classpath, each with its own data
@@ -25,7 +27,6 @@ import java.util.regex.Pattern;
  */
 final class Nodes implements AutoCloseable {
     private static final String SECRET = "jepsen-peer-secret";
-    private static final Pattern LEADER = Pattern.compile("\"leaderId\":\"([0-9a-f]+)\"");
     private static final Pattern SNAPSHOT_INSTALLED = Pattern.compile("\\[commit: \\d+] restored snapshot");
 
     final Network network;
@@ -41,8 +42,13 @@ final class Nodes implements AutoCloseable {
     /** Slots whose member joined through the API (started with the cluster id, no static peers). */
     private final boolean[] joined;
     private volatile String clusterId;
+    /** For the health probes and the Date header, which are HTTP itself rather than the client's API. */
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(1)).build();
+    /** Per slot: the workloads' client, the leader probe's and the membership nemesis's (see {@link #client}). */
+    private final LatchkeyClient[] clients;
+    private final LatchkeyClient[] probes;
+    private final LatchkeyClient[] admins;
 
     Nodes(Network network, Path root, NodeFaults faults, long snapshotEntries) {
         this.network = network;
@@ -52,6 +58,9 @@ final class Nodes implements AutoCloseable {
         this.paused = new boolean[network.size()];
         this.memberIds = new long[network.size()];
         this.joined = new boolean[network.size()];
+        this.clients = new LatchkeyClient[network.size()];
+        this.probes = new LatchkeyClient[network.size()];
+        this.admins = new LatchkeyClient[network.size()];
         for (int i = 0; i < network.size(); i++) {
             processes.add(null);
             pausedPostgres.add(List.of());
@@ -214,20 +223,53 @@ final class Nodes implements AutoCloseable {
         }
     }
 
+    /**
+     * The client the workloads use on slot i. It sends every request once, to that slot alone
+     * (retry timeout zero): each failure reaches the harness as it happened, so an operation is
+     * recorded as not sent, answered, or of unknown outcome, never as the last of several tries.
+     */
+    synchronized LatchkeyClient client(int i) {
+        if (clients[i] == null) {
+            clients[i] = single(i, Workloads.REQUEST_TIMEOUT);
+        }
+        return clients[i];
+    }
+
+    /** A client of slot i for membership changes (one attempt each, with time to commit them). */
+    synchronized LatchkeyClient admin(int i) {
+        if (admins[i] == null) {
+            admins[i] = single(i, Duration.ofSeconds(20));
+        }
+        return admins[i];
+    }
+
+    private synchronized LatchkeyClient probe(int i) {
+        if (probes[i] == null) {
+            probes[i] = single(i, Duration.ofSeconds(2));
+        }
+        return probes[i];
+    }
+
+    private LatchkeyClient single(int i, Duration requestTimeout) {
+        return LatchkeyClient.builder().endpoints(clientUrl(i)).retryTimeout(Duration.ZERO)
+                .connectTimeout(Duration.ofSeconds(1)).requestTimeout(requestTimeout).build();
+    }
+
+    /** Node i's view of the cluster, or null when it does not answer. */
+    ClusterInfo view(int i) {
+        try {
+            return admin(i).cluster();
+        } catch (LatchkeyException e) {
+            return null;
+        }
+    }
+
     /** The leader node i knows of (0-based index), or -1. */
     int leaderSeenBy(int i) {
         try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(clientUrl(i) + "/v1/cluster"))
-                    .timeout(Duration.ofSeconds(2)).GET().build(), HttpResponse.BodyHandlers.ofString());
-            if (r.statusCode() != 200) {
-                return -1;
-            }
-            Matcher m = LEADER.matcher(r.body());
-            return m.find() ? slotOf(Long.parseUnsignedLong(m.group(1), 16)) : -1;
-        } catch (IOException e) {
-            return -1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            String leader = probe(i).cluster().leaderId();
+            return leader == null ? -1 : slotOf(Long.parseUnsignedLong(leader, 16));
+        } catch (LatchkeyException e) {
             return -1;
         }
     }
@@ -313,13 +355,8 @@ final class Nodes implements AutoCloseable {
 
     /** Node i's commit index from its cluster view, or -1 when it does not answer. */
     long commitIndex(int i) {
-        Api.Reply r = cluster(i, "GET", "", null);
-        return r.answered(200) ? Api.longField(r.body(), "commitIndex") : -1;
-    }
-
-    /** A membership request to node i's API: its status and body, or -1 and the error. */
-    Api.Reply cluster(int i, String method, String path, String body) {
-        return new Api(clientUrl(i)).send(method, "/v1/cluster" + path, body, Duration.ofSeconds(20));
+        ClusterInfo view = view(i);
+        return view == null ? -1 : view.commitIndex();
     }
 
     /**
@@ -369,8 +406,20 @@ final class Nodes implements AutoCloseable {
         return out.toString();
     }
 
+    private synchronized void closeClients() {
+        for (LatchkeyClient[] slots : List.of(clients, probes, admins)) {
+            for (int i = 0; i < slots.length; i++) {
+                if (slots[i] != null) {
+                    slots[i].close();
+                    slots[i] = null;
+                }
+            }
+        }
+    }
+
     /** For a harness being stopped: SIGKILL every node at once, then their PostgreSQL servers. */
     synchronized void killAll() {
+        closeClients();
         for (int i = 0; i < size(); i++) {
             Process p = processes.get(i);
             if (p != null) {
@@ -399,6 +448,7 @@ final class Nodes implements AutoCloseable {
      */
     @Override
     public synchronized void close() {
+        closeClients();
         resumeAll();
         for (Process p : processes) {
             if (p != null && p.isAlive()) {

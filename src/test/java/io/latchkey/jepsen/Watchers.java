@@ -8,11 +8,16 @@ import io.latchkey.jepsen.checker.Result;
 import io.latchkey.jepsen.checker.Violation;
 import io.latchkey.testing.Await;
 
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonReader;
+
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.StringReader;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
@@ -154,9 +159,12 @@ final class Watchers {
         }
 
         private static Event event(Map<String, String> frame) {
-            String data = frame.get("data");
-            return new Event(Api.longField(data, "modRevision"), Api.stringField(data, "type"),
-                    Api.stringField(data, "key"), Api.stringField(data, "value"));
+            JsonObject data;
+            try (JsonReader reader = Json.createReader(new StringReader(frame.get("data")))) {
+                data = reader.readObject();
+            }
+            return new Event(data.getJsonNumber("modRevision").longValueExact(), data.getString("type", null),
+                    data.getString("key", null), data.getString("value", null));
         }
 
         String describe() {

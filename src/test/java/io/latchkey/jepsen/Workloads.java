@@ -1,15 +1,21 @@
 package io.latchkey.jepsen;
 
+import io.latchkey.client.Fence;
+import io.latchkey.client.KeyValue;
+import io.latchkey.client.LatchkeyClient;
+import io.latchkey.client.LatchkeyException;
+import io.latchkey.client.LockHeld;
+import io.latchkey.client.Requests;
+import io.latchkey.client.WriteOptions;
 import io.latchkey.testing.Await;
 import io.latchkey.jepsen.checker.Call;
 import io.latchkey.jepsen.checker.HistoryRecorder;
 import io.latchkey.jepsen.checker.Result;
 
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -41,13 +47,13 @@ final class Workloads {
         /** The first body of each error answer. */
         final Map<String, String> samples = new ConcurrentHashMap<>();
 
-        void count(String request, Api.Reply reply) {
-            String answer = reply.fate() == Api.Fate.ANSWERED ? Integer.toString(reply.status()) : reply.fate().name().toLowerCase();
-            String title = reply.fate() == Api.Fate.ANSWERED && reply.status() >= 400 ? Api.stringField(reply.body(), "title") : null;
+        void count(String request, Answer reply) {
+            String answer = reply.fate() == Answer.Fate.ANSWERED ? Integer.toString(reply.status()) : reply.fate().name().toLowerCase();
+            String title = reply.fate() == Answer.Fate.ANSWERED && reply.status() >= 400 ? reply.title() : null;
             String key = request + " " + answer + (title == null ? "" : " " + title);
             answers.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
-            if (reply.fate() != Api.Fate.ANSWERED || reply.status() >= 400) {
-                samples.putIfAbsent(key, reply.body());
+            if (reply.detail() != null) {
+                samples.putIfAbsent(key, reply.detail());
             }
         }
 
@@ -82,8 +88,9 @@ final class Workloads {
             return slot + generation * PROCESS_STRIDE;
         }
 
-        Api api() {
-            return new Api(ctx.nodes.clientUrl(node));
+        /** The client of the node this worker talks to now: one attempt per request. */
+        LatchkeyClient client() {
+            return ctx.nodes.client(node);
         }
 
         /**
@@ -103,8 +110,8 @@ final class Workloads {
          * Completes an operation whose answer was not a checkable one: FAIL when it certainly did
          * nothing, else INFO (and the process is retired).
          */
-        void unclear(int id, Api.Reply reply) {
-            if (reply.fate() != Api.Fate.ANSWERED) {
+        void unclear(int id, Answer reply) {
+            if (reply.fate() != Answer.Fate.ANSWERED) {
                 hop();
             }
             if (reply.certainlyNothing()) {
@@ -112,9 +119,9 @@ final class Workloads {
                 pause(50 + random.nextInt(150));
                 return;
             }
-            if (reply.fate() == Api.Fate.ANSWERED && reply.status() < 500) {
+            if (reply.fate() == Answer.Fate.ANSWERED && reply.status() < 500) {
                 ctx.harnessErrors.incrementAndGet();
-                System.err.println("jepsen: unexpected answer " + reply.status() + ": " + reply.body());
+                System.err.println("jepsen: unexpected answer " + reply);
             }
             ctx.recorder.info(id);
             retire();
@@ -175,10 +182,10 @@ final class Workloads {
                 read(key, "serializable");
             } else if (dice < 65) {
                 String value = value();
-                write(key, new Call.Write(key, value), "");
+                write(key, new Call.Write(key, value), WriteOptions.none());
             } else if (dice < 95) {
                 long expected = lastSeen.getOrDefault(key, 0L);
-                write(key, new Call.Cas(key, expected, value()), "?expectedRevision=" + expected);
+                write(key, new Call.Cas(key, expected, value()), WriteOptions.none().expectRevision(expected));
             } else {
                 delete(key);
             }
@@ -194,30 +201,37 @@ final class Workloads {
             if (consistency.equals("lease")) {
                 ctx.leaseReads.add(id);
             }
-            Api.Reply r = api().send("GET", "/v1/config/" + key + "?consistency=" + consistency, null, REQUEST_TIMEOUT);
-            ctx.count("read " + consistency, r);
-            if (r.answered(200)) {
-                long mod = Api.longField(r.body(), "modRevision");
-                ctx.recorder.ok(id, new Result.ValueAt(Api.stringField(r.body(), "value"), mod));
-                lastSeen.put(key, mod);
-            } else if (r.answered(404)) {
-                ctx.recorder.ok(id, new Result.ValueAt(null, 0));
-                lastSeen.put(key, 0L);
-            } else {
+            Optional<KeyValue> read;
+            try {
+                read = client().get(key, consistency);
+            } catch (LatchkeyException e) {
+                Answer r = Answer.of(e);
+                ctx.count("read " + consistency, r);
                 unclear(id, r);
+                return;
             }
+            ctx.count("read " + consistency, Answer.ok(read.isPresent() ? 200 : 404));
+            long mod = read.map(KeyValue::modRevision).orElse(0L);
+            ctx.recorder.ok(id, new Result.ValueAt(read.map(KeyValue::text).orElse(null), mod));
+            lastSeen.put(key, mod);
         }
 
-        private void write(String key, Call call, String query) {
+        private void write(String key, Call call, WriteOptions options) {
             String value = call instanceof Call.Cas c ? c.value() : ((Call.Write) call).value();
+            String request = call instanceof Call.Cas ? "cas" : "write";
             int id = ctx.recorder.invoke(process(), call);
-            Api.Reply r = api().send("PUT", "/v1/config/" + key + query, value, REQUEST_TIMEOUT);
-            ctx.count(call instanceof Call.Cas ? "cas" : "write", r);
-            if (r.answered(200)) {
-                long revision = Api.longField(r.body(), "revision");
+            Answer r;
+            try {
+                long revision = client().put(key, value, options).revision();
+                ctx.count(request, Answer.ok(200));
                 ctx.recorder.ok(id, new Result.Revision(revision));
                 lastSeen.put(key, revision);
-            } else if (r.answered(412) && call instanceof Call.Cas) {
+                return;
+            } catch (LatchkeyException e) {
+                r = Answer.of(e);
+            }
+            ctx.count(request, r);
+            if (r.answered(412) && call instanceof Call.Cas) {
                 ctx.recorder.ok(id, new Result.Rejected());
             } else {
                 unclear(id, r);
@@ -226,12 +240,18 @@ final class Workloads {
 
         private void delete(String key) {
             int id = ctx.recorder.invoke(process(), new Call.Delete(key));
-            Api.Reply r = api().send("DELETE", "/v1/config/" + key, null, REQUEST_TIMEOUT);
-            ctx.count("delete", r);
-            if (r.answered(200)) {
-                ctx.recorder.ok(id, new Result.Revision(Api.longField(r.body(), "revision")));
+            Answer r;
+            try {
+                long revision = client().delete(key).revision();
+                ctx.count("delete", Answer.ok(200));
+                ctx.recorder.ok(id, new Result.Revision(revision));
                 lastSeen.put(key, 0L);
-            } else if (r.answered(404)) {
+                return;
+            } catch (LatchkeyException e) {
+                r = Answer.of(e);
+            }
+            ctx.count("delete", r);
+            if (r.answered(404)) {
                 ctx.recorder.ok(id, new Result.Rejected());
             } else {
                 unclear(id, r);
@@ -261,11 +281,14 @@ final class Workloads {
             long waitMillis = LEASE_TTL_SECONDS * 1000 - 1000;
             int id = ctx.recorder.invoke(process(), new Call.Acquire(lock));
             long invoked = System.nanoTime();
-            Api.Reply r = api().send("POST", "/v1/locks/" + lock,
-                    "{\"ttlSeconds\":" + LEASE_TTL_SECONDS + ",\"waitMillis\":" + waitMillis + ",\"owner\":\"p" + process() + "\"}",
-                    REQUEST_TIMEOUT.plusMillis(waitMillis));
-            ctx.count("acquire", r);
-            if (!r.answered(200)) {
+            LockHeld held;
+            try {
+                // A lease of its own, granted with the lock: no keep-alive but the harness's.
+                held = client().acquireLock(lock, new Requests.Acquire(null, LEASE_TTL_SECONDS, waitMillis, "p" + process()));
+                ctx.count("acquire", Answer.ok(200));
+            } catch (LatchkeyException e) {
+                Answer r = Answer.of(e);
+                ctx.count("acquire", r);
                 if (r.answered(409) || r.answered(429)) {
                     // Not granted in time (the waiter gave up through the log) or too many waiters.
                     ctx.recorder.fail(id);
@@ -279,8 +302,8 @@ final class Workloads {
                 }
                 return;
             }
-            long token = Api.longField(r.body(), "token");
-            long leaseId = Api.longField(r.body(), "leaseId");
+            long token = held.token();
+            long leaseId = held.leaseId();
             ctx.recorder.ok(id, new Result.Revision(token));
             ctx.leases.renewed(lock, token, leaseId, invoked, System.nanoTime());
             hold(lock, token, leaseId);
@@ -309,13 +332,13 @@ final class Workloads {
         /** False when the lease is gone or the outcome is unknown: the hold is over. */
         private boolean keepAlive(String lock, long token, long leaseId) {
             long invoked = System.nanoTime();
-            Api.Reply r = api().send("POST", "/v1/leases/" + leaseId + "/keepalive", null, REQUEST_TIMEOUT);
+            Answer r = Answer.of(() -> client().keepAlive(leaseId, REQUEST_TIMEOUT), 200);
             ctx.count("keepalive", r);
             if (r.answered(200)) {
                 ctx.leases.renewed(lock, token, leaseId, invoked, System.nanoTime());
                 return true;
             }
-            if (r.fate() != Api.Fate.ANSWERED) {
+            if (r.fate() != Answer.Fate.ANSWERED) {
                 hop();
             }
             return r.certainlyNothing();
@@ -325,13 +348,16 @@ final class Workloads {
             String key = "jr-" + lock;
             String value = "p" + process() + "-t" + token + "-" + (++written);
             int id = ctx.recorder.invoke(process(), new Call.FencedWrite(key, value, lock, token));
-            Api.Reply r = api().send("PUT", "/v1/config/" + key + "?lock=" + URLEncoder.encode(lock, StandardCharsets.UTF_8)
-                    + "&token=" + token, value, REQUEST_TIMEOUT);
-            ctx.count("fenced write", r);
-            if (r.answered(200)) {
-                ctx.recorder.ok(id, new Result.Revision(Api.longField(r.body(), "revision")));
+            Answer r;
+            try {
+                long revision = client().put(key, value, WriteOptions.none().fence(new Fence(lock, token))).revision();
+                ctx.count("fenced write", Answer.ok(200));
+                ctx.recorder.ok(id, new Result.Revision(revision));
                 return true;
+            } catch (LatchkeyException e) {
+                r = Answer.of(e);
             }
+            ctx.count("fenced write", r);
             if (r.answered(412)) {
                 ctx.recorder.ok(id, new Result.Rejected());
                 return false;
@@ -344,7 +370,7 @@ final class Workloads {
         private void release(String lock, long token) {
             ctx.leases.releasing(lock, token, System.nanoTime());
             int id = ctx.recorder.invoke(process(), new Call.Release(lock, token));
-            Api.Reply r = api().send("DELETE", "/v1/locks/" + lock + "?token=" + token, null, REQUEST_TIMEOUT);
+            Answer r = Answer.of(() -> client().releaseLock(lock, token), 204);
             ctx.count("release", r);
             if (r.answered(204)) {
                 ctx.recorder.ok(id, new Result.Done());

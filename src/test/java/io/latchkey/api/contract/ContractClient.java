@@ -14,6 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Sends {@link ContractRequests.Request}s to one node, one at a time or all at once, and holds
  * each answer to the document. Never retries: the tests using it provoke a particular answer.
+ * Raw HTTP, not the Java client: the exact status, headers and body are what is checked.
  */
 public final class ContractClient {
     /** Longer than the server's own proposal and read timeouts (10 s), which answer 504. */
