@@ -697,10 +697,19 @@ public final class Replica {
         hashStateIfDue();
     }
 
-    /** The hash covers what every member must agree on: the snapshot's content, members and applied requests too. */
+    /**
+     * The hash covers what every member must agree on: the snapshot's content, members and
+     * applied requests too. Captured here, hashed on the snapshot builder (one thread, so the
+     * hashes come back in index order), recorded back on the loop.
+     */
     private void hashStateIfDue() {
-        if (stateHashes.due(appliedIndex)) {
-            stateHashes.record(appliedIndex, snapshotImage());
+        if (stateHashes.claim(appliedIndex)) {
+            long index = appliedIndex;
+            SnapshotImage image = snapshotImage();
+            snapshotBuilder.execute(() -> {
+                String sha256 = StateHashes.hash(image);
+                snapshotCompletion.execute(() -> stateHashes.record(index, sha256));
+            });
         }
     }
 
@@ -805,8 +814,9 @@ public final class Replica {
     }
 
     /**
-     * Where snapshots are written: {@code builder} runs the serialization and the durable save
-     * (off the loop), {@code loop} brings the outcome back to the loop thread. Until this is
+     * Where snapshots are written: {@code builder} runs the serialization and the durable save,
+     * and the state hashes (off the loop, one task at a time in order), {@code loop} brings the
+     * outcome back to the loop thread. Until this is
      * called both run inline, on the loop, which keeps simulations deterministic.
      */
     public void snapshotInBackground(Executor builder, Executor loop) {

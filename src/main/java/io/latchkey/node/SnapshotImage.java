@@ -6,6 +6,9 @@ import com.google.protobuf.WireFormat;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 
 /**
  * A state captured at one applied index and serialized on demand. Capturing happens on the
@@ -19,6 +22,18 @@ public interface SnapshotImage {
 
     /** Writes the serialized state; does not close {@code out}. */
     void writeTo(OutputStream out) throws IOException;
+
+    /** The SHA-256 of what {@link #writeTo} writes, written once more for it: memory stays at a buffer. */
+    default byte[] sha256() throws IOException {
+        MessageDigest digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+        writeTo(new DigestOutputStream(OutputStream.nullOutputStream(), digest));
+        return digest.digest();
+    }
 
     /**
      * The bytes {@code image} takes as protobuf {@code bytes} field {@code field} of an

@@ -2,11 +2,7 @@ package io.latchkey.node;
 
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.security.DigestOutputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
 import java.util.HexFormat;
 import java.util.List;
@@ -17,7 +13,8 @@ import java.util.stream.Collectors;
  * A replica's recent {@link StateHash}es: one at every applied index that is a multiple of the
  * interval. The indexes depend on the log alone, not on when a member started or snapshotted,
  * so members hash at the same indexes and their hashes can be compared. A hash costs one
- * serialization of the state (what a snapshot costs), on the replica's thread.
+ * serialization of the state (what a snapshot costs), made off the replica's thread from a
+ * capture taken on it, like a snapshot's.
  */
 public final class StateHashes {
     /** Enough to overlap with a member a few intervals behind or ahead. */
@@ -25,6 +22,8 @@ public final class StateHashes {
 
     private final ArrayDeque<StateHash> recent = new ArrayDeque<>(KEPT);
     private long intervalEntries;
+    /** The last index claimed for hashing; its hash may still be on its way. */
+    private long claimedIndex;
 
     /** Hash every {@code entries} applied entries from now on; 0 turns hashing off. */
     void setInterval(long entries) {
@@ -34,28 +33,30 @@ public final class StateHashes {
         this.intervalEntries = entries;
     }
 
-    boolean due(long appliedIndex) {
-        return intervalEntries > 0 && appliedIndex > 0 && appliedIndex % intervalEntries == 0
-                && (recent.isEmpty() || recent.peekLast().index() < appliedIndex);
+    /** Whether the state after {@code appliedIndex} is to be hashed; if so, it is claimed (asked once). */
+    boolean claim(long appliedIndex) {
+        if (intervalEntries > 0 && appliedIndex > claimedIndex && appliedIndex % intervalEntries == 0) {
+            claimedIndex = appliedIndex;
+            return true;
+        }
+        return false;
     }
 
-    /** Records the hash of {@code state}, the replica's deterministic serialization after {@code index}. */
-    void record(long index, SnapshotImage state) {
-        MessageDigest digest;
+    /** The SHA-256 (hex) of {@code state}, the replica's deterministic serialization; any thread. */
+    static String hash(SnapshotImage state) {
         try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
-        try (OutputStream out = new DigestOutputStream(OutputStream.nullOutputStream(), digest)) {
-            state.writeTo(out);
+            return HexFormat.of().formatHex(state.sha256());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Records the hash of the state after {@code index}; hashes arrive in index order. */
+    void record(long index, String sha256) {
         if (recent.size() == KEPT) {
             recent.removeFirst();
         }
-        recent.addLast(new StateHash(index, HexFormat.of().formatHex(digest.digest())));
+        recent.addLast(new StateHash(index, sha256));
     }
 
     List<StateHash> recent() {
