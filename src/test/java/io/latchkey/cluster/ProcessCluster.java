@@ -322,14 +322,24 @@ public final class ProcessCluster implements AutoCloseable {
 
     /**
      * A node killed with SIGKILL leaves its embedded PostgreSQL running (a restart takes it
-     * over); at the end of a test nobody will, so stop it.
+     * over); at the end of a test nobody will, so stop it, and wait for it: its shutdown
+     * checkpoint writes into the data directory the test's cleanup is about to delete.
      */
     private static void stopOrphanedPostgres(NodeProcess n) {
         Path pidFile = n.dataDir.resolve("postgres").resolve("postmaster.pid");
         try {
             if (Files.exists(pidFile)) {
                 long pid = Long.parseLong(Files.readAllLines(pidFile).getFirst().strip());
-                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
+                ProcessHandle.of(pid).ifPresent(postmaster -> {
+                    postmaster.destroy();
+                    try {
+                        postmaster.onExit().get(30, TimeUnit.SECONDS);
+                    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                        postmaster.destroyForcibly();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
             }
         } catch (IOException | RuntimeException e) {
             // Best effort: the directory is about to be deleted anyway.
