@@ -11,7 +11,9 @@
 #    left at its default, yes), runs the generator with Curator, stops it;
 # 4. starts a 3-member etcd cluster on 127.0.0.1 (client ports 22379/22479/22579, default
 #    fsync), runs the generator through etcd's v3 HTTP/JSON gateway, stops it;
-# 5. writes the tables with Latchkey's ratios to target/bench/report.md.
+# 5. writes the tables with Latchkey's ratios to target/bench/report.md;
+# 6. runs scripts/bench-floor.sh (the disk, pgbench's durable commit and a single Latchkey
+#    node's put, one client) and appends its table to the report (BENCH_FLOOR=0 skips it).
 # Everything lives under target/bench; every process started here is stopped on exit.
 # The BENCH_* settings of bench-service.sh apply to all three systems.
 set -euo pipefail
@@ -136,3 +138,9 @@ case " $systems " in (*" etcd "*)
 esac
 
 generator report "$results" | tee "$bench/report.md"
+
+if [ "${BENCH_FLOOR:-1}" != 0 ]; then
+  stop_all
+  echo
+  BENCH_OUT="$bench/report.md" scripts/bench-floor.sh
+fi

@@ -592,30 +592,52 @@ public final class Replica {
     }
 
     /**
-     * Makes the writes of append messages durable in one group commit. Safe to call from the
-     * writer thread: it touches only the log store (and the crash points).
+     * Makes the writes of append messages durable in one group commit, then sends at once the
+     * responses to peers that waited for it (append and vote responses): etcd's async storage
+     * writes let the append thread deliver them, and going through the loop first would add a
+     * thread hand-off to every replicated write's round trip. Pass the result to
+     * {@link #appendDurable} on the loop. Safe to call from the writer thread: it touches only
+     * the log store, the crash points and the transport (whose send is thread-safe).
+     *
+     * <p>A batch that installs a snapshot answers its peers from the loop instead, after the
+     * state machine has been restored from it, as before.
      */
-    public void persist(List<Message> appendMessages) {
+    public Durable persist(List<Message> appendMessages) {
         List<LogStore.Write> writes = new ArrayList<>(appendMessages.size());
+        boolean installsSnapshot = false;
         for (Message m : appendMessages) {
             HardState hs = m.hasTerm() || m.hasVote() || m.hasCommit()
                     ? HardState.newBuilder().setTerm(m.getTerm()).setVote(m.getVote()).setCommit(m.getCommit()).build()
                     : HardState.getDefaultInstance();
             writes.add(new LogStore.Write(hs, m.getEntriesList(), m.hasSnapshot() ? m.getSnapshot() : Snapshot.getDefaultInstance()));
+            installsSnapshot |= m.hasSnapshot() && !Ready.isEmptySnap(m.getSnapshot());
         }
         crashPoints.reach(CrashPoints.Point.BEFORE_PERSIST);
         logStore.persistAll(writes);
         crashPoints.reach(CrashPoints.Point.AFTER_PERSIST);
+        if (installsSnapshot) {
+            return new Durable(appendMessages, false);
+        }
+        send(peerResponses(appendMessages));
+        return new Durable(appendMessages, true);
+    }
+
+    /**
+     * Append messages made durable by {@link #persist}; {@code peersAnswered} says whether their
+     * responses to peers have been sent already.
+     */
+    public record Durable(List<Message> appendMessages, boolean peersAnswered) {
     }
 
     /**
      * After {@link #persist}: installs a persisted snapshot in the state machine and delivers
-     * the responses that waited for durability (own acknowledgements to raft, votes and
-     * append responses to peers). On the loop thread, in the order the messages were taken.
+     * the responses that waited for durability (own acknowledgements to raft; votes and append
+     * responses to peers, unless the writer sent those). On the loop thread, in the order the
+     * messages were taken.
      */
-    public void appendDurable(List<Message> appendMessages) {
+    public void appendDurable(Durable durable) {
         List<Message> outgoing = new ArrayList<>();
-        for (Message m : appendMessages) {
+        for (Message m : durable.appendMessages()) {
             if (m.hasSnapshot() && !Ready.isEmptySnap(m.getSnapshot())) {
                 crashPoints.reach(CrashPoints.Point.BEFORE_SNAPSHOT_APPLY);
                 restoreFromSnapshot(m.getSnapshot());
@@ -624,12 +646,24 @@ public final class Replica {
             for (Message response : m.getResponsesList()) {
                 if (response.getTo() == config.nodeId()) {
                     rawNode.step(response);
-                } else {
+                } else if (!durable.peersAnswered()) {
                     outgoing.add(response);
                 }
             }
         }
         send(outgoing);
+    }
+
+    private List<Message> peerResponses(List<Message> appendMessages) {
+        List<Message> responses = new ArrayList<>();
+        for (Message m : appendMessages) {
+            for (Message response : m.getResponsesList()) {
+                if (response.getTo() != config.nodeId()) {
+                    responses.add(response);
+                }
+            }
+        }
+        return responses;
     }
 
     private void send(List<Message> messages) {

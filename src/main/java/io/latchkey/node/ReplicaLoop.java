@@ -268,7 +268,8 @@ public final class ReplicaLoop implements AutoCloseable, PeerTransport.Listener 
 
     /**
      * The writer of async storage writes: takes every batch queued since its last write and
-     * makes them durable in one commit, then hands the durable batches back to the loop.
+     * makes them durable in one commit (sending the peers' responses itself), then hands the
+     * durable batches back to the loop.
      */
     private void write() {
         List<List<Message>> batches = new ArrayList<>();
@@ -283,8 +284,8 @@ public final class ReplicaLoop implements AutoCloseable, PeerTransport.Listener 
                 List<Message> all = new ArrayList<>();
                 batches.forEach(all::addAll);
                 batches.clear();
-                replica.persist(all);
-                inbox.add(() -> replica.appendDurable(all));
+                Replica.Durable durable = replica.persist(all);
+                inbox.add(() -> replica.appendDurable(durable));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -12,7 +12,9 @@ import java.util.function.LongSupplier;
 /**
  * Turns what a {@link Replica} reports into stage latencies ({@link WriteStage}) by log index:
  * the time its entries were handed out, acknowledged by each follower, committed and applied.
- * The replica reads no clock; this observer does. On the loop thread only. What it tracks is
+ * The replica reads no clock; this observer does. On the loop thread, except that a follower's
+ * acknowledgements are reported from the storage writer that sends them (see
+ * {@link Replica#persist}), so what they touch is guarded. What it tracks is
  * bounded ({@link #TRACKED_MAX} per queue): under heavy load the oldest marks are dropped,
  * which only thins the samples.
  */
@@ -28,7 +30,7 @@ public final class WriteStageTracker implements ReplicaEvents {
     private final Marks committed = new Marks();
     /** Leader: per follower, (last index, nanos) of appends sent, not yet acknowledged. */
     private final Map<Long, Marks> sentAppends = new HashMap<>();
-    /** Follower: (last index, nanos) of appends stepped, not yet acknowledged. */
+    /** Follower: (last index, nanos) of appends stepped, not yet acknowledged. Guarded by itself. */
     private final Marks receivedAppends = new Marks();
 
     public WriteStageTracker(LongSupplier clock, WriteStage.Timer timer, ReplicaEvents next) {
@@ -42,7 +44,9 @@ public final class WriteStageTracker implements ReplicaEvents {
         appended.clear();
         committed.clear();
         sentAppends.clear();
-        receivedAppends.clear();
+        synchronized (receivedAppends) {
+            receivedAppends.clear();
+        }
         next.leaderChanged(leaderId);
     }
 
@@ -89,7 +93,10 @@ public final class WriteStageTracker implements ReplicaEvents {
     @Override
     public void received(Message message) {
         if (message.getType() == MessageType.MsgApp && message.getEntriesCount() > 0) {
-            receivedAppends.add(message.getIndex() + message.getEntriesCount(), clock.getAsLong());
+            long now = clock.getAsLong();
+            synchronized (receivedAppends) {
+                receivedAppends.add(message.getIndex() + message.getEntriesCount(), now);
+            }
         } else if (message.getType() == MessageType.MsgAppResp && !message.getReject()) {
             Marks sent = sentAppends.get(message.getFrom());
             if (sent != null) {
@@ -117,7 +124,9 @@ public final class WriteStageTracker implements ReplicaEvents {
                 sentAppends.computeIfAbsent(m.getTo(), id -> new Marks())
                         .add(m.getIndex() + m.getEntriesCount(), now);
             } else {
-                receivedAppends.record(m.getIndex(), now, WriteStage.FOLLOWER_ACK, timer);
+                synchronized (receivedAppends) {
+                    receivedAppends.record(m.getIndex(), now, WriteStage.FOLLOWER_ACK, timer);
+                }
             }
         }
     }

@@ -43,6 +43,15 @@ final class LatchkeyTarget implements Target {
         this.setup = client(this.endpoints.getFirst());
     }
 
+    @Override
+    public String placement() {
+        try {
+            return "leader " + leader(endpoints) + ", client 0 on " + endpoints.getFirst();
+        } catch (IOException e) {
+            return "leader unknown (" + e.getMessage() + "), client 0 on " + endpoints.getFirst();
+        }
+    }
+
     private static LatchkeyClient client(String base) {
         return LatchkeyClient.builder().endpoints(base).retryTimeout(HttpTargets.RETRY_FOR).build();
     }

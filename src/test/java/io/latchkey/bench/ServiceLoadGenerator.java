@@ -105,6 +105,10 @@ public final class ServiceLoadGenerator {
                     System.out.printf(Locale.ROOT, "%-18s %7d %10.1f %9.3f %9.3f %7d%s%n", r.scenario(), r.clients(),
                             r.opsPerSecond(), r.p50Millis(), r.p99Millis(), r.errors(),
                             r.firstError() == null ? "" : "  first error: " + r.firstError());
+                    String placement = target.placement();
+                    if (placement != null) {
+                        System.out.println("  " + placement);
+                    }
                     if (out != null) {
                         Files.writeString(out, r.tsv() + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
                     }

@@ -15,6 +15,14 @@ interface Target extends AutoCloseable {
 
     LoadHarness.Client client(Scenario scenario, int index) throws Exception;
 
+    /**
+     * Where the point ran, for the log, or null: in spread mode a single client's figures depend
+     * on whether its node leads (a follower's linearizable read costs a round trip to the leader).
+     */
+    default String placement() throws Exception {
+        return null;
+    }
+
     /** Requests retried so far after an answer that said retry (counted as errors of the point they fall in). */
     default long retries() {
         return 0;

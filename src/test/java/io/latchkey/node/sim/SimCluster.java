@@ -136,6 +136,8 @@ final class SimCluster {
         CrashPoints.Point crashAt;
         /** When this node's simulated writer finishes its last queued write (async storage writes). */
         long writerBusyUntilMicros;
+        /** When the loop last learned of a durable write (the writer's hand-off back to it). */
+        long durableHandedUntilMicros;
         /** This node's tick period: its clock's rate differs from the others'. */
         final long tickMicros;
 
@@ -366,12 +368,27 @@ final class SimCluster {
             if (node.replica != incarnation) {
                 return;
             }
+            Replica.Durable durable;
             try {
-                incarnation.persist(work);
-                incarnation.appendDurable(work);
+                durable = incarnation.persist(work);
             } catch (SimulatedCrash | StorageException e) {
                 crashAndRestartLater(node);
+                return;
             }
+            // The writer sent the peers' responses already; the loop learns of the write a
+            // little later (a thread hand-off), in order with the node's earlier writes.
+            long handedAt = Math.max(nowMicros + randomBetween(0, 300), node.durableHandedUntilMicros + 1);
+            node.durableHandedUntilMicros = handedAt;
+            schedule(handedAt - nowMicros, () -> {
+                if (node.replica != incarnation) {
+                    return;
+                }
+                try {
+                    incarnation.appendDurable(durable);
+                } catch (SimulatedCrash | StorageException e) {
+                    crashAndRestartLater(node);
+                }
+            });
         });
     }
 
