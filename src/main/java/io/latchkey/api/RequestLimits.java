@@ -36,7 +36,8 @@ import java.util.concurrent.Semaphore;
  * </ol>
  *
  * Health, metrics and OpenAPI are Helidon features outside JAX-RS: a probe is answered even
- * when the node is saturated. Helidon's {@code server.max-tcp-connections} bounds connections.
+ * when the node is saturated. Helidon's {@code server.max-tcp-connections} bounds connections:
+ * one more waits in the listen backlog (not refused) until a connection closes.
  */
 @Provider
 @PreMatching

@@ -4,6 +4,7 @@ import io.latchkey.node.ReplicaLoop;
 import io.latchkey.raft.ReadOnlyOption;
 import io.latchkey.server.LatchkeyService;
 import io.latchkey.server.ReplicaHost;
+import io.latchkey.server.StateIntegrityCheck;
 import io.latchkey.state.LatchkeyStateMachine;
 import io.latchkey.state.StateView;
 import io.latchkey.state.Violation;
@@ -76,10 +77,28 @@ public class StateAccess {
         return write(command, idempotencyKey);
     }
 
-    /** Proposes a command through this node (raft forwards it to the leader) and waits for its result. */
+    /**
+     * Proposes a command through this node (raft forwards it to the leader) and waits for its
+     * result; refused with 503 while this node's state corruption alarm is raised.
+     */
     public Result write(Command.Builder command, String idempotencyKey, Duration timeout) {
-        host();
+        refuseUnderCorruptionAlarm(host());
         return duties.propose(command, scoped(command, idempotencyKey), timeout);
+    }
+
+    /**
+     * etcd refuses writes under its CORRUPT alarm: a write would build on a state that two
+     * members disagree about. Every client write is refused, releases and revokes too (etcd
+     * refuses lease revokes); locks and leases still end by their TTL, which the leader
+     * expires on its own. Reads and backups stay, for the operator to compare and save.
+     */
+    private static void refuseUnderCorruptionAlarm(ReplicaHost host) {
+        host.integrityCheck().map(StateIntegrityCheck::alarm).ifPresent(alarm -> {
+            throw new ProblemException(503, "State corruption alarm raised", alarm.describe()
+                    + ". This node refuses writes until the alarm clears (every other member agreeing with it past index "
+                    + alarm.index() + "): find the member whose hash differs from the majority's and replace it; reads "
+                    + "and GET /v1/maintenance/snapshot still work", null);
+        });
     }
 
     /**

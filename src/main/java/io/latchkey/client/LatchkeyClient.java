@@ -4,6 +4,7 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
@@ -11,13 +12,18 @@ import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.DigestInputStream;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -47,6 +53,7 @@ import java.util.concurrent.ScheduledExecutorService;
  */
 public final class LatchkeyClient implements AutoCloseable {
     private static final String JSON = "application/json";
+    private static final String SNAPSHOT_PATH = "v1/maintenance/snapshot";
 
     private final Transport transport;
     private final HttpClient http;
@@ -414,27 +421,72 @@ public final class LatchkeyClient implements AutoCloseable {
     // ---- maintenance ----
 
     /**
-     * A backup of the state as of a linearizable point (admin role with client auth on); its
-     * body is checked against the member's {@code Latchkey-Snapshot-Sha256} header.
+     * A backup of the state as of a linearizable point (admin role with client auth on), in
+     * memory; its body is checked against the member's {@code Latchkey-Snapshot-Sha256} header.
+     * {@link #saveSnapshot} keeps a large one out of memory.
      *
      * @throws LatchkeyException if refused, or if the body does not match its checksum
      */
     public Snapshot snapshot() {
-        Transport.Answer a = transport.send(Transport.Call.read("v1/maintenance/snapshot"));
+        Transport.Answer a = transport.send(Transport.Call.read(SNAPSHOT_PATH));
         byte[] bytes = ok(a, 200);
-        String expected = a.response().headers().firstValue("Latchkey-Snapshot-Sha256").orElse("");
-        String actual;
+        MessageDigest digest = sha256();
+        digest.update(bytes);
+        return new Snapshot(snapshotRevision(a), checkedSnapshotDigest(a, digest), bytes);
+    }
+
+    /**
+     * Saves a backup (see {@link #snapshot}) into {@code file} as it arrives, never whole in
+     * memory, checked against the member's SHA-256 before it takes the file's name: the file
+     * is then a whole, checked backup, or is left as it was ({@code FILE.partial} is written first).
+     *
+     * @throws LatchkeyException        if refused, or if the body does not match its checksum
+     * @throws IllegalArgumentException if the file cannot be written
+     */
+    public SavedSnapshot saveSnapshot(Path file) {
+        Path partial = file.resolveSibling(file.getFileName() + ".partial");
         try {
-            actual = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
+            Transport.Answer a = transport.sendSavingOk(Transport.Call.read(SNAPSHOT_PATH), partial);
+            ok(a, 200);
+            MessageDigest digest = sha256();
+            try (InputStream in = new DigestInputStream(Files.newInputStream(partial), digest)) {
+                in.transferTo(OutputStream.nullOutputStream());
+            }
+            String sha256 = checkedSnapshotDigest(a, digest);
+            Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            return new SavedSnapshot(file, snapshotRevision(a), sha256, Files.size(file));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot write " + file + ": " + e.getMessage(), e);
+        } finally {
+            try {
+                Files.deleteIfExists(partial);
+            } catch (IOException e) {
+                // Only a leftover; the outcome was decided above.
+            }
         }
+    }
+
+    private static long snapshotRevision(Transport.Answer a) {
+        return Long.parseLong(a.response().headers().firstValue("Latchkey-Revision").orElse("0"));
+    }
+
+    /** The hex digest of the body, if it is the member's {@code Latchkey-Snapshot-Sha256}. */
+    private static String checkedSnapshotDigest(Transport.Answer a, MessageDigest digest) {
+        String expected = a.response().headers().firstValue("Latchkey-Snapshot-Sha256").orElse("");
+        String actual = HexFormat.of().formatHex(digest.digest());
         if (!actual.equals(expected)) {
             throw new LatchkeyException(0, "Damaged snapshot", "the snapshot's SHA-256 " + actual
                     + " is not the one the member sent ('" + expected + "'); take it again", null);
         }
-        long revision = Long.parseLong(a.response().headers().firstValue("Latchkey-Revision").orElse("0"));
-        return new Snapshot(revision, actual, bytes);
+        return actual;
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
     }
 
     // ----

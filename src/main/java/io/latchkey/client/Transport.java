@@ -8,6 +8,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -86,6 +88,22 @@ final class Transport {
      * zero {@link #retryTimeout} only once, whatever the deadline.
      */
     Answer send(Call call, Duration deadline) {
+        return send(call, deadline, HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    /**
+     * Sends {@code call} as {@link #send(Call)} does, with the 200 body written to {@code file}
+     * as it arrives (replacing what the file held) and an empty body in the answer; any other
+     * status's body comes in memory, as usual, for its problem.
+     */
+    Answer sendSavingOk(Call call, Path file) {
+        HttpResponse.BodyHandler<byte[]> handler = info -> info.statusCode() != 200 ? HttpResponse.BodySubscribers.ofByteArray()
+                : HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofFile(file, StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING), saved -> new byte[0]);
+        return send(call, retryTimeout, handler);
+    }
+
+    private Answer send(Call call, Duration deadline, HttpResponse.BodyHandler<byte[]> handler) {
         long end = System.nanoTime() + (retryTimeout.isZero() ? 0 : deadline.toNanos());
         Duration backoff = BACKOFF_MIN;
         URI redirect = null;
@@ -96,7 +114,7 @@ final class Transport {
             URI base = redirect != null ? redirect : endpoint();
             redirect = null;
             try {
-                HttpResponse<byte[]> r = http.send(request(base, call), HttpResponse.BodyHandlers.ofByteArray());
+                HttpResponse<byte[]> r = http.send(request(base, call), handler);
                 reached = true;
                 int status = r.statusCode();
                 if (status == 307 && r.headers().firstValue("Location").isPresent()) {

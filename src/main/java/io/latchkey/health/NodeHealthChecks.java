@@ -59,7 +59,7 @@ public class NodeHealthChecks {
                 QuotaUsage quota = host.loop().query(r -> stateMachine.view().quota(), Duration.ofSeconds(2)).get();
                 b.withData("sizeBytes", quota.sizeBytes()).withData("quotaBytes", quota.quotaBytes());
                 if (quota.alarm()) {
-                    b.withData("alarm", "quota exceeded: puts are refused with 507 until keys are deleted");
+                    b.withData("alarm", "quota exceeded: puts, lease grants and lock acquires are refused with 507 until keys, locks or leases are deleted");
                 }
             } catch (Exception e) {
                 b.withData("reason", "loop not answering: " + e);

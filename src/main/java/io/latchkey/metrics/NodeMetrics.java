@@ -102,10 +102,10 @@ public class NodeMetrics implements ReplicaEvents {
                 s -> s.leaderId() != 0 && s.leaderId() == s.nodeId() ? 1 : 0);
         gauge(registry, "latchkey_locks_held", "Locks held now.", Sample::locksHeld);
         gauge(registry, "latchkey_leases", "Leases that exist now.", Sample::leases);
-        gauge(registry, "latchkey_state_size_bytes", "Serialized bytes of keys, values and watch history (what the quota counts).",
+        gauge(registry, "latchkey_state_size_bytes", "Serialized bytes of keys, values, watch history, leases and locks (what the quota counts).",
                 s -> s.quota().sizeBytes());
         gauge(registry, "latchkey_state_quota_bytes", "The state quota (latchkey.state.quota-bytes).", s -> s.quota().quotaBytes());
-        gauge(registry, "latchkey_state_quota_alarm", "1 while puts are refused for the quota (507) and the state has not shrunk since.",
+        gauge(registry, "latchkey_state_quota_alarm", "1 while writes that grow the state are refused for the quota (507) and the state has not shrunk since.",
                 s -> s.quota().alarm() ? 1 : 0);
         gauge(registry, "latchkey_raft_proposals_pending", "Proposals through this node waiting to be applied or to fail.",
                 Sample::pendingProposals);

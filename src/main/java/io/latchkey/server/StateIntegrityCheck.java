@@ -19,10 +19,13 @@ import java.util.concurrent.TimeUnit;
  * the indexes both hashed. Every member checks, so the alarm shows on the leader and on the
  * followers alike, whichever member diverged. A mismatch raises the alarm (metric
  * {@code latchkey_state_corrupt}, health {@code latchkey-state-integrity}) and is logged as an
- * ERROR once; it stays on until the node restarts, as etcd's CORRUPT alarm stays until an
- * operator disarms it: a diverged state does not heal, and which member is wrong is for the
- * operator to find out (the one whose hash differs from the majority's). A member that cannot
- * be reached is skipped until the next round.
+ * ERROR once. While it is on, this node refuses client writes (etcd's CORRUPT alarm), so a
+ * diverged state is not built upon; reads and backups go on. A diverged state does not heal,
+ * and which member is wrong is for the operator to find out (the one whose hash differs from
+ * the majority's) and replace. The alarm clears on the first round that reaches every other
+ * member and finds each agreeing at an index past the mismatch: after the odd member was
+ * removed (or replaced and has caught up), not while any member is unreachable. A member that
+ * cannot be reached is skipped until the next round.
  */
 public final class StateIntegrityCheck implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(StateIntegrityCheck.class.getName());
@@ -82,6 +85,13 @@ public final class StateIntegrityCheck implements AutoCloseable {
         }
         List<StateHash> local = ReplicaLoop.join(loop.query(Replica::stateHashes, QUERY_TIMEOUT));
         Set<Long> ids = ReplicaLoop.join(loop.query(r -> r.members().keySet(), QUERY_TIMEOUT));
+        compare(local, ids);
+    }
+
+    /** Compares this member's hashes with those of every other member in {@code ids}. */
+    void compare(List<StateHash> local, Set<Long> ids) {
+        Alarm raised = alarm;
+        boolean allAgreePastAlarm = raised != null;
         for (long id : ids) {
             if (id == self) {
                 continue;
@@ -91,14 +101,30 @@ public final class StateIntegrityCheck implements AutoCloseable {
                 theirs = members.fetch(id);
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.INFO, "state hashes of member {0} not fetched: {1}", Long.toHexString(id), e.getMessage());
+                allAgreePastAlarm = false;
                 continue;
             }
             StateHashes.Comparison comparison = StateHashes.compare(local, theirs);
             agreedIndex = Math.max(agreedIndex, comparison.agreedIndex());
             if (comparison.mismatch() != null) {
                 raise(id, comparison.mismatch());
+                allAgreePastAlarm = false;
+            } else if (raised != null && comparison.agreedIndex() <= raised.index()) {
+                allAgreePastAlarm = false;
             }
         }
+        if (allAgreePastAlarm) {
+            clear(raised);
+        }
+    }
+
+    private synchronized void clear(Alarm raised) {
+        if (alarm != raised) {
+            return;
+        }
+        alarm = null;
+        LOG.log(System.Logger.Level.WARNING, "state corruption alarm cleared: every other member now agrees with this "
+                + "one past index " + raised.index() + " (was: " + raised.describe() + "); client writes are accepted again");
     }
 
     private synchronized void raise(long member, StateHashes.Mismatch mismatch) {

@@ -1,10 +1,12 @@
 package io.latchkey.state;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.InvalidProtocolBufferException;
 import io.latchkey.node.SnapshotImage;
 import io.latchkey.state.proto.StateBackup;
-import io.latchkey.state.proto.StateSnapshot;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 
 /** Writes and checks {@link StateBackup}s: the state machine's snapshot with its checksum. */
 public final class Backups {
@@ -28,35 +30,16 @@ public final class Backups {
     }
 
     /**
-     * Reads a backup and checks it: the format, the checksum, that the state decodes and that
-     * its revision is the one recorded.
+     * Reads a backup held in memory and checks it as {@link CheckedBackup#check} does.
      *
      * @throws IllegalArgumentException saying what is wrong with it
      */
     public static StateBackup read(byte[] bytes) {
-        StateBackup backup;
-        StateSnapshot snapshot;
         try {
-            backup = StateBackup.parseFrom(bytes);
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalArgumentException("not a Latchkey snapshot: " + e.getMessage(), e);
+            CheckedBackup.check(new ByteArrayInputStream(bytes));
+            return StateBackup.parseFrom(bytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading a backup from memory", e);
         }
-        if (backup.getFormatVersion() != FORMAT_VERSION) {
-            throw new IllegalArgumentException("snapshot format " + backup.getFormatVersion() + " is not " + FORMAT_VERSION
-                    + " (not a Latchkey snapshot, or from a newer version)");
-        }
-        if (!Sha256.of(backup.getState()).equals(backup.getStateSha256())) {
-            throw new IllegalArgumentException("the snapshot's state does not match its SHA-256: the file is damaged");
-        }
-        try {
-            snapshot = StateSnapshot.parseFrom(backup.getState());
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalArgumentException("the snapshot's state does not decode: " + e.getMessage(), e);
-        }
-        if (snapshot.getRevision() != backup.getRevision()) {
-            throw new IllegalArgumentException("the snapshot says revision " + backup.getRevision() + " but its state is at "
-                    + snapshot.getRevision());
-        }
-        return backup;
     }
 }

@@ -45,7 +45,7 @@ public final class LatchkeyStateMachine implements StateMachine {
     private final StateView view;
     private final long quotaBytes;
     /**
-     * The state size when a put was last refused for the quota, or -1: the alarm is on until
+     * The state size when a write was last refused for the quota, or -1: the alarm is on until
      * the state shrinks below it. Not in the snapshot: it changes no command's outcome, only
      * what health and metrics show, and every replica that applies the same entries agrees.
      */
@@ -71,9 +71,30 @@ public final class LatchkeyStateMachine implements StateMachine {
         this.listener = listener;
     }
 
-    /** What the quota counts: serialized keys, values and history. */
+    /** What the quota counts: serialized keys, values, history, leases and locks. */
     private long sizeBytes() {
-        return keys.sizeBytes() + history.sizeBytes();
+        return keys.sizeBytes() + history.sizeBytes() + leases.sizeBytes() + locks.sizeBytes();
+    }
+
+    /**
+     * NO_SPACE, raising the alarm, when growing the state by up to {@code growthBytes} would
+     * pass the quota; else null. Only writes that grow the state ask: deletes, releases and
+     * revokes never do, so they can always bring the state back under the quota.
+     */
+    private Result.Builder beyondQuota(String write, String field, long growthBytes) {
+        if (sizeBytes() + growthBytes <= quotaBytes) {
+            return null;
+        }
+        quotaAlarmSizeBytes = sizeBytes();
+        return Result.newBuilder().setStatus(Status.NO_SPACE).setField(field)
+                .setMessage("the state holds " + sizeBytes() + " bytes of keys, values, history, leases and locks; this "
+                        + write + " needs up to " + growthBytes + " more, beyond the quota of " + quotaBytes
+                        + " bytes: delete keys, release locks or revoke leases to make room, or raise "
+                        + "latchkey.state.quota-bytes on every member");
+    }
+
+    private static String subjectOf(Command command) {
+        return command.hasRequester() ? command.getRequester().getSubject() : "";
     }
 
     /** Listener calls that threw; each is a listener bug (for metrics). */
@@ -122,6 +143,10 @@ public final class LatchkeyStateMachine implements StateMachine {
         Optional<Violation> violation = Limits.checkTtlSeconds("ttl_seconds", ttlSeconds);
         if (violation.isPresent()) {
             return invalid(violation.get());
+        }
+        Result.Builder full = beyondQuota("lease grant", "", leases.grantSizeBytes(ttlSeconds, false, subjectOf(command)));
+        if (full != null) {
+            return full;
         }
         Lease lease = grantLeaseUnchecked(ttlSeconds, false, command);
         return ok().setLease(leaseSummary(lease));
@@ -193,7 +218,7 @@ public final class LatchkeyStateMachine implements StateMachine {
 
     private Lease grantLeaseUnchecked(long ttlSeconds, boolean forLock, Command command) {
         revisions.next();
-        return leases.grant(ttlSeconds, forLock, command.hasRequester() ? command.getRequester().getSubject() : "");
+        return leases.grant(ttlSeconds, forLock, subjectOf(command));
     }
 
     /**
@@ -250,6 +275,14 @@ public final class LatchkeyStateMachine implements StateMachine {
                 acquire.getWaitMillis());
         if (refusal != null) {
             return refusal;
+        }
+        // A fresh lease takes the next id and a revision before the grant or ticket takes another.
+        long growthBytes = locks.acquireGrowthBytesMax(acquire.getName(),
+                freshLease ? leases.lastLeaseId() + 1 : acquire.getLeaseId(), acquire.getOwner(), revisions.current() + 2)
+                + (freshLease ? leases.grantSizeBytes(acquire.getTtlSeconds(), true, subjectOf(command)) : 0);
+        Result.Builder full = beyondQuota("lock acquire", "", growthBytes);
+        if (full != null) {
+            return full;
         }
         long leaseId = freshLease ? grantLeaseUnchecked(acquire.getTtlSeconds(), true, command).getId() : acquire.getLeaseId();
         return locks.acquire(acquire.getName(), leaseId, acquire.getOwner());
@@ -321,13 +354,9 @@ public final class LatchkeyStateMachine implements StateMachine {
         if (put.getLeaseId() != 0 && !mayUse(command, put.getLeaseId())) {
             return notOwner("lease_id", "lease " + put.getLeaseId());
         }
-        long growthBytes = keys.putGrowthBytesMax(put.getKey(), put.getValue(), put.getLeaseId());
-        if (sizeBytes() + growthBytes > quotaBytes) {
-            quotaAlarmSizeBytes = sizeBytes();
-            return Result.newBuilder().setStatus(Status.NO_SPACE).setField("value")
-                    .setMessage("the state holds " + sizeBytes() + " bytes of keys, values and history; this put needs up to "
-                            + growthBytes + " more, beyond the quota of " + quotaBytes
-                            + " bytes: delete keys to make room, or raise latchkey.state.quota-bytes on every member");
+        Result.Builder full = beyondQuota("put", "value", keys.putGrowthBytesMax(put.getKey(), put.getValue(), put.getLeaseId()));
+        if (full != null) {
+            return full;
         }
         KeyValue kv = keys.put(put.getKey(), put.getValue(), put.getLeaseId());
         return ok().setWritten(KeyWritten.newBuilder().setKey(kv.getKey())

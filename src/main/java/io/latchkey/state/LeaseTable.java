@@ -33,6 +33,8 @@ final class LeaseTable {
     private long clockMillis;
     /** The term of the leader whose RenewAllLeases applied last; 0 before any. */
     private long leaseTerm;
+    /** Serialized bytes of every lease, for the quota; kept as leases change, recomputed on restore. */
+    private long sizeBytes;
 
     /**
      * Lets a command's stamp move the clock forward. Stamps from a term older than the lease
@@ -67,15 +69,29 @@ final class LeaseTable {
     }
 
     Lease grant(long ttlSeconds, boolean forLock, String subject) {
-        Lease lease = Lease.newBuilder()
-                .setId(++lastLeaseId)
+        Lease lease = newLease(++lastLeaseId, ttlSeconds, forLock, subject);
+        put(lease);
+        return lease;
+    }
+
+    /** The bytes the next {@link #grant} with these arguments adds to {@link #sizeBytes()}. */
+    long grantSizeBytes(long ttlSeconds, boolean forLock, String subject) {
+        return newLease(lastLeaseId + 1, ttlSeconds, forLock, subject).getSerializedSize();
+    }
+
+    /** What the quota counts of the leases: their serialized size. */
+    long sizeBytes() {
+        return sizeBytes;
+    }
+
+    private Lease newLease(long id, long ttlSeconds, boolean forLock, String subject) {
+        return Lease.newBuilder()
+                .setId(id)
                 .setSubject(subject)
                 .setTtlSeconds(ttlSeconds)
                 .setForLock(forLock)
                 .setExpiresAtMillis(fullTermFromNow(ttlSeconds))
                 .build();
-        put(lease);
-        return lease;
     }
 
     /** Restarts the lease's TTL from the clock's now; never moves a deadline earlier. */
@@ -96,6 +112,7 @@ final class LeaseTable {
         Lease lease = leases.remove(leaseId);
         Invariants.check(lease != null, "remove of missing lease %d", leaseId);
         deadlines.remove(new Deadline(lease.getExpiresAtMillis(), leaseId));
+        sizeBytes -= lease.getSerializedSize();
     }
 
     boolean expired(Lease lease, long nowMillis) {
@@ -130,6 +147,7 @@ final class LeaseTable {
     void restore(long lastLeaseId, long clockMillis, long leaseTerm, List<Lease> snapshotLeases) {
         leases.clear();
         deadlines.clear();
+        sizeBytes = 0;
         this.lastLeaseId = lastLeaseId;
         this.clockMillis = clockMillis;
         this.leaseTerm = leaseTerm;
@@ -154,8 +172,10 @@ final class LeaseTable {
         return clockMillis + ttlSeconds * MILLIS_PER_SECOND;
     }
 
+    /** Adds the lease, or replaces its older version (whose deadline the caller has removed). */
     private void put(Lease lease) {
-        leases.put(lease.getId(), lease);
+        Lease old = leases.put(lease.getId(), lease);
+        sizeBytes += lease.getSerializedSize() - (old == null ? 0 : old.getSerializedSize());
         deadlines.add(new Deadline(lease.getExpiresAtMillis(), lease.getId()));
     }
 }

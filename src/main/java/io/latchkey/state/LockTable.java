@@ -29,6 +29,8 @@ final class LockTable {
     private final TreeMap<Long, TreeSet<String>> namesByLease = new TreeMap<>();
     private final RevisionCounter revisions;
     private final Notifications notifications;
+    /** Serialized bytes of every lock (holder and waiters), for the quota; recomputed on restore. */
+    private long sizeBytes;
 
     LockTable(RevisionCounter revisions, Notifications notifications) {
         this.revisions = revisions;
@@ -81,7 +83,7 @@ final class LockTable {
             long token = revisions.next();
             LockGrant grant = LockGrant.newBuilder().setName(name).setToken(token).setLeaseId(leaseId)
                     .setOwner(owner).setTicket(token).build();
-            locks.put(name, LockState.newBuilder().setName(name).setHolder(grant).build());
+            store(LockState.newBuilder().setName(name).setHolder(grant).build());
             index(leaseId, name);
             notifications.add(listener -> listener.lockGranted(grant));
             return Result.newBuilder().setStatus(Status.OK).setHeld(grant);
@@ -93,7 +95,7 @@ final class LockTable {
         if (waiter == null) {
             waiter = LockWaiter.newBuilder().setTicket(revisions.next()).setLeaseId(leaseId).setOwner(owner).build();
             lock = lock.toBuilder().addWaiters(waiter).build();
-            locks.put(name, lock);
+            store(lock);
             index(leaseId, name);
         }
         return Result.newBuilder().setStatus(Status.QUEUED).setQueued(LockQueued.newBuilder()
@@ -194,6 +196,30 @@ final class LockTable {
         return page;
     }
 
+    /** What the quota counts of the locks: their serialized size, waiters included. */
+    long sizeBytes() {
+        return sizeBytes;
+    }
+
+    /**
+     * An upper bound of the bytes {@link #acquire} would add: a new lock with its holder, or
+     * one more waiter, each numbered with a revision at most {@code revisionMax}; 0 when the
+     * lease holds or awaits the lock already.
+     */
+    long acquireGrowthBytesMax(String name, long leaseId, String owner, long revisionMax) {
+        LockState lock = locks.get(name);
+        if (lock == null) {
+            LockGrant grant = LockGrant.newBuilder().setName(name).setToken(revisionMax).setLeaseId(leaseId)
+                    .setOwner(owner).setTicket(revisionMax).build();
+            return LockState.newBuilder().setName(name).setHolder(grant).build().getSerializedSize();
+        }
+        if (lock.getHolder().getLeaseId() == leaseId || waiterOf(lock, leaseId) != null) {
+            return 0;
+        }
+        LockWaiter waiter = LockWaiter.newBuilder().setTicket(revisionMax).setLeaseId(leaseId).setOwner(owner).build();
+        return lock.toBuilder().addWaiters(waiter).build().getSerializedSize() - lock.getSerializedSize();
+    }
+
     Collection<LockState> all() {
         return locks.values();
     }
@@ -201,9 +227,10 @@ final class LockTable {
     void restore(List<LockState> snapshotLocks) {
         locks.clear();
         namesByLease.clear();
+        sizeBytes = 0;
         for (LockState lock : snapshotLocks) {
             Invariants.check(lock.hasHolder(), "snapshot lock %s has no holder", lock.getName());
-            locks.put(lock.getName(), lock);
+            store(lock);
             index(lock.getHolder().getLeaseId(), lock.getName());
             for (LockWaiter waiter : lock.getWaitersList()) {
                 index(waiter.getLeaseId(), lock.getName());
@@ -217,13 +244,13 @@ final class LockTable {
         String name = lock.getName();
         unindex(lock.getHolder().getLeaseId(), name);
         if (lock.getWaitersCount() == 0) {
-            locks.remove(name);
+            sizeBytes -= locks.remove(name).getSerializedSize();
             return;
         }
         LockWaiter next = lock.getWaiters(0);
         LockGrant grant = LockGrant.newBuilder().setName(name).setToken(revisions.next()).setLeaseId(next.getLeaseId())
                 .setOwner(next.getOwner()).setTicket(next.getTicket()).build();
-        locks.put(name, lock.toBuilder().setHolder(grant).removeWaiters(0).build());
+        store(lock.toBuilder().setHolder(grant).removeWaiters(0).build());
         notifications.add(listener -> listener.lockGranted(grant));
     }
 
@@ -238,7 +265,13 @@ final class LockTable {
                 kept.addWaiters(waiter);
             }
         }
-        locks.put(lock.getName(), kept.build());
+        store(kept.build());
+    }
+
+    /** Adds the lock or replaces its older version, keeping {@link #sizeBytes} up to date. */
+    private void store(LockState lock) {
+        LockState old = locks.put(lock.getName(), lock);
+        sizeBytes += lock.getSerializedSize() - (old == null ? 0 : old.getSerializedSize());
     }
 
     private static LockWaiter waiterOf(LockState lock, long leaseId) {

@@ -7,9 +7,10 @@ package io.latchkey.state;
  *
  * @param historyEventsCountMax the most key events kept for watch resume
  * @param historySizeBytesMax   the most serialized bytes of key events kept
- * @param quotaBytes            the most serialized bytes of keys, values and history together
- *                              (etcd's {@code --quota-backend-bytes}): a put that would grow
- *                              the state beyond it is refused; deletes and releases still apply
+ * @param quotaBytes            the most serialized bytes of keys, values, history, leases and
+ *                              locks together (etcd's {@code --quota-backend-bytes}): a put,
+ *                              lease grant or lock acquire that would grow the state beyond it
+ *                              is refused; deletes, releases and revokes still apply
  */
 public record StateConfig(int historyEventsCountMax, long historySizeBytesMax, long quotaBytes) {
     public static final long QUOTA_BYTES_DEFAULT = 512L * 1024 * 1024;

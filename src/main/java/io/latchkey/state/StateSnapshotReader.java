@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Reads a {@link StateSnapshot} element by element (the counterpart of {@link StateImage}):
@@ -33,26 +34,43 @@ final class StateSnapshotReader {
     }
 
     static Read read(InputStream in) throws IOException {
-        CodedInputStream coded = CodedInputStream.newInstance(in);
-        ByteString.Output scalarBytes = ByteString.newOutput();
-        CodedOutputStream scalarOut = CodedOutputStream.newInstance(scalarBytes);
         List<KeyValue> keys = new ArrayList<>();
         List<Lease> leases = new ArrayList<>();
         List<LockState> locks = new ArrayList<>();
         List<Event> history = new ArrayList<>();
+        StateSnapshot scalars = scan(in, element -> {
+            switch (element) {
+                case KeyValue kv -> keys.add(kv);
+                case Lease lease -> leases.add(lease);
+                case LockState lock -> locks.add(lock);
+                case Event event -> history.add(event);
+                default -> throw new IllegalStateException("not a table element: " + element.getClass());
+            }
+        });
+        return new Read(scalars, keys, leases, locks, history);
+    }
+
+    /**
+     * Parses the snapshot, handing each table element to {@code elements} as it is read, and
+     * returns the scalar fields: memory stays at one element, whatever the state's size.
+     */
+    static StateSnapshot scan(InputStream in, Consumer<MessageLite> elements) throws IOException {
+        CodedInputStream coded = CodedInputStream.newInstance(in);
+        ByteString.Output scalarBytes = ByteString.newOutput();
+        CodedOutputStream scalarOut = CodedOutputStream.newInstance(scalarBytes);
         for (int tag; (tag = coded.readTag()) != 0; ) {
             switch (WireFormat.getTagFieldNumber(tag)) {
-                case StateSnapshot.KEYS_FIELD_NUMBER -> keys.add(element(coded, tag, KeyValue.parser()));
-                case StateSnapshot.LEASES_FIELD_NUMBER -> leases.add(element(coded, tag, Lease.parser()));
-                case StateSnapshot.LOCKS_FIELD_NUMBER -> locks.add(element(coded, tag, LockState.parser()));
-                case StateSnapshot.HISTORY_FIELD_NUMBER -> history.add(element(coded, tag, Event.parser()));
+                case StateSnapshot.KEYS_FIELD_NUMBER -> elements.accept(element(coded, tag, KeyValue.parser()));
+                case StateSnapshot.LEASES_FIELD_NUMBER -> elements.accept(element(coded, tag, Lease.parser()));
+                case StateSnapshot.LOCKS_FIELD_NUMBER -> elements.accept(element(coded, tag, LockState.parser()));
+                case StateSnapshot.HISTORY_FIELD_NUMBER -> elements.accept(element(coded, tag, Event.parser()));
                 default -> coded.skipField(tag, scalarOut);
             }
             // The size limit counts bytes per message; here every element is one.
             coded.resetSizeCounter();
         }
         scalarOut.flush();
-        return new Read(StateSnapshot.parseFrom(scalarBytes.toByteString()), keys, leases, locks, history);
+        return StateSnapshot.parseFrom(scalarBytes.toByteString());
     }
 
     private static <T extends MessageLite> T element(CodedInputStream coded, int tag, Parser<T> parser) throws IOException {

@@ -30,7 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The limits a node holds to its clients, over real sockets: request bodies (refused while
- * read, never buffered whole), requests in flight, the state quota and the time an
+ * read, never buffered whole), requests in flight, the state quota (keys, leases and locks) and the time an
  * idempotency key is remembered. Raw HTTP: the limits are HTTP's (413, 503 with Retry-After, headers).
  */
 @HelidonTest
@@ -154,6 +154,48 @@ class RequestLimitsApiTest extends ApiTestBase {
         Await.until(Duration.ofSeconds(10), "the alarm gauge is off", () -> metric("latchkey_state_quota_alarm") == 0);
         assertStatus(api.put("/v1/config/" + prefix + "again").body("application/octet-stream", value).send(), 200);
         assertStatus(api.delete("/v1/config/" + prefix + "again").send(), 200);
+    }
+
+    @Test
+    void leaseGrantsAndLockAcquiresBeyondTheQuotaAre507_whileReleasesAndRevokesGoOn() {
+        String lock = "/v1/locks/" + Api.unique("held");
+        long holder = grantLease(60);
+        long token = assertStatus(api.post(lock).json(Api.object("leaseId", holder)).send(), 200).json().path("token").asLong();
+        String prefix = Api.unique("quota-leases") + "/";
+        List<String> stored = new ArrayList<>();
+        for (int valueBytes : new int[] {300_000, 10_000, 300}) {
+            byte[] value = new byte[valueBytes];
+            while (api.put("/v1/config/" + prefix + stored.size()).body("application/octet-stream", value).send().status() == 200) {
+                stored.add(prefix + stored.size());
+            }
+        }
+        List<Long> leases = new ArrayList<>();
+        Api.Reply grant;
+        while ((grant = api.post("/v1/leases").json(Api.object("ttlSeconds", 60)).send()).status() == 201) {
+            leases.add(grant.json().path("id").asLong());
+        }
+
+        JsonNode problem = assertProblem(grant, 507, null);
+        DOC.checkAnswer("POST", "/v1/leases", 507, grant.headers(), grant.body(), "a lease grant over the quota");
+        assertThat(problem.path("detail").asText()).contains("this lease grant needs up to").contains("latchkey.state.quota-bytes");
+        assertThat(problem.has("field")).isFalse();
+        String other = "/v1/locks/" + Api.unique("refused");
+        Api.Reply acquire = api.post(other).json(Api.object("ttlSeconds", 60)).send();
+        assertProblem(acquire, 507, null);
+        DOC.checkAnswer("POST", "/v1/locks/refused", 507, acquire.headers(), acquire.body(), "a lock acquire over the quota");
+        assertProblem(api.get(other).send(), 404, null);
+        Await.until(Duration.ofSeconds(10), "the alarm gauge is on", () -> metric("latchkey_state_quota_alarm") == 1);
+
+        assertStatus(api.delete(lock + "?token=" + token).send(), 204);
+        assertStatus(api.delete("/v1/leases/" + holder).send(), 204);
+        Await.until(Duration.ofSeconds(10), "the alarm gauge is off", () -> metric("latchkey_state_quota_alarm") == 0);
+        for (long lease : leases) {
+            assertStatus(api.delete("/v1/leases/" + lease).send(), 204);
+        }
+        for (String key : stored) {
+            assertStatus(api.delete("/v1/config/" + key).send(), 200);
+        }
+        assertStatus(api.post(other).json(Api.object("ttlSeconds", 60)).send(), 200);
     }
 
     @Test

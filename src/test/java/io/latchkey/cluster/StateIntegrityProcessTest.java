@@ -14,6 +14,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.CRC32C;
@@ -25,7 +27,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * their state hashes and raise no alarm; a follower restarted on a snapshot whose state was
  * changed behind its back (with a matching checksum, as a bug rather than a bad disk would
  * leave it) hashes differently, and the leader raises the alarm in its metric and health,
- * naming both members and the index.
+ * naming both members and the index. Under the alarm a node refuses every client write with a
+ * 503 problem naming the mismatch, while reads and the backup snapshot go on.
  */
 @Tag("cluster")
 class StateIntegrityProcessTest extends ProcessClusterTest {
@@ -34,7 +37,7 @@ class StateIntegrityProcessTest extends ProcessClusterTest {
     private static final Pattern CORRUPT = Pattern.compile("latchkey_state_corrupt\\{[^}]*} ([0-9.]+)");
 
     @Test
-    void equalStatesRaiseNoAlarm_andAFollowerWithAChangedSnapshotRaisesItOnTheLeader() throws Exception {
+    void equalStatesRaiseNoAlarm_andAFollowerWithAChangedSnapshotRaisesItOnTheLeader_whichThenRefusesWrites() throws Exception {
         cluster = new ProcessCluster(root, 3);
         cluster.commonProperties.add("-Dlatchkey.raft.snapshot-entries=20");
         cluster.commonProperties.add("-Dlatchkey.state.hash-check-interval-entries=10");
@@ -57,12 +60,39 @@ class StateIntegrityProcessTest extends ProcessClusterTest {
         // be compacted away on the leader, which would then send the follower a good snapshot.
         cluster.await(WAIT, "the restarted follower to be ready",
                 () -> follower.call("GET", "/health/ready", null, null).status() == 200);
-        put(leader, "after", 30);
-
-        cluster.await(WAIT, "the leader to raise the alarm", () -> integrity(leader).contains("alarm"));
+        // Writes make new hash indexes until the alarm is up; from then on they are refused.
+        AtomicInteger written = new AtomicInteger();
+        cluster.await(WAIT, "the leader to raise the alarm", () -> {
+            leader.call("PUT", "/v1/config/app/after" + written.getAndIncrement(), "v", "application/octet-stream");
+            return integrity(leader).contains("alarm");
+        });
         assertThat(integrity(leader)).containsPattern("applied state differs at index \\d+: member %x has SHA-256 [0-9a-f]{64}, "
                 .formatted(leader.id) + "member %x has [0-9a-f]{64}".formatted(follower.id));
         cluster.await(WAIT, "the leader's metric", () -> corrupt(leader) == 1);
+
+        cluster.await(WAIT, "the follower to raise the alarm too", () -> integrity(follower).contains("alarm"));
+        for (ProcessCluster.NodeProcess n : List.of(leader, follower)) {
+            assertRefusedUnderAlarm(n, n.call("PUT", "/v1/config/app/refused", "x", "application/octet-stream"));
+            assertRefusedUnderAlarm(n, n.call("DELETE", "/v1/config/app/before0", null, null));
+            assertRefusedUnderAlarm(n, n.call("POST", "/v1/leases", "{\"ttlSeconds\":30}", "application/json"));
+            assertRefusedUnderAlarm(n, n.call("POST", "/v1/locks/job", "{\"ttlSeconds\":30}", "application/json"));
+        }
+        ProcessCluster.Reply read = leader.call("GET", "/v1/config/app/before1", null, null);
+        assertThat(read.status()).as(read.body()).isEqualTo(200);
+        assertThat(read.body()).contains("app/before1");
+        assertThat(leader.call("GET", "/v1/config/app/refused", null, null).status()).isEqualTo(404);
+        ProcessCluster.Reply local = follower.call("GET", "/v1/config/app/before2?consistency=serializable", null, null);
+        assertThat(local.status()).as(local.body()).isEqualTo(200);
+        assertThat(leader.call("GET", "/v1/maintenance/snapshot", null, null).status()).isEqualTo(200);
+    }
+
+    private static void assertRefusedUnderAlarm(ProcessCluster.NodeProcess node, ProcessCluster.Reply reply) {
+        assertThat(reply.status()).as(reply.body()).isEqualTo(503);
+        assertThat(reply.body())
+                .contains("\"title\":\"State corruption alarm raised\"")
+                .containsPattern("applied state differs at index \\d+: member %x has SHA-256".formatted(node.id))
+                .contains("refuses writes until the alarm clears")
+                .doesNotContain("Exception");
     }
 
     private static void put(ProcessCluster.NodeProcess node, String prefix, int count) {

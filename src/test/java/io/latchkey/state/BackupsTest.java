@@ -6,6 +6,10 @@ import io.latchkey.state.proto.StateBackup;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -22,6 +26,28 @@ class BackupsTest {
 
         assertThat(read.getRevision()).isEqualTo(2);
         assertThat(read.getState().toByteArray()).isEqualTo(d.snapshot());
+    }
+
+    @Test
+    void aCheckedBackup_readsItsStateBackAsAStream_andRefusesAnotherBackup() throws Exception {
+        Driver d = new Driver();
+        d.put("k", "v");
+        d.acquire("lock", d.lease(30), 0);
+        byte[] file = Backups.of(ByteString.copyFrom(d.snapshot()), d.view().revision(), 7, 9).toByteArray();
+
+        CheckedBackup checked = CheckedBackup.check(new ByteArrayInputStream(file));
+        ByteArrayOutputStream state = new ByteArrayOutputStream();
+        checked.readState(new ByteArrayInputStream(file), in -> in.transferTo(state));
+
+        assertThat(checked.revision()).isEqualTo(d.view().revision());
+        assertThat(checked.appliedIndex()).isEqualTo(7);
+        assertThat(checked.clusterId()).isEqualTo(9);
+        assertThat(checked.stateSizeBytes()).isEqualTo(d.snapshot().length);
+        assertThat(state.toByteArray()).isEqualTo(d.snapshot());
+        d.put("k", "changed");
+        byte[] other = Backups.of(ByteString.copyFrom(d.snapshot()), d.view().revision(), 8, 9).toByteArray();
+        assertThatThrownBy(() -> checked.readState(new ByteArrayInputStream(other), in -> in.transferTo(OutputStream.nullOutputStream())))
+                .hasMessageContaining("the backup changed since it was checked");
     }
 
     @Test

@@ -7,6 +7,8 @@ import io.latchkey.state.proto.Status;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -50,7 +52,66 @@ class QuotaCommandsTest {
     }
 
     @Test
+    void leaseGrantsAndLockAcquiresBeyondTheQuotaAreRefused_whileReleasesRevokesAndDeletesGoOn() {
+        long holder = d.lease(30);
+        long token = d.acquire("held", holder, 0).getHeld().getToken();
+        long waiter = d.lease(30);
+        fillUntilRefused();
+        fillWithPutsUntilRefused("small", 100);
+        while (d.grant(30).getStatus() == Status.OK) {
+            assertThat(d.view().quota().sizeBytes()).isLessThanOrEqualTo(SMALL.quotaBytes());
+        }
+        long revision = d.view().revision();
+        long sizeBytes = d.view().quota().sizeBytes();
+
+        Result grant = d.grant(30);
+        Result freshLock = d.acquireWithFreshLease("new", 30, 0);
+        Result queued = d.acquire("held", waiter, 60_000);
+
+        assertThat(List.of(grant, freshLock, queued)).allSatisfy(r -> assertThat(r.getStatus()).isEqualTo(Status.NO_SPACE));
+        assertThat(grant.getMessage()).contains("this lease grant needs up to").contains("quota of " + SMALL.quotaBytes());
+        assertThat(freshLock.getMessage()).contains("this lock acquire needs up to").contains("release locks or revoke leases");
+        assertThat(d.view().revision()).as("refusals change nothing").isEqualTo(revision);
+        assertThat(d.view().quota().sizeBytes()).isEqualTo(sizeBytes);
+        assertThat(d.view().lock("held").orElseThrow().getWaitersCount()).isZero();
+        assertThat(d.view().quota().alarm()).isTrue();
+
+        // What does not grow the state goes on: the holder's retried acquire, a keep-alive, a release, a revoke.
+        assertThat(d.acquire("held", holder, 0).getHeld().getToken()).isEqualTo(token);
+        assertThat(d.keepAlive(holder).getStatus()).isEqualTo(Status.OK);
+        assertThat(d.release("held", token).getStatus()).isEqualTo(Status.OK);
+        assertThat(d.view().quota().alarm()).as("the release shrank the state").isFalse();
+        assertThat(d.revoke(holder).getStatus()).isEqualTo(Status.OK);
+        assertThat(d.revoke(waiter).getStatus()).isEqualTo(Status.OK);
+        assertThat(d.view().quota().sizeBytes()).isLessThan(sizeBytes);
+
+        assertThat(d.delete("k0").getStatus()).isEqualTo(Status.OK);
+        assertThat(d.acquireWithFreshLease("new", 30, 0).getStatus()).isEqualTo(Status.OK);
+    }
+
+    @Test
+    void leasesAndLocksCountTheirSerializedSize_untilTheyGo() {
+        long empty = d.view().quota().sizeBytes();
+        long first = d.lease(30);
+        long second = d.lease(30);
+        long withLeases = d.view().quota().sizeBytes();
+        long token = d.acquire("lock", first, 0).getHeld().getToken();
+        assertThat(d.acquire("lock", second, 60_000).getStatus()).isEqualTo(Status.QUEUED);
+        long withBoth = d.view().quota().sizeBytes();
+
+        assertThat(withLeases).isGreaterThan(empty);
+        assertThat(withBoth).isEqualTo(withLeases + d.view().lock("lock").orElseThrow().getSerializedSize());
+        assertThat(d.restoredCopy(SMALL).view().quota().sizeBytes()).as("recomputed on restore").isEqualTo(withBoth);
+
+        assertThat(d.release("lock", token).getStatus()).isEqualTo(Status.OK);
+        assertThat(d.revoke(first).getStatus()).isEqualTo(Status.OK);
+        assertThat(d.revoke(second).getStatus()).isEqualTo(Status.OK);
+        assertThat(d.view().quota().sizeBytes()).isEqualTo(empty);
+    }
+
+    @Test
     void aReplicaRestoredFromASnapshotRefusesTheSamePut() {
+        d.acquire("lock", d.lease(30), 0);
         fillUntilRefused();
         Driver restored = d.restoredCopy(SMALL);
 
@@ -74,6 +135,14 @@ class QuotaCommandsTest {
             }
             assertThat(result.getStatus()).isEqualTo(Status.OK);
             assertThat(d.view().quota().alarm()).isFalse();
+        }
+    }
+
+    /** Puts values of {@code valueBytes} until one is refused. */
+    private void fillWithPutsUntilRefused(String prefix, int valueBytes) {
+        for (int i = 0; d.put(PutKey.newBuilder().setKey(prefix + i).setValue(ByteString.copyFrom(new byte[valueBytes])))
+                .getStatus() == Status.OK; i++) {
+            assertThat(i).isLessThan(100_000);
         }
     }
 

@@ -9,7 +9,7 @@ import io.latchkey.client.Lease;
 import io.latchkey.client.LeaseInfo;
 import io.latchkey.client.Lock;
 import io.latchkey.client.Member;
-import io.latchkey.client.Snapshot;
+import io.latchkey.client.SavedSnapshot;
 import io.latchkey.client.Watch;
 import io.latchkey.client.WatchEvent;
 import io.latchkey.client.WriteOptions;
@@ -18,9 +18,7 @@ import io.latchkey.client.Written;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -349,29 +347,21 @@ public final class LatchkeyCli {
     }
 
     /** What {@code snapshot save -o json} prints. */
-    public record SavedSnapshot(String file, long revision, String sha256, long bytes) {
+    public record SavedSnapshotJson(String file, long revision, String sha256, long bytes) {
     }
 
-    /** Writes the backup next to FILE first and moves it into place: FILE is whole or untouched. */
+    /** Streams the backup into FILE (see {@link LatchkeyClient#saveSnapshot}): FILE is whole and checked, or untouched. */
     private int snapshot(LatchkeyClient client, List<String> args) {
         if (args.size() != 2 || !args.getFirst().equals("save")) {
             throw new Usage("snapshot save FILE");
         }
-        Path file = Path.of(args.get(1));
-        Snapshot snapshot = client.snapshot();
-        Path partial = file.resolveSibling(file.getFileName() + ".partial");
-        try {
-            Files.write(partial, snapshot.bytes());
-            Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("cannot write " + file + ": " + e.getMessage(), e);
-        }
+        SavedSnapshot saved = client.saveSnapshot(Path.of(args.get(1)));
         if (json) {
-            out.println(Json.text(new SavedSnapshot(file.toString(), snapshot.revision(), snapshot.sha256(),
-                    snapshot.bytes().length)));
+            out.println(Json.text(new SavedSnapshotJson(saved.file().toString(), saved.revision(), saved.sha256(),
+                    saved.sizeBytes())));
         } else {
-            new Table("FILE", "REVISION", "SHA256", "BYTES").row(file, snapshot.revision(), snapshot.sha256(),
-                    snapshot.bytes().length).print(out);
+            new Table("FILE", "REVISION", "SHA256", "BYTES").row(saved.file(), saved.revision(), saved.sha256(),
+                    saved.sizeBytes()).print(out);
         }
         return 0;
     }
