@@ -10,7 +10,8 @@
 # scenario to BENCH_OUT (target/bench/api-cpu.tsv): LABEL, scenario, requests, requests/s, node CPU
 # ms per request without and with the JIT threads, and the load average. Compare builds by running
 # them alternately (A, B, A, B). Settings: BENCH_SCENARIOS (get put lock), BENCH_THREADS (16),
-# BENCH_REQUESTS (get 20000, the others 4000), BENCH_WARM_REQUESTS (get 10000, the others 3000),
+# BENCH_REQUESTS (get 30000, the others 5000), BENCH_WARM_REQUESTS (get 30000, the others 6000; on a
+# loaded machine the JIT needs that long to finish the request paths),
 # LATCHKEY_BENCH_BASE_PORT (29080) and LATCHKEY_BENCH_PEER_BASE_PORT (29180).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,9 +45,9 @@ count() {
 }
 
 for scenario in ${BENCH_SCENARIOS:-get put lock}; do
-  measure "$scenario" "$(count "$scenario" "${BENCH_WARM_REQUESTS:-10000}" "${BENCH_WARM_REQUESTS:-3000}")" >/dev/null
+  measure "$scenario" "$(count "$scenario" "${BENCH_WARM_REQUESTS:-30000}" "${BENCH_WARM_REQUESTS:-6000}")" >/dev/null
 done
 for scenario in ${BENCH_SCENARIOS:-get put lock}; do
-  line=$(measure "$scenario" "$(count "$scenario" "${BENCH_REQUESTS:-20000}" "${BENCH_REQUESTS:-4000}")")
+  line=$(measure "$scenario" "$(count "$scenario" "${BENCH_REQUESTS:-30000}" "${BENCH_REQUESTS:-5000}")")
   printf '%s\t%s\tload %s\n' "$label" "$line" "$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$out"
 done
