@@ -15,7 +15,7 @@ import java.nio.charset.StandardCharsets;
 /**
  * Writes the resources' records (bodies and problems) as JSON through the one {@link StrictJsonb}
  * instance, as Jersey's JSON-B provider does, except that Jersey's asks the injection manager for
- * the {@code ContextResolver<Jsonb>} again on every write (~1.5% of a serializable get's CPU,
+ * the {@code ContextResolver<Jsonb>} again on every write (~2% of a serializable get's CPU,
  * BENCHMARKS.md "JAX-RS CPU per request"). Same bytes: {@code toJson}, in the media type's
  * charset (UTF-8 unless it names one). Other types are left to Jersey's writers; being a writer
  * of {@link Record}, this one is closer to a record type than Jersey's writer of Object, so
