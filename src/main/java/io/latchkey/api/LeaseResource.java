@@ -40,6 +40,10 @@ public class LeaseResource {
     private final StateAccess state;
     private final ClientAuth auth;
 
+    /** The current request's, through Jersey's proxy (see ConfigResource#security). */
+    @Context
+    SecurityContext security;
+
     @Inject
     public LeaseResource(StateAccess state, ClientAuth auth) {
         this.state = state;
@@ -62,8 +66,7 @@ public class LeaseResource {
     @POST
     @RolesAllowed(Caller.WRITER)
     @Consumes(MediaType.APPLICATION_JSON)
-    public Response grant(GrantJson request, @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey,
-                          @Context SecurityContext security) {
+    public Response grant(GrantJson request, @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey) {
         if (request == null || request.ttlSeconds() == null) {
             throw ProblemException.badField("ttlSeconds", "ttlSeconds is required");
         }
@@ -79,8 +82,7 @@ public class LeaseResource {
     @POST
     @Path("{id}/keepalive")
     @RolesAllowed(Caller.WRITER)
-    public KeepAliveJson keepAlive(@PathParam("id") long id, @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey,
-                                   @Context SecurityContext security) {
+    public KeepAliveJson keepAlive(@PathParam("id") long id, @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey) {
         StateAccess.check(Limits.checkPositive("id", id));
         Result result = state.write(Command.newBuilder().setKeepAlive(KeepAlive.newBuilder().setLeaseId(id)), auth.caller(security),
                 idempotencyKey);
@@ -106,8 +108,7 @@ public class LeaseResource {
     @DELETE
     @Path("{id}")
     @RolesAllowed(Caller.WRITER)
-    public Response revoke(@PathParam("id") long id, @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey,
-                           @Context SecurityContext security) {
+    public Response revoke(@PathParam("id") long id, @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey) {
         StateAccess.check(Limits.checkPositive("id", id));
         Result result = state.write(Command.newBuilder().setRevokeLease(RevokeLease.newBuilder().setLeaseId(id)), auth.caller(security),
                 idempotencyKey);

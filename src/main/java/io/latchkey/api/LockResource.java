@@ -57,6 +57,10 @@ public class LockResource {
     private final NodeMetrics metrics;
     private final ClientAuth auth;
 
+    /** The current request's, through Jersey's proxy (see ConfigResource#security). */
+    @Context
+    SecurityContext security;
+
     @Inject
     public LockResource(StateAccess state, StateEvents events, NodeMetrics metrics, ClientAuth auth) {
         this.state = state;
@@ -86,8 +90,7 @@ public class LockResource {
     @RolesAllowed(Caller.WRITER)
     @Consumes(MediaType.APPLICATION_JSON)
     public HeldJson acquire(@PathParam("name") String name, AcquireJson request,
-                            @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey,
-                            @Context SecurityContext security) {
+                            @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey) {
         StateAccess.check(Limits.checkLockName("name", name));
         auth.requireFor(security, Caller.WRITER, name, "name");
         AcquireJson r = request == null ? new AcquireJson(null, null, null, null) : request;
@@ -157,8 +160,7 @@ public class LockResource {
     @Path("{name: .+}")
     @RolesAllowed(Caller.WRITER)
     public Response release(@PathParam("name") String name, @QueryParam("token") Long token,
-                            @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey,
-                            @Context SecurityContext security) {
+                            @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey) {
         StateAccess.check(Limits.checkLockName("name", name));
         auth.requireFor(security, Caller.WRITER, name, "name");
         if (token == null) {
@@ -173,8 +175,7 @@ public class LockResource {
     @GET
     @Path("{name: .+}")
     @RolesAllowed(Caller.READER)
-    public LockJson get(@PathParam("name") String name, @QueryParam("consistency") String consistency,
-                        @Context SecurityContext security) {
+    public LockJson get(@PathParam("name") String name, @QueryParam("consistency") String consistency) {
         StateAccess.check(Limits.checkLockName("name", name));
         auth.requireFor(security, Caller.READER, name, "name");
         Caller caller = auth.caller(security);
@@ -188,7 +189,7 @@ public class LockResource {
     @GET
     @RolesAllowed(Caller.READER)
     public LockListJson list(@QueryParam("prefix") String prefix, @QueryParam("limit") Integer limit,
-                             @QueryParam("consistency") String consistency, @Context SecurityContext security) {
+                             @QueryParam("consistency") String consistency) {
         String p = prefix == null ? "" : prefix;
         StateAccess.check(Limits.checkPrefix("prefix", p));
         auth.requireFor(security, Caller.READER, p, "prefix");

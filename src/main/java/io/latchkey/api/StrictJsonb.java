@@ -17,10 +17,11 @@ public class StrictJsonb implements ContextResolver<Jsonb> {
     /** Yasson's switch; JSON-B itself has no standard one. */
     private static final String FAIL_ON_UNKNOWN_PROPERTIES = "jsonb.fail-on-unknown-properties";
 
-    private final Jsonb jsonb = JsonbBuilder.create(new JsonbConfig().setProperty(FAIL_ON_UNKNOWN_PROPERTIES, true));
+    /** Also what {@link JsonbRecordWriter} writes with. */
+    static final Jsonb JSONB = JsonbBuilder.create(new JsonbConfig().setProperty(FAIL_ON_UNKNOWN_PROPERTIES, true));
 
     @Override
     public Jsonb getContext(Class<?> type) {
-        return jsonb;
+        return JSONB;
     }
 }

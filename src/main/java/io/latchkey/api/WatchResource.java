@@ -80,9 +80,8 @@ public class WatchResource {
                                                   @QueryParam("leaseId") Long leaseId,
                                                   @QueryParam("lock") String lock,
                                                   @QueryParam("token") Long token,
-                                                  @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey,
-                                                  @Context SecurityContext security) {
-        return config.put(WATCH_KEY, body, expectedRevision, leaseId, lock, token, idempotencyKey, security);
+                                                  @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey) {
+        return config.put(WATCH_KEY, body, expectedRevision, leaseId, lock, token, idempotencyKey);
     }
 
     @DELETE
@@ -91,9 +90,8 @@ public class WatchResource {
     public ConfigResource.WrittenJson deleteWatchKey(@QueryParam("expectedRevision") Long expectedRevision,
                                                      @QueryParam("lock") String lock,
                                                      @QueryParam("token") Long token,
-                                                     @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey,
-                                                     @Context SecurityContext security) {
-        return config.delete(WATCH_KEY, expectedRevision, lock, token, idempotencyKey, security);
+                                                     @HeaderParam(ConfigResource.IDEMPOTENCY_KEY) String idempotencyKey) {
+        return config.delete(WATCH_KEY, expectedRevision, lock, token, idempotencyKey);
     }
 
     public record EventJson(String type, String key, String value, String valueBase64, long modRevision,

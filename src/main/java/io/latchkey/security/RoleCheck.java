@@ -1,6 +1,5 @@
 package io.latchkey.security;
 
-import jakarta.annotation.Priority;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Priorities;
@@ -16,7 +15,9 @@ import java.util.List;
 /**
  * Enforces {@link RolesAllowed} on resource methods when auth is on: a caller none of whose
  * groups grants one of the roles (for some prefix) gets 403. Whether the role covers the key
- * or lock a request names is the resource's check ({@link ClientAuth#requireFor}).
+ * or lock a request names is the resource's check ({@link ClientAuth#requireFor}). Also puts
+ * {@link BearerAuthentication} before it on every resource method. With auth off (fixed at
+ * start) it registers nothing, so requests run no authentication or role filter at all.
  */
 @Provider
 public class RoleCheck implements DynamicFeature {
@@ -25,22 +26,22 @@ public class RoleCheck implements DynamicFeature {
 
     @Override
     public void configure(ResourceInfo resource, FeatureContext context) {
+        if (!auth.enabled()) {
+            return;
+        }
+        context.register(new BearerAuthentication(auth), Priorities.AUTHENTICATION);
         RolesAllowed allowed = resource.getResourceMethod().getAnnotation(RolesAllowed.class);
         if (allowed == null) {
             allowed = resource.getResourceClass().getAnnotation(RolesAllowed.class);
         }
         if (allowed != null) {
-            context.register(new Filter(auth, List.of(allowed.value())));
+            context.register(new Filter(List.of(allowed.value())), Priorities.AUTHORIZATION);
         }
     }
 
-    @Priority(Priorities.AUTHORIZATION)
-    private record Filter(ClientAuth auth, List<String> roles) implements ContainerRequestFilter {
+    private record Filter(List<String> roles) implements ContainerRequestFilter {
         @Override
         public void filter(ContainerRequestContext request) {
-            if (!auth.enabled()) {
-                return;
-            }
             for (String role : roles) {
                 if (request.getSecurityContext().isUserInRole(role)) {
                     return;
