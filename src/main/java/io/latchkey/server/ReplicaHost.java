@@ -111,6 +111,10 @@ public final class ReplicaHost implements AutoCloseable {
                     Long.toHexString(identity.clusterId()), secret, tls).withListen(settings.host(), settings.peerPort())
                     .withAdvertisedPeerUrl(settings.peerUrl());
             Http2PeerTransport transport = new Http2PeerTransport(transportConfig, new StoreSnapshotStreams(store));
+            if (storageEmpty && plan.bootstrapMembers().isEmpty()) {
+                // A joining learner hears from the leader before its log names any peer.
+                transport.acceptFirstContact();
+            }
             ReplicaConfig replicaConfig = new ReplicaConfig(identity.nodeId(), identity.clusterId(),
                     settings.electionTicks(), settings.heartbeatTicks(), 1024 * 1024, 256, 64L * 1024 * 1024,
                     settings.snapshotEntries(), Math.max(1, settings.snapshotEntries() / 2), 100_000,
