@@ -117,7 +117,7 @@ public final class PeerEndpoint implements HttpService {
         this.stateHashes = hashes;
     }
 
-    /** Requests refused for missing or wrong credentials or a foreign cluster id (for metrics). */
+    /** Requests refused for missing or wrong credentials, a foreign cluster id, or a sender not admitted here (for metrics). */
     public long refusedRequests() {
         return refusedRequests.sum();
     }
