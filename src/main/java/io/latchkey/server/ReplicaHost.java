@@ -111,8 +111,9 @@ public final class ReplicaHost implements AutoCloseable {
                     Long.toHexString(identity.clusterId()), secret, tls).withListen(settings.host(), settings.peerPort())
                     .withAdvertisedPeerUrl(settings.peerUrl());
             Http2PeerTransport transport = new Http2PeerTransport(transportConfig, new StoreSnapshotStreams(store));
-            if (storageEmpty && plan.bootstrapMembers().isEmpty()) {
-                // A joining learner hears from the leader before its log names any peer.
+            // A joining learner hears from the leader before its log names any peer. Nothing committed
+            // and no snapshot: it never had a configuration (also after a crash before its first commit).
+            if (plan.bootstrapMembers().isEmpty() && Ready.isEmptySnap(store.snapshot()) && store.hardState().getCommit() == 0) {
                 transport.acceptFirstContact();
             }
             ReplicaConfig replicaConfig = new ReplicaConfig(identity.nodeId(), identity.clusterId(),
