@@ -81,7 +81,7 @@ public final class Http2PeerTransport implements PeerTransport {
     }
 
     /**
-     * This node joins with empty storage: until the configuration names its first peer, it admits
+     * This node joins and never had a configuration: until the configuration names its first peer, it admits
      * a sender it does not know at the peer URL the sender advertises (the leader that added it;
      * see {@link KnownPeers} for why that is safe enough). Call it before peers can reach this node.
      */

@@ -27,7 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *       is a member and at which peer URL ({@link PeerHeaders#MEMBERS_PATH}); a yes is as good as
  *       the member's own applied change;</li>
  *   <li>a <b>first contact</b>, only while this node has never had a configuration (it joined
- *       with empty storage: a learner whose log and peers all come from the leader that added
+ *       with nothing committed: a learner whose log and peers all come from the leader that added
  *       it). It must hear that leader before it knows anyone, and answer it at the URL the
  *       request advertises ({@link PeerHeaders#FROM_URL}, whose host the certificate must name).
  *       This is trust on first use, and it is bounded: such a node has no state to lose, and
@@ -81,7 +81,7 @@ final class KnownPeers {
         removed.add(id);
     }
 
-    /** A node with empty storage that joins: it admits first contacts until it is configured. */
+    /** A joining node that never had a configuration: it admits first contacts until it is configured. */
     synchronized void openFirstContact() {
         firstContactOpen = configured.isEmpty() && removed.isEmpty();
     }
