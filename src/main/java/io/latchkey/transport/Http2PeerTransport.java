@@ -81,9 +81,10 @@ public final class Http2PeerTransport implements PeerTransport {
     }
 
     /**
-     * This node joins and never had a configuration: until the configuration names its first peer, it admits
-     * a sender it does not know at the peer URL the sender advertises (the leader that added it;
-     * see {@link KnownPeers} for why that is safe enough). Call it before peers can reach this node.
+     * This node joins and never had a configuration: until the configuration names its first
+     * peer, it admits a sender it does not know at the peer URL the sender advertises (the leader
+     * that added it; see {@link KnownPeers} for why that is safe enough). Call it before peers
+     * can reach this node.
      */
     public void acceptFirstContact() {
         known.openFirstContact();
