@@ -139,6 +139,12 @@ printf 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresour
   "$k8s_rel" "$k8s_rel" >"$out/k8s-tls/kustomization.yaml"
 expect_success "kubectl kustomize k8s with the peer-tls component" \
   sh -c "'$KUBECTL' kustomize '$out/k8s-tls' > '$out/k8s-tls.yaml'"
+# All three components: peer TLS, TLS on the client port, and client authentication.
+mkdir -p "$out/k8s-secure"
+printf 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [%s]\ncomponents: [%s/peer-tls, %s/client-tls, %s/auth]\n' \
+  "$k8s_rel" "$k8s_rel" "$k8s_rel" "$k8s_rel" >"$out/k8s-secure/kustomization.yaml"
+expect_success "kubectl kustomize k8s with the peer-tls, client-tls and auth components" \
+  sh -c "'$KUBECTL' kustomize '$out/k8s-secure' > '$out/k8s-secure.yaml'"
 # One membership script: the chart's file, which the image carries for k8s/ (kustomize cannot
 # read files outside its directory).
 expect_failure "k8s/ holds no copy of membership.sh" "No such file" ls k8s/membership.sh
@@ -266,7 +272,7 @@ expect_membership "promote-loop retries until the leader accepts the learner" 0 
 node scripts/check-k8s/check.mjs "$VALIDATOR" \
   "helm-default=$out/helm-default.yaml" "helm-custom=$out/helm-custom.yaml" \
   "helm-manual=$out/helm-manual.yaml" "k8s=$out/k8s.yaml" "helm-tls=$out/helm-tls.yaml" "helm-auth=$out/helm-auth.yaml" \
-  "k8s-tls=$out/k8s-tls.yaml" | tee "$out/check.out" | grep -v '^counts ' || true
+  "k8s-tls=$out/k8s-tls.yaml" "k8s-secure=$out/k8s-secure.yaml" | tee "$out/check.out" | grep -v '^counts ' || true
 read -r _ node_passed node_failed < <(grep '^counts ' "$out/check.out" || echo "counts 0 1")
 passed=$((passed + node_passed))
 failed=$((failed + node_failed))

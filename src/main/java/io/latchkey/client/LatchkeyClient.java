@@ -64,7 +64,7 @@ public final class LatchkeyClient implements AutoCloseable {
     private final List<Watch> watches = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private LatchkeyClient(Builder b) {
-        HttpClient.Builder h = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2)
+        HttpClient.Builder h = HttpClient.newBuilder().version(b.httpVersion)
                 .connectTimeout(b.connectTimeout)
                 // Redirects (307 to the leader) are followed by Transport, with the same headers.
                 .followRedirects(HttpClient.Redirect.NEVER);
@@ -97,6 +97,7 @@ public final class LatchkeyClient implements AutoCloseable {
         private final List<URI> endpoints = new ArrayList<>();
         private String bearerToken;
         private SSLContext sslContext;
+        private HttpClient.Version httpVersion = HttpClient.Version.HTTP_2;
         private Duration connectTimeout = Duration.ofSeconds(2);
         private Duration requestTimeout = Duration.ofSeconds(10);
         private Duration retryTimeout = Duration.ofSeconds(30);
@@ -130,6 +131,18 @@ public final class LatchkeyClient implements AutoCloseable {
         /** TLS for {@code https://} endpoints (by default the JDK's trusted CAs). */
         public Builder sslContext(SSLContext context) {
             this.sslContext = context;
+            return this;
+        }
+
+        /**
+         * The HTTP version to ask for: HTTP/2 by default (one connection per member, requests
+         * multiplexed on it). Choose {@link HttpClient.Version#HTTP_1_1} when the
+         * {@link #sslContext} presents a client certificate whose subject has a common name:
+         * the server (Helidon 4.4) then ends the JDK client's HTTP/2 connections before their
+         * first request (see the README, "Client certificates and HTTP/2").
+         */
+        public Builder httpVersion(HttpClient.Version version) {
+            this.httpVersion = java.util.Objects.requireNonNull(version, "version");
             return this;
         }
 

@@ -123,7 +123,8 @@ public class NodeMetrics implements ReplicaEvents {
                 this, m -> m.droppedPeerMessages());
         registry.gauge(Metadata.builder().withName("latchkey_peer_refused_requests")
                 .withDescription("Peer requests refused since start: no client certificate or shared secret, "
-                        + "a wrong secret, or another cluster's id.").build(),
+                        + "a wrong secret, another cluster's id, or a sender that is not a member here "
+                        + "(or whose certificate names another host).").build(),
                 this, m -> m.refusedPeerRequests());
         registry.gauge(Metadata.builder().withName("latchkey_state_corrupt")
                 .withDescription("1 once this member's applied state hash differed from another member's at the same "

@@ -944,6 +944,12 @@ public final class Replica {
         } catch (IOException e) {
             throw new IllegalStateException("unreadable snapshot at index " + snapshot.getMetadata().getIndex(), e);
         }
+        for (long gone : members.keySet()) {
+            // The transport admits members only: one the snapshot no longer has must go from it too.
+            if (gone != config.nodeId() && data.getMembersList().stream().noneMatch(m -> m.getId() == gone)) {
+                transport.removePeer(gone);
+            }
+        }
         members.clear();
         for (Member m : data.getMembersList()) {
             members.put(m.getId(), m);

@@ -111,6 +111,11 @@ public final class ReplicaHost implements AutoCloseable {
                     Long.toHexString(identity.clusterId()), secret, tls).withListen(settings.host(), settings.peerPort())
                     .withAdvertisedPeerUrl(settings.peerUrl());
             Http2PeerTransport transport = new Http2PeerTransport(transportConfig, new StoreSnapshotStreams(store));
+            // A joining learner hears from the leader before its log names any peer. Nothing committed
+            // and no snapshot: it never had a configuration (also after a crash before its first commit).
+            if (plan.bootstrapMembers().isEmpty() && Ready.isEmptySnap(store.snapshot()) && store.hardState().getCommit() == 0) {
+                transport.acceptFirstContact();
+            }
             ReplicaConfig replicaConfig = new ReplicaConfig(identity.nodeId(), identity.clusterId(),
                     settings.electionTicks(), settings.heartbeatTicks(), 1024 * 1024, 256, 64L * 1024 * 1024,
                     settings.snapshotEntries(), Math.max(1, settings.snapshotEntries() / 2), 100_000,

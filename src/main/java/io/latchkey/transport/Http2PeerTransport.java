@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -28,6 +29,12 @@ import java.util.concurrent.atomic.LongAdder;
  * ({@code https://} when TLS is configured).
  */
 public final class Http2PeerTransport implements PeerTransport {
+    /** How often at most the members are asked whether one unknown sender is a member. */
+    private static final Duration ASK_INTERVAL = Duration.ofSeconds(1);
+    /** How long one member's answer to that question may take. */
+    private static final Duration ASK_TIMEOUT = Duration.ofSeconds(2);
+    /** Unknown senders remembered for {@link #ASK_INTERVAL}; beyond this, forgotten all at once. */
+    private static final int ASKED_ABOUT_MAX = 256;
     /** How long close() waits for each sender thread after aborting its connection. */
     private static final Duration SENDER_STOP_TIMEOUT = Duration.ofSeconds(5);
 
@@ -52,8 +59,12 @@ public final class Http2PeerTransport implements PeerTransport {
     private final Map<Long, PeerSender> senders = new ConcurrentHashMap<>();
     private final LongAdder droppedMessages = new LongAdder();
     private final Object membership = new Object();
-    /** Peers removed by the configuration: never learned again from their own requests. */
-    private final java.util.Set<Long> removedPeers = new java.util.HashSet<>();
+    /** Who may send to us, at which URL; the configuration's view, kept by setPeer and removePeer. */
+    private final KnownPeers known = new KnownPeers();
+    /** When each unknown sender's membership was last asked about (bounded, see {@link #askMembersAbout}). */
+    private final Map<Long, Long> askedAboutNanos = new ConcurrentHashMap<>();
+    /** One question about unknown senders at a time: a stranger cannot make us flood the members. */
+    private final AtomicBoolean asking = new AtomicBoolean();
     private volatile Listener listener = NOT_STARTED;
     private volatile WriteStage.Timer stageTimer = WriteStage.Timer.NONE;
     private volatile boolean closed;
@@ -66,7 +77,17 @@ public final class Http2PeerTransport implements PeerTransport {
         this.config = config;
         this.snapshots = snapshots;
         this.logger = logger;
-        this.endpoint = new PeerEndpoint(config, snapshots, this::learnPeer, this::peerUrl, this::heardFrom);
+        this.endpoint = new PeerEndpoint(config, snapshots, known, this::learnPeer, this::askMembersAbout, this::heardFrom);
+    }
+
+    /**
+     * This node joins and never had a configuration: until the configuration names its first
+     * peer, it admits a sender it does not know at the peer URL the sender advertises (the leader
+     * that added it; see {@link KnownPeers} for why that is safe enough). Call it before peers
+     * can reach this node.
+     */
+    public void acceptFirstContact() {
+        known.openFirstContact();
     }
 
     /** The receiving side, to register under {@link PeerHeaders#ROUTE_PREFIX} on the peer listener. */
@@ -134,7 +155,7 @@ public final class Http2PeerTransport implements PeerTransport {
             if (closed) {
                 return;
             }
-            removedPeers.remove(id);
+            known.member(id, url);
             PeerSender old = senders.get(id);
             if (old != null && old.url().equals(url)) {
                 return;
@@ -151,7 +172,7 @@ public final class Http2PeerTransport implements PeerTransport {
     @Override
     public void removePeer(long id) {
         synchronized (membership) {
-            removedPeers.add(id);
+            known.removed(id);
             PeerSender sender = senders.remove(id);
             if (sender != null) {
                 stopAll(List.of(sender));
@@ -160,20 +181,14 @@ public final class Http2PeerTransport implements PeerTransport {
     }
 
     /**
-     * An authenticated request came from {@code id}, which says it listens at {@code peerUrl}.
-     * Only a sender the configuration has not named (nor removed) is added this way: a learner
-     * that joined with an empty log learns its peers from the log, but it must answer the leader
-     * before it can receive that log. The configuration's URL replaces a learned one.
+     * An admitted request came from {@code id}, which the configuration does not name (a first
+     * contact, or a member vouched for): a sender at {@code url} lets this node answer it. A
+     * learner that joined with an empty log learns its peers from the log, but it must answer
+     * the leader before it can receive that log. The configuration's URL replaces a learnt one.
      */
-    void learnPeer(long id, String peerUrl) {
-        URI url;
-        try {
-            url = peerUri(peerUrl);
-        } catch (IllegalArgumentException e) {
-            return;
-        }
+    void learnPeer(long id, URI url) {
         synchronized (membership) {
-            if (closed || id == config.localNodeId() || senders.containsKey(id) || removedPeers.contains(id)) {
+            if (closed || id == config.localNodeId() || senders.containsKey(id)) {
                 return;
             }
             PeerSender learned = new PeerSender(id, url, config, snapshots, () -> listener, () -> stageTimer, droppedMessages, logger);
@@ -181,6 +196,56 @@ public final class Http2PeerTransport implements PeerTransport {
             senders.put(id, learned);
         }
         logger.log(System.Logger.Level.INFO, "peer {0} at {1} learned from its request", Long.toHexString(id), url);
+    }
+
+    /**
+     * A sender this node does not know was refused: asks the configured members, one after the
+     * other, whether it is a member (see {@link KnownPeers}), at most once per
+     * {@link #ASK_INTERVAL} per id and one question at a time, in the background. A yes admits
+     * the sender's next request (its sender retries).
+     */
+    private void askMembersAbout(long id) {
+        long now = System.nanoTime();
+        Long last = askedAboutNanos.get(id);
+        if (closed || (last != null && now - last < ASK_INTERVAL.toNanos()) || !asking.compareAndSet(false, true)) {
+            return;
+        }
+        if (askedAboutNanos.size() >= ASKED_ABOUT_MAX) {
+            askedAboutNanos.clear();
+        }
+        askedAboutNanos.put(id, now);
+        Thread.ofVirtual().name("peer-membership-question").start(() -> {
+            try {
+                for (Map.Entry<Long, URI> member : known.configured().entrySet()) {
+                    URI url = memberUrlAccordingTo(member.getKey(), member.getValue(), id);
+                    if (url != null) {
+                        known.vouch(id, url);
+                        logger.log(System.Logger.Level.INFO, "member {0} vouches for member {1} at {2}",
+                                Long.toHexString(member.getKey()), Long.toHexString(id), url);
+                        return;
+                    }
+                }
+            } finally {
+                asking.set(false);
+            }
+        });
+    }
+
+    /** The peer URL member {@code asked} (at {@code askedUrl}) has for member {@code id}, or null. */
+    private URI memberUrlAccordingTo(long asked, URI askedUrl, long id) {
+        Http2Client client = PeerSender.newClient(askedUrl, config);
+        try (Http2ClientResponse response = client.get(PeerHeaders.ROUTE_PREFIX + PeerHeaders.MEMBERS_PATH + "/" + Long.toHexString(id))
+                .readTimeout(ASK_TIMEOUT).request()) {
+            String body = response.as(String.class);
+            return response.status().code() == 200 ? peerUri(body.strip()) : null;
+        } catch (RuntimeException e) {
+            // Unreachable, or an answer that is no peer URL of ours: this member vouches for nobody.
+            logger.log(System.Logger.Level.DEBUG, "member {0} not asked about {1}: {2}",
+                    Long.toHexString(asked), Long.toHexString(id), e.toString());
+            return null;
+        } finally {
+            client.closeResource();
+        }
     }
 
     /**

@@ -18,6 +18,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -25,7 +26,6 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiConsumer;
 import java.util.function.LongConsumer;
-import java.util.function.LongFunction;
 import java.util.function.Supplier;
 
 /**
@@ -41,18 +41,24 @@ import java.util.function.Supplier;
  *       Transfers are taken one at a time.</li>
  *   <li>{@code GET /raft/state-hashes}: this member's recent state hashes (200, text), for the
  *       corruption check of the other members; 503 until {@link #serveStateHashes} is called.</li>
+ *   <li>{@code GET /raft/members/{id}}: the peer URL of a member of this node's applied
+ *       configuration (200, text) or 404, for a member that is sent requests by an id it does
+ *       not know (see {@link KnownPeers}).</li>
  * </ul>
- * Every request must authenticate (client certificate under mutual TLS, which must also name the
- * host of the sender's peer URL, see {@link PeerIdentity}; the shared secret in
- * {@link PeerHeaders#PEER_SECRET} when one is configured) and carry our cluster id; otherwise it
- * is refused and counted in {@link #refusedRequests()}; under mutual TLS a message whose
- * {@code from} is not the stream's sender ends the stream with 403. A message addressed to
+ * Every request must authenticate (client certificate under mutual TLS; the shared secret in
+ * {@link PeerHeaders#PEER_SECRET} when one is configured), carry our cluster id, and name in
+ * {@link PeerHeaders#FROM} a sender this node admits ({@link KnownPeers}: a member of its
+ * configuration, one vouched for by such a member, or the first contact of a node never
+ * configured); under mutual TLS the certificate must also name the host of that sender's peer
+ * URL ({@link PeerIdentity}). Otherwise the request is refused before its body is read, and
+ * counted in {@link #refusedRequests()}. A message or snapshot whose {@code from} is not the
+ * request's sender ends the request with 403. A message addressed to
  * another node ends its stream with 421 and counts in {@link #rejectedMessages()}: the sender's
  * address book is wrong and should hear about it.
  *
  * <p>Answers (a stream's only when it ends): 200 the state hashes, 204 done, 400 malformed
- * body, a message over {@code messageBytesMax} or a stream without sender, 401 not
- * authenticated, 403 other cluster or another member's identity, 409 a stream a newer one of
+ * body or a message over {@code messageBytesMax}, 401 not authenticated, 403 other cluster,
+ * a sender not admitted here, or another member's identity, 409 a stream a newer one of
  * the same sender replaced, 421 wrong node, 500 snapshot not stored (including one over
  * {@code snapshotBytesMax}), 503 replica not started yet (or its state hashes not available).
  *
@@ -81,19 +87,22 @@ public final class PeerEndpoint implements HttpService {
     private final Map<Long, Object> currentStreams = new ConcurrentHashMap<>();
     private volatile PeerTransport.Listener listener;
     private volatile Supplier<List<StateHash>> stateHashes;
-    /** Told the sender's id and {@link PeerHeaders#FROM_URL} of every admitted request. */
-    private final BiConsumer<Long, String> senderUrls;
-    /** The peer URL this node has for a member id, or null: whose host a peer's certificate must name. */
-    private final LongFunction<URI> memberUrls;
+    /** Who may send, at which peer URL. */
+    private final KnownPeers known;
+    /** Told the id and peer URL of an admitted sender that is not configured here, to answer it at. */
+    private final BiConsumer<Long, URI> senderUrls;
+    /** Told the id of a refused sender that is not known here, to ask the members about it. */
+    private final LongConsumer unknownSenders;
     /** Told the sender's id of every message delivered: the sender is alive and reads us. */
     private final LongConsumer heardFrom;
 
-    PeerEndpoint(PeerTransportConfig config, SnapshotStreams snapshots, BiConsumer<Long, String> senderUrls,
-                 LongFunction<URI> memberUrls, LongConsumer heardFrom) {
+    PeerEndpoint(PeerTransportConfig config, SnapshotStreams snapshots, KnownPeers known, BiConsumer<Long, URI> senderUrls,
+                 LongConsumer unknownSenders, LongConsumer heardFrom) {
         this.config = config;
         this.snapshots = snapshots;
+        this.known = known;
         this.senderUrls = senderUrls;
-        this.memberUrls = memberUrls;
+        this.unknownSenders = unknownSenders;
         this.heardFrom = heardFrom;
         this.secretDigest = config.usesSharedSecret() ? sha256(config.sharedSecret()) : null;
     }
@@ -108,7 +117,7 @@ public final class PeerEndpoint implements HttpService {
         this.stateHashes = hashes;
     }
 
-    /** Requests refused for missing or wrong credentials or a foreign cluster id (for metrics). */
+    /** Requests refused for missing or wrong credentials, a foreign cluster id, or a sender not admitted here (for metrics). */
     public long refusedRequests() {
         return refusedRequests.sum();
     }
@@ -127,7 +136,26 @@ public final class PeerEndpoint implements HttpService {
     public void routing(HttpRules rules) {
         rules.post(PeerHeaders.STREAM_PATH, this::stream)
                 .post(PeerHeaders.SNAPSHOT_PATH, this::snapshot)
-                .get(PeerHeaders.STATE_HASHES_PATH, this::stateHashes);
+                .get(PeerHeaders.STATE_HASHES_PATH, this::stateHashes)
+                .get(PeerHeaders.MEMBERS_PATH + "/{id}", this::member);
+    }
+
+    /**
+     * Whether a member id is in this node's applied configuration: 200 with its peer URL, or
+     * 404. Asked by a member that was sent requests by an id it does not know (see
+     * {@link KnownPeers}); only what this node applied is vouched for, never what it was told.
+     */
+    private void member(ServerRequest request, ServerResponse response) {
+        if (admit(request, response, false) == null) {
+            return;
+        }
+        long id = PeerIdentity.senderId(request.path().pathParameters().first("id").orElse(null));
+        URI url = id == 0 ? null : known.configuredUrl(id);
+        if (url == null) {
+            response.status(Status.NOT_FOUND_404).send("not a member here");
+            return;
+        }
+        response.header(HeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8").send(url.toString());
     }
 
     /** Same admission as the Raft routes: only a member of this cluster may read them. */
@@ -165,12 +193,8 @@ public final class PeerEndpoint implements HttpService {
         if (target == null) {
             return;
         }
-        // Under mutual TLS admit() bound the FROM id to the certificate; the messages must be its.
+        // admit() bound the FROM id to the credentials; the messages must be its.
         long from = PeerIdentity.senderId(request.headers().first(PeerHeaders.FROM).orElse(null));
-        if (from == 0) {
-            response.status(Status.BAD_REQUEST_400).send("a message stream needs the " + PeerHeaders.FROM.defaultCase() + " header");
-            return;
-        }
         Object stream = new Object();
         currentStreams.put(from, stream);
         InputStream body = request.content().inputStream();
@@ -199,6 +223,12 @@ public final class PeerEndpoint implements HttpService {
                 rejectedMessages.increment();
                 respondQuietly(response, Status.FORBIDDEN_403,
                         "message from %x in a stream of %x".formatted(message.getFrom(), from));
+                return;
+            }
+            // A stream lasts: the configuration may have removed its sender since it was admitted.
+            if (!stillAdmitted(from)) {
+                refusedRequests.increment();
+                respondQuietly(response, Status.FORBIDDEN_403, "%x is no longer admitted here".formatted(from));
                 return;
             }
             heardFrom.accept(from);
@@ -239,8 +269,9 @@ public final class PeerEndpoint implements HttpService {
         if (!addressedHere(header, response)) {
             return;
         }
-        long sender = config.tls() == null ? 0 : PeerIdentity.senderId(request.headers().first(PeerHeaders.FROM).orElse(null));
-        if (sender != 0 && header.getFrom() != sender) {
+        // admit() bound the FROM id to the credentials; the snapshot must be its.
+        long sender = PeerIdentity.senderId(request.headers().first(PeerHeaders.FROM).orElse(null));
+        if (header.getFrom() != sender) {
             rejectedMessages.increment();
             response.status(Status.FORBIDDEN_403).send("snapshot from %x in a request of %x".formatted(header.getFrom(), sender));
             return;
@@ -312,10 +343,7 @@ public final class PeerEndpoint implements HttpService {
             response.status(Status.FORBIDDEN_403).send("cluster id mismatch");
             return null;
         }
-        String impostor = config.tls() == null ? null : PeerIdentity.mismatch(
-                (java.security.cert.X509Certificate) request.remotePeer().tlsCertificates().orElseThrow()[0],
-                request.headers().first(PeerHeaders.FROM).orElse(null),
-                request.headers().first(PeerHeaders.FROM_URL).orElse(null), memberUrls);
+        String impostor = identityMismatch(request);
         if (impostor != null) {
             refusedRequests.increment();
             if (discardBody) {
@@ -329,20 +357,78 @@ public final class PeerEndpoint implements HttpService {
             response.status(Status.SERVICE_UNAVAILABLE_503).send("replica not started");
             return null;
         }
-        learnSender(request);
         return target;
     }
 
-    private void learnSender(ServerRequest request) {
-        var from = request.headers().first(PeerHeaders.FROM);
-        var url = request.headers().first(PeerHeaders.FROM_URL);
-        if (from.isEmpty() || url.isEmpty()) {
-            return;
+    /**
+     * Why the request's credentials do not belong to the sender it names, or null if they do
+     * (see {@link KnownPeers} for who is admitted and why). The sender must be a member here (or
+     * a first contact of a node never configured); under mutual TLS its certificate must also
+     * name the host of the peer URL this node has for it. Members this node may answer but has
+     * no sender for yet are learnt.
+     */
+    private String identityMismatch(ServerRequest request) {
+        long from = PeerIdentity.senderId(request.headers().first(PeerHeaders.FROM).orElse(null));
+        if (from == 0) {
+            return "the request does not name its sender (" + PeerHeaders.FROM.defaultCase() + ")";
+        }
+        String sender = Long.toHexString(from);
+        URI url;
+        boolean learn;
+        switch (known.standing(from)) {
+            case KnownPeers.Standing.Member member -> {
+                url = member.url();
+                learn = member.vouched();
+            }
+            case KnownPeers.Standing.FirstContact first -> {
+                url = advertisedUrl(request);
+                if (url == null) {
+                    return "member " + sender + " is not known here and advertises no valid peer URL ("
+                            + PeerHeaders.FROM_URL.defaultCase() + ")";
+                }
+                learn = true;
+            }
+            case KnownPeers.Standing.Removed removed -> {
+                return "member " + sender + " was removed from the configuration";
+            }
+            case KnownPeers.Standing.Unknown unknown -> {
+                unknownSenders.accept(from);
+                return sender + " is not a member of this node's configuration";
+            }
+        }
+        if (config.tls() != null) {
+            X509Certificate certificate = (X509Certificate) request.remotePeer().tlsCertificates().orElseThrow()[0];
+            if (!PeerIdentity.names(certificate, url.getHost())) {
+                return "the certificate does not name " + url.getHost() + ", the host of member " + sender + "'s peer URL";
+            }
+        }
+        if (learn) {
+            senderUrls.accept(from, url);
+        }
+        return null;
+    }
+
+    private boolean stillAdmitted(long from) {
+        return switch (known.standing(from)) {
+            case KnownPeers.Standing.Member member -> true;
+            case KnownPeers.Standing.FirstContact first -> true;
+            case KnownPeers.Standing.Removed removed -> false;
+            case KnownPeers.Standing.Unknown unknown -> false;
+        };
+    }
+
+    /** The sender's {@link PeerHeaders#FROM_URL} if it is an absolute URL of this transport's scheme, else null. */
+    private URI advertisedUrl(ServerRequest request) {
+        String text = request.headers().first(PeerHeaders.FROM_URL).orElse(null);
+        if (text == null) {
+            return null;
         }
         try {
-            senderUrls.accept(Long.parseUnsignedLong(from.get(), 16), url.get());
-        } catch (NumberFormatException e) {
-            // FROM is informational; a malformed one teaches nothing.
+            URI url = URI.create(text);
+            String scheme = config.tls() != null ? "https" : "http";
+            return scheme.equals(url.getScheme()) && url.getHost() != null ? url : null;
+        } catch (IllegalArgumentException e) {
+            return null;
         }
     }
 

@@ -10,14 +10,16 @@ public final class PeerHeaders {
     /** Shared cluster secret; required when the listener does not use mutual TLS. */
     public static final HeaderName PEER_SECRET = HeaderNames.create("Latchkey-Peer-Secret");
     /**
-     * Sender node id in hex. A message stream needs it: a sender's newer stream supersedes its
-     * older ones (the messages themselves carry {@code from} too).
+     * Sender node id in hex, on every request: the member whose credentials the request must
+     * carry, and whose messages alone it may carry. A sender's newer stream supersedes its older
+     * ones.
      */
     public static final HeaderName FROM = HeaderNames.create("Latchkey-From");
     /**
-     * Sender's own peer URL. A receiver that has no address for the sender yet (a learner that
-     * joined with an empty log, before it applied the configuration naming its peers) uses it
-     * to answer, as etcd's transport does with X-PeerURLs.
+     * Sender's own peer URL. A receiver that was never configured (a learner that joined with an
+     * empty log, before it applied the configuration naming its peers) admits its first contacts
+     * at it and answers them there, as etcd's transport does with X-PeerURLs; a configured
+     * receiver ignores it.
      */
     public static final HeaderName FROM_URL = HeaderNames.create("Latchkey-From-Url");
     /**
@@ -38,6 +40,11 @@ public final class PeerHeaders {
      * other members' corruption check.
      */
     public static final String STATE_HASHES_PATH = "/state-hashes";
+    /**
+     * Relative path, followed by {@code /<id in hex>}, where a member answers whether that id is
+     * a member of its applied configuration ({@code GET}: 200 with its peer URL, or 404).
+     */
+    public static final String MEMBERS_PATH = "/members";
     /** Body type of both routes: length-delimited protobuf (plus chunks for snapshots). */
     public static final String CONTENT_TYPE = "application/x-protobuf";
 

@@ -1,58 +1,25 @@
 package io.latchkey.transport;
 
 import java.net.InetAddress;
-import java.net.URI;
 import java.net.UnknownHostException;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.LongFunction;
 
 /**
  * Under mutual TLS, binds a peer request to the member it names: every member's certificate
  * comes from one cluster CA, so the CA alone would let any member (or any other holder of a
  * certificate from it) speak as any other. The certificate must name, as a DNS or IP subject
- * alternative name, the host of the sender's peer URL: the one this node has for the id in
- * {@link PeerHeaders#FROM}, or for a sender it does not know yet (a learner's first contact),
- * the one the request gives in {@link PeerHeaders#FROM_URL}.
+ * alternative name, the host of the peer URL this node has for the sender in
+ * {@link PeerHeaders#FROM} (which senders it has one for: {@link KnownPeers}).
  */
 final class PeerIdentity {
     private static final int SAN_DNS = 2;
     private static final int SAN_IP = 7;
 
     private PeerIdentity() {
-    }
-
-    /**
-     * Why {@code certificate} does not belong to the member {@code from} names, or null if it does.
-     *
-     * @param from       the {@link PeerHeaders#FROM} header, or null
-     * @param fromUrl    the {@link PeerHeaders#FROM_URL} header, or null
-     * @param memberUrls the peer URL this node has for a member id, or null
-     */
-    static String mismatch(X509Certificate certificate, String from, String fromUrl, LongFunction<URI> memberUrls) {
-        long id = senderId(from);
-        if (id == 0) {
-            return "the request does not name its sender (" + PeerHeaders.FROM.defaultCase() + ")";
-        }
-        URI url = memberUrls.apply(id);
-        if (url == null && fromUrl != null) {
-            try {
-                url = URI.create(fromUrl);
-            } catch (IllegalArgumentException e) {
-                return "the sender's peer URL is malformed";
-            }
-        }
-        if (url == null || url.getHost() == null) {
-            return "member " + Long.toHexString(id) + " has no peer URL here to check its certificate against";
-        }
-        String host = url.getHost();
-        if (!names(certificate, host)) {
-            return "the certificate does not name " + host + ", the host of member " + Long.toHexString(id) + "'s peer URL";
-        }
-        return null;
     }
 
     /** The id a {@link PeerHeaders#FROM} header names, or 0 for none or a malformed one. */

@@ -1,9 +1,14 @@
 package io.latchkey.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.helidon.common.tls.Tls;
+import io.helidon.http.HeaderNames;
 import io.helidon.microprofile.server.ServerCdiExtension;
 import io.helidon.microprofile.testing.junit5.AddConfig;
 import io.helidon.microprofile.testing.junit5.HelidonTest;
+import io.helidon.webclient.http2.Http2Client;
+import io.helidon.webclient.http2.Http2ClientResponse;
+import io.latchkey.client.LatchkeyClient;
 import io.latchkey.testing.TestCertificates;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.Tag;
@@ -117,6 +122,53 @@ class SecureClientPortTest {
         }
     }
 
+    /**
+     * HTTP/2 with client certificates. Helidon 4.4.0 adds an {@code X-HELIDON-CN} header to the
+     * requests of a connection that presented one (the certificate's CN, else "Unknown CN"),
+     * before it decodes each request's own headers, and then refuses an HPACK dynamic table size
+     * update at the start of a header block as one "after headers": GOAWAY COMPRESSION_ERROR.
+     * The JDK's HttpClient starts its first header block with such an update, always (its
+     * encoder is created with a pending capacity update), so over HTTP/2 it fails ("request not
+     * processed by peer") as soon as it presents a certificate. Without a certificate it works, as
+     * do HTTP/1.1 and Helidon's own HTTP/2 client (whose encoder sends no update) with one. If
+     * the last assertion fails, Helidon fixed it: drop the README's caveat and
+     * {@code LatchkeyClient.Builder.httpVersion}'s note.
+     */
+    @Test
+    void http2WithAClientCertificate_worksFromHelidonsClient_butNotFromTheJdks_whichNeedsHttp11() throws Exception {
+        String token = TestTokens.token("ops", List.of("reader"));
+        HttpClient noCertificate = client(HttpClient.Version.HTTP_2, TestCertificates.trustingClient(CA.caPem()));
+        String[] last = {"nothing yet"};
+        io.latchkey.testing.Await.within(Duration.ofSeconds(60), () -> ready(noCertificate, last));
+        HttpResponse<String> cluster = send(noCertificate, "/v1/cluster", token);
+        assertThat(cluster.statusCode()).as(cluster.body()).isEqualTo(200);
+        assertThat(cluster.version()).as("the JDK client without a certificate").isEqualTo(HttpClient.Version.HTTP_2);
+
+        Http2Client helidon = Http2Client.builder().baseUri("https://127.0.0.1:" + server.port())
+                .shareConnectionCache(false)
+                .tls(Tls.builder().sslContext(TestCertificates.insistentClient(CLIENT, CA.caPem())).build())
+                .build();
+        try (Http2ClientResponse response = helidon.get("/v1/cluster").header(HeaderNames.AUTHORIZATION, "Bearer " + token)
+                .request()) {
+            assertThat(response.status().code()).as("Helidon's HTTP/2 client with a certificate").isEqualTo(200);
+        } finally {
+            helidon.closeResource();
+        }
+
+        // The Java client presenting a certificate: over HTTP/1.1.
+        try (LatchkeyClient client = LatchkeyClient.builder().endpoints("https://127.0.0.1:" + server.port())
+                .sslContext(TestCertificates.insistentClient(CLIENT, CA.caPem())).bearerToken(token)
+                .httpVersion(HttpClient.Version.HTTP_1_1).build()) {
+            assertThat(client.cluster().members()).isNotEmpty();
+        }
+
+        HttpClient jdkWithCertificate = client(HttpClient.Version.HTTP_2, TestCertificates.insistentClient(CLIENT, CA.caPem()));
+        assertThatThrownBy(() -> send(jdkWithCertificate, "/health/live", null))
+                .as("Helidon 4.4.0's HTTP/2 server and the JDK's HTTP/2 client presenting a certificate")
+                // "request not processed by peer", or "Broken pipe" when the close wins the race.
+                .isInstanceOf(IOException.class);
+    }
+
     /** Whether /health/ready answers 200; {@code last[0]} says what it answered. */
     private boolean ready(HttpClient client, String[] last) {
         try {
@@ -141,7 +193,10 @@ class SecureClientPortTest {
     }
 
     private static HttpClient client(SSLContext tls) {
-        return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(tls)
-                .connectTimeout(Duration.ofSeconds(5)).build();
+        return client(HttpClient.Version.HTTP_1_1, tls);
+    }
+
+    private static HttpClient client(HttpClient.Version version, SSLContext tls) {
+        return HttpClient.newBuilder().version(version).sslContext(tls).connectTimeout(Duration.ofSeconds(5)).build();
     }
 }

@@ -5,6 +5,7 @@ import io.helidon.common.tls.Tls;
 import io.helidon.http.Status;
 import io.helidon.webclient.http2.Http2Client;
 import io.helidon.webclient.http2.Http2ClientResponse;
+import io.latchkey.client.AddedMember;
 import io.latchkey.client.KeyValue;
 import io.latchkey.client.LatchkeyException;
 import io.latchkey.client.Member;
@@ -34,18 +35,19 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * serve TLS with a certificate of the same CA (Helidon's server.tls settings, as the chart sets
  * them): they elect a leader and replicate a write; a follower forwards a write to the leader
  * over TLS with its peer certificate; the peer port fails the handshake of a client whose
- * certificate comes from another CA, and refuses one with no certificate (counted in
- * latchkey_peer_refused_requests).
+ * certificate comes from another CA, refuses one with no certificate (401), and one with a
+ * certificate of the cluster CA that claims an id no member has (403; both counted in
+ * latchkey_peer_refused_requests); a fourth process joins as a learner over mutual TLS.
  */
 @Tag("cluster")
 class PeerTlsProcessTest extends ProcessClusterTest {
     private static final Duration ELECTION_WAIT = Duration.ofSeconds(90);
-    private static final Pattern REFUSED_ONE = Pattern.compile("(?m)^latchkey_peer_refused_requests\\{[^}]*} 1\\.0$");
+    private static final Pattern REFUSED = Pattern.compile("(?m)^latchkey_peer_refused_requests\\{[^}]*} ([0-9.]+)$");
 
     @Test
     void threeProcessesOverMutualTls_replicate_andRefuseForeignOrMissingCertificates() throws Exception {
         TestCertificates clusterCa = TestCertificates.authority(root.resolve("pki"), "latchkey-test-ca");
-        cluster = new ProcessCluster(root, 3);
+        cluster = new ProcessCluster(root, 4);
         cluster.peerSecret = null;
         cluster.peerScheme = "https";
         cluster.commonEnvironment.put("LATCHKEY_PEER_TLS_ENABLED", "true");
@@ -61,19 +63,23 @@ class PeerTlsProcessTest extends ProcessClusterTest {
                 "-Dserver.tls.private-key.pem.cert-chain.resource.path=" + clientPort.certChain(),
                 "-Dserver.tls.private-key.pem.key.resource.path=" + clientPort.privateKey()));
         cluster.useClientTls(TestCertificates.trustingClient(clusterCa.caPem()));
-        cluster.startAll();
+        List<ProcessCluster.NodeProcess> initial = cluster.nodes.subList(0, 3);
+        String peers = String.join(",", initial.stream().map(n -> Long.toHexString(n.id) + "=" + n.peerUrl()).toList());
+        for (ProcessCluster.NodeProcess n : initial) {
+            n.start(List.of("-Dlatchkey.node-id=" + Long.toHexString(n.id), "-Dlatchkey.cluster.peers=" + peers));
+        }
         ProcessCluster.NodeProcess leader = cluster.awaitLeader(ELECTION_WAIT);
-        for (ProcessCluster.NodeProcess n : cluster.nodes) {
+        for (ProcessCluster.NodeProcess n : initial) {
             assertThat(Files.readString(n.log)).contains("https://127.0.0.1:" + n.peerPort + " bound for socket 'raft'");
         }
 
         leader.client().put("tls/check", "over-tls");
-        for (ProcessCluster.NodeProcess n : cluster.nodes) {
+        for (ProcessCluster.NodeProcess n : initial) {
             cluster.await(Duration.ofSeconds(30), "node " + n.index + " to read the write", () -> "over-tls".equals(value(n, "tls/check")));
         }
 
         // A follower passes a write on to the leader's https:// client URL: only TLS reaches it.
-        ProcessCluster.NodeProcess follower = cluster.nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();
+        ProcessCluster.NodeProcess follower = initial.stream().filter(n -> n != leader).findFirst().orElseThrow();
         assertThat(follower.client().cluster().members()).extracting(Member::clientUrl)
                 .contains("https://127.0.0.1:" + leader.clientPort);
         follower.client().put("tls/forwarded", "via-follower");
@@ -91,17 +97,35 @@ class PeerTlsProcessTest extends ProcessClusterTest {
         Http2Client anonymous = peerClient(target, Tls.builder()
                 .trust(keys -> keys.pem(pem -> pem.certificates(Resource.create(clusterCa.caPem()))))
                 .build());
+        double refusedBefore = refused(target);
         assertThat(postMessages(anonymous)).isEqualTo(Status.UNAUTHORIZED_401);
-        // Raw HTTP: the metrics are Prometheus text, not part of the client's API.
-        assertThat(target.call("GET", "/metrics?scope=application", null, null).body()).containsPattern(REFUSED_ONE);
+        // A certificate of the cluster CA naming the member's very host, claiming an id no member has.
+        Http2Client notAMember = peerClient(target, Tls.builder()
+                .sslContext(TestCertificates.insistentClient(visitor, clusterCa.caPem())).build());
+        assertThat(postMessages(notAMember)).isEqualTo(Status.FORBIDDEN_403);
+        assertThat(refused(target)).isEqualTo(refusedBefore + 2);
+
+        // A learner joins with empty storage: it admits the leader that added it before it knows
+        // anyone, answers it, and receives the log.
+        ProcessCluster.NodeProcess current = cluster.awaitLeader(ELECTION_WAIT);
+        ProcessCluster.NodeProcess joiner = cluster.nodes.get(3);
+        AddedMember added = current.client().addMember("n4", joiner.peerUrl(), joiner.clientUrl());
+        joiner.start(List.of("-Dlatchkey.node-id=" + added.id(), "-Dlatchkey.cluster.id=" + added.clusterId()));
+        cluster.await(ELECTION_WAIT, "the learner to know the leader", () -> joiner.leader() == current.id);
 
         // The refusals did not disturb the members: a second write still reaches every node.
-        ProcessCluster.NodeProcess current = cluster.awaitLeader(ELECTION_WAIT);
         current.client().put("tls/check", "still-over-tls");
         for (ProcessCluster.NodeProcess n : cluster.nodes) {
             cluster.await(Duration.ofSeconds(30), "node " + n.index + " to read the second write",
                     () -> "still-over-tls".equals(value(n, "tls/check")));
         }
+    }
+
+    /** latchkey_peer_refused_requests of node {@code n}; raw HTTP: the metrics are Prometheus text, not the client's API. */
+    private static double refused(ProcessCluster.NodeProcess n) {
+        java.util.regex.Matcher matcher = REFUSED.matcher(n.call("GET", "/metrics?scope=application", null, null).body());
+        assertThat(matcher.find()).as("latchkey_peer_refused_requests is exported").isTrue();
+        return Double.parseDouble(matcher.group(1));
     }
 
     /** The key as node {@code n} answers it now (one request), or null. */
@@ -140,12 +164,14 @@ class PeerTlsProcessTest extends ProcessClusterTest {
                 .build();
     }
 
-    /** An empty message stream in this cluster's name: only the credentials decide its fate. */
+    /** An empty message stream in this cluster's name from unknown member 7: only the credentials decide its fate. */
     private Status postMessages(Http2Client client) {
         String clusterId = cluster.nodes.get(0).client().cluster().clusterId();
         try (Http2ClientResponse response = client.post(PeerHeaders.ROUTE_PREFIX + PeerHeaders.STREAM_PATH)
                 .header(PeerHeaders.CLUSTER_ID, clusterId)
                 .header(PeerHeaders.FROM, "7")
+                // A sender this node does not know, advertising a URL whose host its certificate names.
+                .header(PeerHeaders.FROM_URL, "https://127.0.0.1:1")
                 .submit(new byte[0])) {
             return response.status();
         } finally {

@@ -56,6 +56,8 @@ class Http2PeerTransportTest {
         TestNode third = node(TestNode.config(3));
         leader.transport.setPeer(2, second.url());
         leader.transport.setPeer(3, third.url());
+        second.knows(leader);
+        third.knows(leader);
 
         // Small send calls mixing both peers, as a Ready loop would issue them.
         for (int index = 0; index < perPeer; index += 10) {
@@ -129,6 +131,7 @@ class Http2PeerTransportTest {
         TestNode leader = node(TestNode.config(1).withTimeouts(1_000, 300, 30_000));
         // A wrong address book: peer 3 mapped onto node 2's listener.
         leader.transport.setPeer(3, follower.url());
+        follower.knows(leader);
 
         long end = System.nanoTime() + DEADLINE.toNanos();
         Long unreachable = null;
@@ -151,11 +154,12 @@ class Http2PeerTransportTest {
                 .withTimeouts(1_000, 30_000, 30_000);
         TestNode leader = node(leaderConfig);
         TestNode healthy = node(TestNode.config(2));
-        int closedPort = freePort();
+        int closedPort = TestNode.freePort();
         SilentServer silent = new SilentServer();
         cleanup.add(silent);
 
         leader.transport.setPeer(2, healthy.url());
+        healthy.knows(leader);
         leader.transport.setPeer(3, "http://127.0.0.1:" + closedPort);
         leader.transport.setPeer(4, "http://127.0.0.1:" + silent.port());
 
@@ -184,6 +188,7 @@ class Http2PeerTransportTest {
         TestNode leader = node(TestNode.config(1).withTimeouts(1_000, 300, 30_000));
         TestNode mute = node(TestNode.config(2));
         leader.transport.setPeer(2, mute.url());
+        mute.knows(leader);
 
         leader.transport.send(List.of(TestNode.append(1, 2, 1)));
         assertThat(Await.next(mute.listener.received, DEADLINE).getIndex()).isEqualTo(1);
@@ -220,6 +225,7 @@ class Http2PeerTransportTest {
         TestNode leader = node(TestNode.config(1));
         TestNode follower = node(TestNode.config(2));
         leader.transport.setPeer(2, follower.url());
+        follower.knows(leader);
         leader.transport.send(List.of(TestNode.append(1, 2, 1)));
         assertThat(Await.next(follower.listener.received, DEADLINE).getIndex()).isEqualTo(1);
 
@@ -241,33 +247,86 @@ class Http2PeerTransportTest {
     }
 
     @Test
-    void aNodeThatKnowsNoPeers_answersASenderThatAdvertisesItsUrl_butNotOneTheConfigurationRemoved() throws Exception {
+    void aJoiningNodeAnswersItsFirstContact_untilItsConfigurationNamesItsPeers_andNeverARemovedMember() throws Exception {
         // Like a learner that joined with an empty log: it hears from the leader before its log
         // names any peer, and must answer it.
-        int leaderPort = freePort();
-        TestNode leader = node(TestNode.config(1).withListen("127.0.0.1", leaderPort)
-                .withAdvertisedPeerUrl("http://127.0.0.1:" + leaderPort));
+        TestNode leader = advertising(1);
         TestNode learner = node(TestNode.config(2));
-        leader.transport.setPeer(2, learner.url());
+        learner.joinsUnder(leader, DEADLINE);
 
-        leader.transport.send(List.of(TestNode.append(1, 2, 1)));
-        assertThat(Await.next(learner.listener.received, DEADLINE).getIndex()).isEqualTo(1);
-        learner.transport.send(List.of(TestNode.append(2, 1, 5)));
-        assertThat(Await.next(leader.listener.received, DEADLINE).getIndex()).isEqualTo(5);
+        // Its first applied configuration ends first contacts: a sender it does not name is refused.
+        learner.knows(leader);
+        TestNode stranger = advertising(3);
+        stranger.transport.setPeer(2, learner.url());
+        stranger.transport.send(List.of(TestNode.append(3, 2, 7)));
+        awaitRefusals(learner, 1);
 
-        // Once the configuration removes the sender, its requests no longer bring it back.
+        // Once the configuration removes the leader, its requests are refused too.
         learner.transport.removePeer(1);
         leader.transport.send(List.of(TestNode.append(1, 2, 2)));
-        assertThat(Await.next(learner.listener.received, DEADLINE).getIndex()).isEqualTo(2);
-        learner.transport.send(List.of(TestNode.append(2, 1, 6)));
-        assertThat(Await.next(learner.listener.unreachable, DEADLINE)).isEqualTo(1L);
+        awaitRefusals(learner, 2);
+        assertThat(learner.listener.received).isEmpty();
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
+    @Test
+    void aConfiguredNodeRefusesASenderItDoesNotKnow_evenOneAdvertisingItsUrl_beforeReadingItsMessages() throws Exception {
+        TestNode member = node(TestNode.config(2));
+        TestNode stranger = advertising(3);
+        stranger.transport.setPeer(2, member.url());
+        stranger.transport.send(List.of(TestNode.append(3, 2, 7)));
+        awaitRefusals(member, 1);
+        assertThat(member.transport.endpoint().deliveredMessages()).isZero();
     }
+
+    @Test
+    void aNodeBehindTheConfiguration_admitsANewerMember_onceAMemberItKnowsVouchesForIt() throws Exception {
+        // Node 2 was down while node 3 was added; node 3, now leader, sends it the log. Node 2
+        // knows only node 1, which applied the change that added node 3.
+        TestNode known = node(TestNode.config(1));
+        TestNode behind = node(TestNode.config(2));
+        TestNode newer = advertising(3);
+        known.knows(behind);
+        known.knows(newer);
+        behind.knows(known);
+        newer.transport.setPeer(2, behind.url());
+
+        // Like Raft's heartbeats: sent again until one is admitted.
+        long end = System.nanoTime() + DEADLINE.toNanos();
+        Message arrived = null;
+        for (long index = 1; arrived == null && System.nanoTime() < end; index++) {
+            newer.transport.send(List.of(TestNode.append(3, 2, index)));
+            arrived = behind.listener.received.poll(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+        assertThat(arrived).as("a message of the vouched-for member").isNotNull();
+        assertThat(arrived.getFrom()).isEqualTo(3);
+        assertThat(behind.transport.endpoint().refusedRequests()).as("refused until vouched for").isPositive();
+        // And it can answer: it learnt the URL its member gave for node 3.
+        behind.transport.send(List.of(TestNode.append(2, 3, 9)));
+        assertThat(Await.next(newer.listener.received, DEADLINE).getIndex()).isEqualTo(9);
+
+        // A member vouches only for what it applied: node 4, which it does not know, stays refused.
+        TestNode unknown = advertising(4);
+        unknown.transport.setPeer(2, behind.url());
+        long refused = behind.transport.endpoint().refusedRequests();
+        end = System.nanoTime() + DEADLINE.toNanos();
+        for (long index = 1; behind.transport.endpoint().refusedRequests() < refused + 3 && System.nanoTime() < end; index++) {
+            unknown.transport.send(List.of(TestNode.append(4, 2, index)));
+            assertThat(behind.listener.received.poll(100, java.util.concurrent.TimeUnit.MILLISECONDS)).isNull();
+        }
+        assertThat(behind.transport.endpoint().refusedRequests()).isGreaterThanOrEqualTo(refused + 3);
+    }
+
+    /** A node whose requests advertise its peer URL, as every node started by the service does. */
+    private TestNode advertising(long id) throws IOException {
+        int port = TestNode.freePort();
+        return node(TestNode.config(id).withListen("127.0.0.1", port).withAdvertisedPeerUrl("http://127.0.0.1:" + port));
+    }
+
+    private static void awaitRefusals(TestNode receiver, long count) {
+        io.latchkey.testing.Await.until(DEADLINE, count + " refused requests",
+                () -> receiver.transport.endpoint().refusedRequests() >= count);
+    }
+
 
     /** Accepts connections and never reads or answers: a peer whose process hangs. */
     private static final class SilentServer implements AutoCloseable {
@@ -312,6 +371,7 @@ class Http2PeerTransportTest {
         TestNode asking = node(TestNode.config(1));
         TestNode asked = node(TestNode.config(2));
         asking.transport.setPeer(2, asked.url());
+        asked.knows(asking);
 
         assertThatThrownBy(() -> asking.transport.fetchStateHashes(2, DEADLINE))
                 .isInstanceOf(IOException.class).hasMessageContaining("503");

@@ -19,8 +19,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Who a peer is under mutual TLS. Sending: the handshake checks the receiver's certificate
  * (the cluster CA, and the URL's host) before any header goes out, so the peer secret never
- * reaches a server that fails it: no request of the sender reaches such a receiver at all. Receiving: a certificate from the cluster CA speaks only for
- * the member whose peer URL host it names, and a request carries only its sender's messages.
+ * reaches a server that fails it: no request of the sender reaches such a receiver at all.
+ * Receiving: a certificate from the cluster CA speaks only for a member of the receiver's
+ * configuration whose peer URL host it names, and a request carries only its sender's messages.
  */
 @Tag("transport")
 class PeerIdentityTest {
@@ -70,7 +71,7 @@ class PeerIdentityTest {
             impostor.transport.setPeer(2, receiver.url());
             impostor.transport.send(List.of(TestNode.append(1, 2, 6)));
             awaitRefusals(receiver, 1);
-            // A sender this node does not know, whose request names no peer URL: refused.
+            // A sender this node does not know: refused.
             stranger.transport.setPeer(2, receiver.url());
             stranger.transport.send(List.of(TestNode.append(3, 2, 7)));
             awaitRefusals(receiver, 2);
@@ -89,6 +90,35 @@ class PeerIdentityTest {
             }
             assertThat(arrived).as("a later message of member 1").isNotNull();
             assertThat(arrived.getFrom()).as("only member 1's own messages got through").isEqualTo(1);
+        }
+    }
+
+    /**
+     * The gap a shared CA leaves: a certificate from it that names the very host its holder
+     * advertises, claiming an id the receiver does not know (a member about to be added, say).
+     * Refused (403) before any of its messages is read; a joining node, which knows no one yet,
+     * still admits the leader that added it and answers it.
+     */
+    @Test
+    void aClusterCaCertificateOfNoMember_isRefusedBeforeAnyMessageIsStepped_whileAJoiningLearnerAdmitsItsLeader()
+            throws Exception {
+        PeerTransportConfig.TlsFiles localhost = files(clusterCa.issue("node", "dns:localhost,ip:127.0.0.1"));
+        PeerTransportConfig.TlsFiles holder = files(clusterCa.issue("holder", "dns:localhost,ip:127.0.0.1"));
+        int leaderPort = TestNode.freePort();
+        int strangerPort = TestNode.freePort();
+        try (TestNode member = TestNode.start(config(2, localhost), dir.resolve("member"));
+             TestNode stranger = TestNode.start(config(3, holder).withListen("127.0.0.1", strangerPort)
+                     .withAdvertisedPeerUrl("https://localhost:" + strangerPort), dir.resolve("stranger"));
+             TestNode leader = TestNode.start(config(1, localhost).withListen("127.0.0.1", leaderPort)
+                     .withAdvertisedPeerUrl("https://localhost:" + leaderPort), dir.resolve("leader"));
+             TestNode learner = TestNode.start(config(4, localhost), dir.resolve("learner"))) {
+            member.transport.setPeer(1, leader.url().replace("127.0.0.1", "localhost"));
+            stranger.transport.setPeer(2, member.url());
+            stranger.transport.send(List.of(TestNode.append(3, 2, 7)));
+            awaitRefusals(member, 1);
+            assertThat(member.transport.endpoint().deliveredMessages()).isZero();
+
+            learner.joinsUnder(leader, DEADLINE);
         }
     }
 
@@ -131,6 +161,7 @@ class PeerIdentityTest {
             return receiver.transport.endpoint().deliveredMessages() + receiver.transport.endpoint().refusedRequests();
         }
     }
+
 
     private static PeerTransportConfig withSecret(long id, PeerTransportConfig.TlsFiles tls) {
         return PeerTransportConfig.defaults(id, TestNode.CLUSTER, TestNode.SECRET, tls)

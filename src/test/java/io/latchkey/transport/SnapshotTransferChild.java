@@ -38,6 +38,7 @@ public final class SnapshotTransferChild {
             long sentCrc = generated.getChecksum().getValue();
 
             leader.transport.setPeer(2, follower.url());
+            follower.knows(leader);
             leader.transport.send(List.of(Message.newBuilder().setType(MessageType.MsgSnap)
                     .setFrom(1).setTo(2).setTerm(3).setSnapshot(stored).build()));
 

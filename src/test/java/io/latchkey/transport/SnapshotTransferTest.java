@@ -11,8 +11,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,6 +39,7 @@ class SnapshotTransferTest {
             SnapshotMetadata metadata = SnapshotMetadata.newBuilder().setTerm(2).setIndex(42).build();
             Snapshot stored = leader.snapshots.store(metadata, new ByteArrayInputStream(bytes));
             leader.transport.setPeer(2, follower.url());
+            follower.knows(leader);
 
             // A message sent before and after the snapshot keeps its place around it.
             leader.transport.send(List.of(
@@ -64,7 +63,7 @@ class SnapshotTransferTest {
         try (TestNode leader = TestNode.start(TestNode.config(1), dir.resolve("leader"))) {
             Snapshot stored = leader.snapshots.store(SnapshotMetadata.newBuilder().setTerm(2).setIndex(42).build(),
                     new ByteArrayInputStream(new byte[1024]));
-            leader.transport.setPeer(2, "http://127.0.0.1:" + freePort());
+            leader.transport.setPeer(2, "http://127.0.0.1:" + TestNode.freePort());
 
             leader.transport.send(List.of(snapshotMessage(stored)));
 
@@ -102,9 +101,4 @@ class SnapshotTransferTest {
                 .setSnapshot(stored).build();
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
 }

@@ -7,6 +7,8 @@ import io.latchkey.raft.raftpb.MessageType;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 
 /** One replica's transport, its own peer listener on 127.0.0.1, and a recording listener. */
 final class TestNode implements AutoCloseable {
@@ -41,12 +43,47 @@ final class TestNode implements AutoCloseable {
                 .withReconnectBackoff(10, 100);
     }
 
+    /** A port nobody listens on now: for a node that must know its own URL before it listens. */
+    static int freePort() throws IOException {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
     static TestNode start(PeerTransportConfig config, Path snapshotDir) throws IOException {
         return new TestNode(config, snapshotDir);
     }
 
     String url() {
         return (config.tls() != null ? "https" : "http") + "://127.0.0.1:" + port;
+    }
+
+    /** The configuration names {@code sender} as a member: this node admits its requests. */
+    void knows(TestNode sender) {
+        transport.setPeer(sender.config.localNodeId(), sender.url());
+    }
+
+    /**
+     * This node joins with nothing: it admits first contacts, hears from {@code leader}, which
+     * added it, and answers it (index 1 one way, 5 the other).
+     *
+     * @throws AssertionError if a message does not arrive within {@code deadline}
+     */
+    void joinsUnder(TestNode leader, Duration deadline) throws InterruptedException {
+        long id = config.localNodeId();
+        long leaderId = leader.config.localNodeId();
+        transport.acceptFirstContact();
+        leader.transport.setPeer(id, url());
+        leader.transport.send(List.of(append(leaderId, id, 1)));
+        Message heard = Await.next(listener.received, deadline);
+        if (heard.getFrom() != leaderId || heard.getIndex() != 1) {
+            throw new AssertionError("not the leader's first message: " + heard);
+        }
+        transport.send(List.of(append(id, leaderId, 5)));
+        Message answer = Await.next(leader.listener.received, deadline);
+        if (answer.getFrom() != id || answer.getIndex() != 5) {
+            throw new AssertionError("not the answer: " + answer);
+        }
     }
 
     void stopListener() {

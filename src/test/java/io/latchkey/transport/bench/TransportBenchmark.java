@@ -51,6 +51,8 @@ public final class TransportBenchmark {
             follower.start(receiver);
             leader.start(new Counting());
             leader.setPeer(2, "http://127.0.0.1:" + listener.port());
+            // The follower admits members only; it never answers here, so the leader needs no listener.
+            follower.setPeer(1, "http://127.0.0.1:1");
             System.out.printf("%-8s %14s %16s%n", "window", "messages/s", "dropped (total)");
             for (int window : windows) {
                 run(leader, receiver, window, warmupSeconds);
