@@ -26,6 +26,7 @@ final class ReplicaGroup {
     final List<Message> sent = new ArrayList<>();
     private final Map<Long, Replica> replicas = new TreeMap<>();
     final Map<Long, CounterStateMachine> stateMachines = new TreeMap<>();
+    private final HandTransport transport;
 
     /** Bootstraps voters 1..size with {@link #config}; call {@link #electLeader} next. */
     ReplicaGroup(int size) {
@@ -38,19 +39,26 @@ final class ReplicaGroup {
         for (long id = 1; id <= size; id++) {
             members.add(Member.newBuilder().setId(id).build());
         }
-        HandTransport transport = new HandTransport(messages -> {
+        transport = new HandTransport(messages -> {
             sent.addAll(messages);
             inFlight.addAll(messages);
         });
         for (long id = 1; id <= size; id++) {
-            CounterStateMachine stateMachine = new CounterStateMachine((index, payload) -> {
-            });
-            Replica replica = new Replica(configFor.apply(id), new SimLogStore(), transport, stateMachine,
-                    SimCluster.QUIET, CrashPoints.NONE);
-            replica.bootstrap(members);
-            replicas.put(id, replica);
-            stateMachines.put(id, stateMachine);
+            start(id, configFor.apply(id)).bootstrap(members);
         }
+    }
+
+    /**
+     * Starts member {@code id} on empty storage without bootstrapping it: a member the cluster
+     * added through a conf change, which learns everything from the leader.
+     */
+    Replica start(long id, ReplicaConfig config) {
+        CounterStateMachine stateMachine = new CounterStateMachine((index, payload) -> {
+        });
+        Replica replica = new Replica(config, new SimLogStore(), transport, stateMachine, SimCluster.QUIET, CrashPoints.NONE);
+        replicas.put(id, replica);
+        stateMachines.put(id, stateMachine);
+        return replica;
     }
 
     /** Small sizes, synchronous storage writes, a seeded random per id. */
