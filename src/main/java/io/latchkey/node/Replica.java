@@ -18,6 +18,7 @@ import io.latchkey.raft.SnapOutOfDateException;
 import io.latchkey.raft.SnapshotStatus;
 import io.latchkey.raft.SoftState;
 import io.latchkey.raft.StateType;
+import io.latchkey.raft.StepRefusedException;
 import io.latchkey.raft.Status;
 import io.latchkey.raft.raftpb.ConfChange;
 import io.latchkey.raft.raftpb.ConfChangeV2;
@@ -577,7 +578,24 @@ public final class Replica {
         crashPoints.reach(CrashPoints.Point.AFTER_APPLY);
         events.applied(appliedIndex);
         for (Message response : applyMessage.getResponsesList()) {
+            stepOwnResponse(response);
+        }
+    }
+
+    /**
+     * Steps a response of this node's own storage work. Once this node has applied its own
+     * removal, the acknowledgements it sends itself for entries appended after that name a
+     * member Raft no longer tracks: Raft refuses them ("peer not found", as etcd's callers
+     * ignore), and they mean nothing any more. Any other refusal is a bug and stops the loop.
+     */
+    private void stepOwnResponse(Message response) {
+        try {
             rawNode.step(response);
+        } catch (StepRefusedException e) {
+            if (e != StepRefusedException.PEER_NOT_FOUND || members.containsKey(config.nodeId())) {
+                throw e;
+            }
+            logger.debug("%x dropped its own %s: it is no longer a member", config.nodeId(), response.getType());
         }
     }
 
@@ -625,7 +643,7 @@ public final class Replica {
             }
             for (Message response : m.getResponsesList()) {
                 if (response.getTo() == config.nodeId()) {
-                    rawNode.step(response);
+                    stepOwnResponse(response);
                 } else {
                     outgoing.add(response);
                 }

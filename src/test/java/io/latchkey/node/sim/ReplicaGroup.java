@@ -27,6 +27,8 @@ final class ReplicaGroup {
     private final Map<Long, Replica> replicas = new TreeMap<>();
     final Map<Long, CounterStateMachine> stateMachines = new TreeMap<>();
     private final HandTransport transport;
+    /** With async storage writes: per replica, append work taken but not yet made durable while its writes are held. */
+    private final Map<Long, ArrayDeque<List<Message>>> heldWrites = new TreeMap<>();
 
     /** Bootstraps voters 1..size with {@link #config}; call {@link #electLeader} next. */
     ReplicaGroup(int size) {
@@ -90,14 +92,48 @@ final class ReplicaGroup {
         return leader;
     }
 
-    /** Handles Readies and delivers messages until nothing moves. */
+    /**
+     * With async storage writes, replica {@code id}'s append work waits (a stalled disk) until
+     * {@link #releaseWrite} makes it durable one batch at a time.
+     */
+    void holdWrites(long id) {
+        heldWrites.put(id, new ArrayDeque<>());
+    }
+
+    /** Makes the oldest held batch of replica {@code id} durable; false if none was held. */
+    boolean releaseWrite(long id) {
+        List<Message> work = heldWrites.get(id).poll();
+        if (work == null) {
+            return false;
+        }
+        replicas.get(id).persist(work);
+        replicas.get(id).appendDurable(work);
+        return true;
+    }
+
+    /**
+     * Handles Readies, makes append work durable at once (async storage writes) unless held,
+     * and delivers messages until nothing moves.
+     */
     void settle() {
         boolean moved = true;
         while (moved) {
             moved = false;
-            for (Replica replica : replicas.values()) {
+            for (Map.Entry<Long, Replica> entry : replicas.entrySet()) {
+                Replica replica = entry.getValue();
                 while (replica.hasReady()) {
                     replica.processReady();
+                    moved = true;
+                }
+                if (replica.hasAppendWork()) {
+                    List<Message> work = replica.takeAppendWork();
+                    ArrayDeque<List<Message>> held = heldWrites.get(entry.getKey());
+                    if (held != null) {
+                        held.add(work);
+                    } else {
+                        replica.persist(work);
+                        replica.appendDurable(work);
+                    }
                     moved = true;
                 }
             }
