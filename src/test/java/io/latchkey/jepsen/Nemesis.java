@@ -582,8 +582,9 @@ final class Nemesis implements Runnable {
     /** Removes the member of slot {@code victim}; true once the others no longer list it. */
     private boolean remove(int victim) {
         String oldHex = Long.toHexString(nodes.memberId(victim));
-        // Asked again, through whichever node leads then, while the answer says it did nothing
-        // (an election under way, leadership moved on).
+        // Asked again, through whichever node leads then, while the answer says it did nothing:
+        // an election under way, leadership moved on, or a refusal (409) because the leader has
+        // not heard from enough of the others lately, as right after a fault healed.
         Answer[] removed = {null};
         boolean asked = Await.within(Duration.ofSeconds(15), () -> {
             int via = nodes.leader();
@@ -593,14 +594,14 @@ final class Nemesis implements Runnable {
             // The client follows a 307 (leadership moved on) to the leader it names.
             removed[0] = Answer.of(() -> nodes.admin(via).removeMember(oldHex), 204);
             log("remove member " + oldHex + " (node " + (victim + 1) + ") via node " + (via + 1) + ": " + removed[0]);
-            if (removed[0].certainlyNothing()) {
+            if (removed[0].certainlyNothing() || removed[0].answered(409)) {
                 Await.pause(Duration.ofMillis(500));
                 return false;
             }
             return true;
         });
         if (!asked || (removed[0].fate() == Answer.Fate.ANSWERED && removed[0].status() != 204)) {
-            // No leader took it, or it was refused (409: the others would not form a quorum).
+            // No leader took it, or it was refused all along (409: the others would not form a quorum).
             log("membership change skipped");
             return false;
         }
