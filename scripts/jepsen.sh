@@ -2,13 +2,14 @@
 # Jepsen-style fault test of a real Latchkey cluster: nodes are separate JVMs (each with its
 # embedded PostgreSQL), by default each in its own network namespace on a private bridge;
 # clients run here; a seeded nemesis kills, pauses, partitions (both ways or one way), drops
-# packets, jumps node clocks, fails fsync, stops a node's PostgreSQL, replaces members and
-# transfers leadership (to a leader that may no longer hear its peers); nodes snapshot every
-# 100 entries (--snapshot-entries), so members that fall behind catch up by snapshot install.
+# packets, jumps node clocks, fails fsync, stops a node's PostgreSQL, replaces members (also
+# while members are killed or paused: reconfig) and transfers leadership (to a leader that may
+# no longer hear its peers); nodes snapshot every 100 entries (--snapshot-entries), so members
+# that fall behind catch up by snapshot install.
 # The history is checked for linearizability, fencing and lease safety.
 #
 #   scripts/jepsen.sh [--seed S] [--runs N] [--time T] [--nodes 3|5]
-#                     [--nemesis kill,pause,partition,loss,clock,fsync,member,transfer,oneway,pgpause|all|none]
+#                     [--nemesis kill,pause,partition,loss,clock,fsync,member,transfer,oneway,pgpause,reconfig|all|none]
 #                     [--workload register,lease-register,lock,lease,watch] [--net netns|loopback] [--keep]
 #                     [--snapshot-entries N]
 #   scripts/jepsen.sh --soak HOURS [options]   repeats runs with fresh seeds for HOURS

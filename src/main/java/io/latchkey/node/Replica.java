@@ -18,6 +18,7 @@ import io.latchkey.raft.SnapOutOfDateException;
 import io.latchkey.raft.SnapshotStatus;
 import io.latchkey.raft.SoftState;
 import io.latchkey.raft.StateType;
+import io.latchkey.raft.StepRefusedException;
 import io.latchkey.raft.Status;
 import io.latchkey.raft.raftpb.ConfChange;
 import io.latchkey.raft.raftpb.ConfChangeV2;
@@ -84,6 +85,8 @@ public final class Replica {
     private long snapshotIndex;
     /** A snapshot is being serialized and saved (see {@link #maybeSnapshot}). */
     private boolean snapshotInProgress;
+    /** The index of the last applied conf change that added a new member (0: none since the start). */
+    private long memberAddedIndex;
     private Executor snapshotBuilder = Runnable::run;
     private Executor snapshotCompletion = Runnable::run;
     /*
@@ -575,7 +578,24 @@ public final class Replica {
         crashPoints.reach(CrashPoints.Point.AFTER_APPLY);
         events.applied(appliedIndex);
         for (Message response : applyMessage.getResponsesList()) {
+            stepOwnResponse(response);
+        }
+    }
+
+    /**
+     * Steps a response of this node's own storage work. Once this node has applied its own
+     * removal, the acknowledgements it sends itself for entries appended after that name a
+     * member Raft no longer tracks: Raft refuses them ("peer not found", as etcd's callers
+     * ignore), and they mean nothing any more. Any other refusal is a bug and stops the loop.
+     */
+    private void stepOwnResponse(Message response) {
+        try {
             rawNode.step(response);
+        } catch (StepRefusedException e) {
+            if (e != StepRefusedException.PEER_NOT_FOUND || members.containsKey(config.nodeId())) {
+                throw e;
+            }
+            logger.debug("%x dropped its own %s: it is no longer a member", config.nodeId(), response.getType());
         }
     }
 
@@ -645,7 +665,7 @@ public final class Replica {
             }
             for (Message response : m.getResponsesList()) {
                 if (response.getTo() == config.nodeId()) {
-                    rawNode.step(response);
+                    stepOwnResponse(response);
                 } else if (!durable.peersAnswered()) {
                     outgoing.add(response);
                 }
@@ -723,9 +743,9 @@ public final class Replica {
             case EntryNormal -> applyCommand(entry);
             case EntryConfChange -> {
                 ConfChange change = parseConfChange(entry);
-                applyConfChange(ConfChanges.asV2(change), change.getId());
+                applyConfChange(entry.getIndex(), ConfChanges.asV2(change), change.getId());
             }
-            case EntryConfChangeV2 -> applyConfChange(parseConfChangeV2(entry), 0);
+            case EntryConfChangeV2 -> applyConfChange(entry.getIndex(), parseConfChangeV2(entry), 0);
         }
         appliedIndex = entry.getIndex();
         hashStateIfDue();
@@ -787,11 +807,14 @@ public final class Replica {
         }
     }
 
-    private void applyConfChange(ConfChangeV2 change, long changeId) {
+    private void applyConfChange(long index, ConfChangeV2 change, long changeId) {
         confState = rawNode.applyConfChange(change);
         for (var single : change.getChangesList()) {
             switch (single.getType()) {
                 case ConfChangeAddNode, ConfChangeAddLearnerNode, ConfChangeUpdateNode -> {
+                    if (!members.containsKey(single.getNodeId())) {
+                        memberAddedIndex = index;
+                    }
                     Member member = memberFromContext(change.getContext(), single.getNodeId());
                     members.put(single.getNodeId(), member);
                     if (single.getNodeId() != config.nodeId() && !member.getPeerUrl().isEmpty()) {
@@ -871,9 +894,17 @@ public final class Replica {
      * serialization and the save run on the snapshot builder while the loop goes on, one
      * snapshot at a time, and the log is compacted back on the loop once the save is durable
      * (raft reads the snapshot from the store only from then on).
+     *
+     * <p>Also, at once, after a new member was added when there is a snapshot (so the log may be
+     * compacted): that member can only catch up through a snapshot, and Raft refuses one whose
+     * configuration does not list it ("not in the ConfState"), which every snapshot taken before
+     * the addition is. Without this the new member would wait for the next scheduled snapshot,
+     * {@code snapshotEntries} entries later: forever on an idle cluster.
      */
     private void maybeSnapshot() {
-        if (snapshotInProgress || appliedIndex - snapshotIndex < config.snapshotEntries()) {
+        boolean scheduled = appliedIndex - snapshotIndex >= config.snapshotEntries();
+        boolean owedToNewMember = snapshotIndex > 0 && memberAddedIndex > snapshotIndex;
+        if (snapshotInProgress || !(scheduled || owedToNewMember)) {
             return;
         }
         crashPoints.reach(CrashPoints.Point.BEFORE_SNAPSHOT_SAVE);

@@ -24,8 +24,12 @@ final class StoreSnapshotStreams implements SnapshotStreams {
 
     @Override
     public InputStream open(Snapshot snapshot) {
-        // Small snapshots travel inline in the core's Snapshot; larger ones stay in the store.
-        return snapshot.getData().isEmpty() ? store.openSnapshotData() : snapshot.getData().newInput();
+        // Small snapshots travel inline in the core's Snapshot; larger ones stay in the store,
+        // which may hold a newer one by now: its bytes under this snapshot's index would make the
+        // peer apply the entries in between twice, so that refuses (the send fails, Raft retries
+        // with the newer snapshot).
+        return snapshot.getData().isEmpty() ? store.openSnapshotData(snapshot.getMetadata().getIndex())
+                : snapshot.getData().newInput();
     }
 
     @Override

@@ -42,11 +42,11 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <h2>Snapshots</h2>
  * Snapshot data of any size is stored in chunks and read back as a stream
- * ({@link #openSnapshotData()}), so neither side ever holds it whole. {@link #snapshot()}
+ * ({@link #openSnapshotData(long)}), so neither side ever holds it whole. {@link #snapshot()}
  * gives the core a Snapshot with the metadata, and the data inline only when it is at most
  * {@link #SNAPSHOT_INLINE_SIZE_BYTES_MAX}; a larger snapshot comes with empty data and
  * {@link #snapshotDataSizeBytes()} tells its real size: the transport then sends MsgSnap's
- * data by streaming {@link #openSnapshotData()} (the core never looks at the bytes). A snapshot
+ * data by streaming {@link #openSnapshotData(long)} (the core never looks at the bytes). A snapshot
  * arriving from the leader is streamed into the database first ({@link #stageSnapshot}) and
  * reaches the core as a small reference that {@link #persist} installs.
  *
@@ -270,20 +270,10 @@ public final class PostgresLogStore implements Storage, AutoCloseable {
     }
 
     /**
-     * The latest snapshot's data, read chunk by chunk as it is consumed. If a newer snapshot
-     * replaces it meanwhile, reading fails with an IOException: the sender then starts over
-     * with the new one.
-     */
-    public InputStream openSnapshotData() {
-        LogTables.StoredSnapshot snapshot;
-        synchronized (this) {
-            snapshot = storedSnapshot;
-        }
-        return openSnapshotData(snapshot);
-    }
-
-    /**
      * The data of the stored snapshot at {@code index}, read chunk by chunk as it is consumed.
+     * Asked by index, never as "the latest": a sender holds the metadata of the snapshot Raft
+     * chose, and a newer one may have been saved since. If a newer snapshot replaces it while it
+     * is read, reading fails with an IOException: the sender then starts over with the new one.
      *
      * @throws IllegalStateException if the stored snapshot is not at {@code index}
      */

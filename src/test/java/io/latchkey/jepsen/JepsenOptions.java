@@ -25,7 +25,7 @@ record JepsenOptions(List<Long> seeds, int timeSeconds, int nodes, List<Nemesis.
 
     static final String USAGE = """
             usage: jepsen [--seed S] [--runs N] [--time T] [--nodes 3|5]
-                          [--nemesis kill,pause,partition,loss,clock,fsync,member,transfer,oneway,pgpause|all|none]
+                          [--nemesis kill,pause,partition,loss,clock,fsync,member,transfer,oneway,pgpause,reconfig|all|none]
                           [--workload register,lease-register,lock,lease,watch] [--net netns|loopback] [--out DIR] [--keep]
                           [--snapshot-entries N]
               --runs N   runs seeds S, S+1, ... S+N-1 (default 1)

@@ -31,9 +31,41 @@ final class Nemesis implements Runnable {
      * (issue 15). ONEWAY: one-way partitions (iptables drops at the receiver only): a node
      * that hears nobody, a node nobody hears, or random single directions. PGPAUSE: SIGSTOP of
      * one node's PostgreSQL (the server and its backends), now and then past the node's JDBC
-     * socket timeout, then SIGCONT.
+     * socket timeout, then SIGCONT. RECONFIG: the MEMBER change (remove, re-add with an empty
+     * data directory as learner, promote) while, during each of its steps, a member is killed
+     * and restarted or paused, its JVM or its PostgreSQL ({@link StepCrashes}).
      */
-    enum Fault { KILL, PAUSE, PARTITION, LOSS, CLOCK, FSYNC, MEMBER, TRANSFER, ONEWAY, PGPAUSE }
+    enum Fault { KILL, PAUSE, PARTITION, LOSS, CLOCK, FSYNC, MEMBER, TRANSFER, ONEWAY, PGPAUSE, RECONFIG }
+
+    /** The steps of a membership change, each of which a fault may run alongside. */
+    enum MemberStep {
+        /** Removing the old member until the others no longer list it. */
+        REMOVE,
+        /** Adding the new member (as learner) through the leader; the old member's process is dead. */
+        ADD,
+        /** The new member runs, catches up (usually by snapshot install) and is promoted. */
+        JOIN
+    }
+
+    /** What runs alongside each step of a membership change. */
+    interface Alongside {
+        /** Nothing: a membership change on its own. */
+        Alongside NOTHING = new Alongside() {
+            @Override
+            public void begin(MemberStep step, int victim) {
+            }
+
+            @Override
+            public void end() {
+            }
+        };
+
+        /** Starts what runs alongside {@code step}; {@code victim} is the slot whose member is replaced. */
+        void begin(MemberStep step, int victim) throws Exception;
+
+        /** Waits until what {@link #begin} started has ended and its node is back. */
+        void end() throws Exception;
+    }
 
     /** Wall-clock offsets a clock jump picks from (seconds): around the TTL, minutes, an hour, a day. */
     private static final long[] CLOCK_OFFSETS = {-86_400, -3600, -300, -30, -5, -2, 2, 5, 30, 300, 3600, 86_400};
@@ -60,7 +92,7 @@ final class Nemesis implements Runnable {
         return List.copyOf(events);
     }
 
-    private void log(String what) {
+    void log(String what) {
         String line = String.format("%7.1fs %s", (System.nanoTime() - startNanos) / 1e9, what);
         events.add(line);
     }
@@ -82,7 +114,7 @@ final class Nemesis implements Runnable {
     }
 
     /** Sleeps, waking early when the workload ends; false if it ended. */
-    private boolean sleep(long millis) throws InterruptedException {
+    boolean sleep(long millis) throws InterruptedException {
         long until = Math.min(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis), endNanos);
         while (System.nanoTime() - until < 0) {
             Await.pause(Duration.ofMillis(Math.max(1, Math.min(100, TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime())))));
@@ -106,6 +138,7 @@ final class Nemesis implements Runnable {
                     case CLOCK -> clock();
                     case FSYNC -> fsync();
                     case MEMBER -> memberChangeUnderLoss();
+                    case RECONFIG -> member(new StepCrashes(this, nodes, random));
                     case TRANSFER -> transfer();
                     case ONEWAY -> oneWay();
                     case PGPAUSE -> pausePostgres();
@@ -124,7 +157,7 @@ final class Nemesis implements Runnable {
     }
 
     /** The current leader half the time (when one is known), else a random node. */
-    private int target() {
+    int target() {
         int pick = random.nextInt(nodes.size());
         if (random.nextBoolean()) {
             int leader = nodes.leader();
@@ -174,16 +207,34 @@ final class Nemesis implements Runnable {
 
     private void kill() throws Exception {
         int n = target();
+        kill(n, killMillis(random));
+    }
+
+    /** How long a killed node stays down. */
+    static long killMillis(Random random) {
+        return 1000 + random.nextInt(4000);
+    }
+
+    /** kill -9 node n, restart it after {@code downMillis} (sooner when the workload ends). */
+    void kill(int n, long downMillis) throws Exception {
         log("kill -9 node " + (n + 1));
         nodes.kill(n);
-        sleep(1000 + random.nextInt(4000));
+        sleep(downMillis);
         log("restart node " + (n + 1));
         nodes.start(n);
     }
 
     private void pause() throws InterruptedException {
         int n = target();
-        long millis = Workloads.LEASE_TTL_SECONDS * 1000 + 1000 + random.nextInt(3000);
+        pause(n, pauseMillis(random));
+    }
+
+    /** How long a node stays stopped: past the lease TTL. */
+    static long pauseMillis(Random random) {
+        return Workloads.LEASE_TTL_SECONDS * 1000 + 1000 + random.nextInt(3000);
+    }
+
+    void pause(int n, long millis) throws InterruptedException {
         log("SIGSTOP node " + (n + 1) + " for " + millis + " ms");
         nodes.pause(n);
         try {
@@ -297,7 +348,15 @@ final class Nemesis implements Runnable {
      */
     private void pausePostgres() throws Exception {
         int n = target();
-        long millis = random.nextInt(4) == 0 ? 21_000 + random.nextInt(3000) : 2000 + random.nextInt(6000);
+        pausePostgres(n, postgresPauseMillis(random));
+    }
+
+    /** Usually a few seconds; one time in four past the node's JDBC socket timeout. */
+    static long postgresPauseMillis(Random random) {
+        return random.nextInt(4) == 0 ? 21_000 + random.nextInt(3000) : 2000 + random.nextInt(6000);
+    }
+
+    void pausePostgres(int n, long millis) throws Exception {
         int stopped = nodes.pausePostgres(n);
         if (stopped == 0) {
             log("PostgreSQL pause skipped: node " + (n + 1) + " has no running PostgreSQL");
@@ -458,7 +517,7 @@ final class Nemesis implements Runnable {
             nodes.network.lossy(p);
         }
         try {
-            member();
+            member(Alongside.NOTHING);
         } finally {
             if (lossy) {
                 log("heal");
@@ -471,13 +530,61 @@ final class Nemesis implements Runnable {
      * Removes one member through the leader and adds a new member (new id, empty data) in its
      * slot: as learner, then promoted once it caught up. The removed node runs on for a moment
      * before it is killed, so a member that does not yet know it was removed meets clients.
+     * {@code alongside} runs next to each step ({@link MemberStep}).
      */
-    private void member() throws Exception {
+    private void member(Alongside alongside) throws Exception {
         int victim = target();
-        long oldId = nodes.memberId(victim);
-        String oldHex = Long.toHexString(oldId);
-        // Asked again, through whichever node leads then, while the answer says it did nothing
-        // (an election under way, leadership moved on).
+        boolean removed;
+        alongside.begin(MemberStep.REMOVE, victim);
+        try {
+            removed = remove(victim);
+        } finally {
+            alongside.end();
+        }
+        if (!removed) {
+            return;
+        }
+        Await.pause(Duration.ofMillis(1000 + random.nextInt(2000)));
+        if (!running()) {
+            // A new member after the workload ended proves nothing and only lengthens the run.
+            log("workload over: the removed member of node " + (victim + 1) + " is not replaced");
+            return;
+        }
+        log("kill -9 removed node " + (victim + 1));
+        nodes.kill(victim);
+
+        AddedMember added;
+        alongside.begin(MemberStep.ADD, victim);
+        try {
+            added = add(victim);
+        } finally {
+            alongside.end();
+        }
+        if (added == null) {
+            log("no new member added for node " + (victim + 1) + "; the slot stays empty");
+            return;
+        }
+        log("added learner " + added.id() + " for node " + (victim + 1) + "; starting it");
+        nodes.replaceMember(victim, Long.parseUnsignedLong(added.id(), 16), added.clusterId());
+        // Started before anything runs alongside, which may kill and restart this very node.
+        nodes.start(victim);
+        boolean promoted;
+        alongside.begin(MemberStep.JOIN, victim);
+        try {
+            promoted = promote(added.id());
+        } finally {
+            alongside.end();
+        }
+        log(promoted ? "promoted " + added.id() + " (node " + (victim + 1) + ") to voter"
+                : "learner " + added.id() + " (node " + (victim + 1) + ") not promoted within " + MEMBER_STEP_TIMEOUT.toSeconds() + " s");
+    }
+
+    /** Removes the member of slot {@code victim}; true once the others no longer list it. */
+    private boolean remove(int victim) {
+        String oldHex = Long.toHexString(nodes.memberId(victim));
+        // Asked again, through whichever node leads then, while the answer says it did nothing:
+        // an election under way, leadership moved on, or a refusal (409) because the leader has
+        // not heard from enough of the others lately, as right after a fault healed.
         Answer[] removed = {null};
         boolean asked = Await.within(Duration.ofSeconds(15), () -> {
             int via = nodes.leader();
@@ -487,38 +594,49 @@ final class Nemesis implements Runnable {
             // The client follows a 307 (leadership moved on) to the leader it names.
             removed[0] = Answer.of(() -> nodes.admin(via).removeMember(oldHex), 204);
             log("remove member " + oldHex + " (node " + (victim + 1) + ") via node " + (via + 1) + ": " + removed[0]);
-            if (removed[0].certainlyNothing()) {
+            if (removed[0].certainlyNothing() || removed[0].answered(409)) {
                 Await.pause(Duration.ofMillis(500));
                 return false;
             }
             return true;
         });
         if (!asked || (removed[0].fate() == Answer.Fate.ANSWERED && removed[0].status() != 204)) {
-            // No leader took it, or it was refused (409: the others would not form a quorum).
+            // No leader took it, or it was refused all along (409: the others would not form a quorum).
             log("membership change skipped");
-            return;
+            return false;
         }
         boolean gone = Await.within(Duration.ofSeconds(10), () -> !knownMember(victim, oldHex));
         if (!gone) {
             log("member " + oldHex + " still in the membership; no replacement");
-            return;
         }
-        Await.pause(Duration.ofMillis(1000 + random.nextInt(2000)));
-        log("kill -9 removed node " + (victim + 1));
-        nodes.kill(victim);
+        return gone;
+    }
 
-        String[] added = new String[2];
+    /**
+     * Adds a learner for slot {@code victim} through whichever node leads, asking again while
+     * that fails; null if none was added in time. After an answer that never came, the member
+     * may have been added all the same: it is then found by its name rather than added twice.
+     */
+    private AddedMember add(int victim) {
+        String name = "node-" + (victim + 1) + "-" + System.nanoTime();
+        AddedMember[] added = {null};
         boolean ok = Await.within(MEMBER_STEP_TIMEOUT, () -> {
             int leader = nodes.leader();
             if (leader < 0 || leader == victim) {
                 // The others may still name the removed (now dead) node until they elect anew.
                 return false;
             }
+            ClusterInfo view = nodes.view(leader);
+            if (view != null) {
+                added[0] = view.members().stream().filter(m -> m.name().equals(name)).findFirst()
+                        .map(m -> new AddedMember(m.id(), view.clusterId())).orElse(null);
+                if (added[0] != null) {
+                    log("an earlier request added " + name + " as " + added[0].id());
+                    return true;
+                }
+            }
             try {
-                AddedMember member = nodes.admin(leader).addMember("node-" + (victim + 1) + "-" + System.nanoTime(),
-                        nodes.peerUrl(victim), nodes.clientUrl(victim));
-                added[0] = member.id();
-                added[1] = member.clusterId();
+                added[0] = nodes.admin(leader).addMember(name, nodes.peerUrl(victim), nodes.clientUrl(victim));
                 return true;
             } catch (LatchkeyException e) {
                 log("add member for node " + (victim + 1) + " via node " + (leader + 1) + ": " + Answer.of(e));
@@ -526,16 +644,7 @@ final class Nemesis implements Runnable {
                 return false;
             }
         });
-        if (!ok) {
-            log("no new member added for node " + (victim + 1) + "; the slot stays empty");
-            return;
-        }
-        log("added learner " + added[0] + " for node " + (victim + 1) + "; starting it");
-        nodes.replaceMember(victim, Long.parseUnsignedLong(added[0], 16), added[1]);
-        nodes.start(victim);
-        boolean promoted = promote(added[0]);
-        log(promoted ? "promoted " + added[0] + " (node " + (victim + 1) + ") to voter"
-                : "learner " + added[0] + " (node " + (victim + 1) + ") not promoted within " + MEMBER_STEP_TIMEOUT.toSeconds() + " s");
+        return ok ? added[0] : null;
     }
 
     /** Promotes the learner through whichever node leads; retries while it is catching up. */

@@ -106,6 +106,11 @@ final class Nodes implements AutoCloseable {
         return processes.get(i) != null && processes.get(i).isAlive();
     }
 
+    /** Alive and not stopped by {@link #pause}: it can answer. */
+    private synchronized boolean running(int i) {
+        return alive(i) && !paused[i];
+    }
+
     synchronized void startAll() throws IOException {
         for (int i = 0; i < size(); i++) {
             start(i);
@@ -278,7 +283,7 @@ final class Nodes implements AutoCloseable {
     int leader() {
         int[] votes = new int[size()];
         for (int i = 0; i < size(); i++) {
-            int l = alive(i) && !paused[i] ? leaderSeenBy(i) : -1;
+            int l = running(i) ? leaderSeenBy(i) : -1;
             if (l >= 0 && l < size()) {
                 votes[l]++;
             }

@@ -74,7 +74,7 @@ class PostgresFaultTest {
             assertThat(store.writerBackendPid()).as("the write went through a new connection").isNotEqualTo(writerPid);
         }
         try (PostgresLogStore store = PostgresLogStore.open(config, NODE);
-             InputStream in = store.openSnapshotData()) {
+             InputStream in = store.openSnapshotData(50)) {
             assertThat(store.firstIndex()).isEqualTo(51);
             assertThat(store.lastIndex()).isEqualTo(53);
             assertThat(store.hardState()).isEqualTo(hardState(4, 7, 50));

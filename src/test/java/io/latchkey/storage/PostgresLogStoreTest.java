@@ -194,7 +194,7 @@ class PostgresLogStoreTest {
         assertThat(TestPostgres.count(config.schema(), "SELECT count(*) FROM snapshot_chunk"))
                 .isEqualTo((sizeBytes + LogTables.SNAPSHOT_CHUNK_SIZE_BYTES - 1) / LogTables.SNAPSHOT_CHUNK_SIZE_BYTES);
         try (PostgresLogStore store = PostgresLogStore.open(config, NODE_1);
-             InputStream in = store.openSnapshotData()) {
+             InputStream in = store.openSnapshotData(100)) {
             assertThat(digest(in)).isEqualTo(written);
         }
     }
@@ -235,6 +235,31 @@ class PostgresLogStoreTest {
         try (PostgresLogStore store = PostgresLogStore.open(config, NODE_1);
              InputStream in = store.openSnapshotData(100)) {
             assertThat(digest(in)).isEqualTo(written);
+        }
+    }
+
+    /**
+     * A leader streams the snapshot Raft chose, by its index; when a newer one was saved in the
+     * meantime, the older one's bytes are gone and the newer one's must not be sent in their
+     * place (the peer would label them with the older index and apply the entries in between
+     * a second time).
+     */
+    @Test
+    void snapshotDataOfAnIndex_isRefusedOnceANewerSnapshotReplacedIt() throws Exception {
+        try (PostgresLogStore store = PostgresLogStore.open(TestPostgres.freshConfig(), NODE_1)) {
+            store.persist(null, entries(1, 1, 5), null);
+            store.applySnapshot(SnapshotMetadata.newBuilder().setIndex(100).setTerm(3).setConfState(VOTERS_123).build(),
+                    new java.io.ByteArrayInputStream("state at 100".getBytes(StandardCharsets.UTF_8)));
+            Snapshot chosen = store.snapshot();
+            store.applySnapshot(SnapshotMetadata.newBuilder().setIndex(200).setTerm(3).setConfState(VOTERS_123).build(),
+                    new java.io.ByteArrayInputStream("state at 200".getBytes(StandardCharsets.UTF_8)));
+
+            assertThatThrownBy(() -> store.openSnapshotData(chosen.getMetadata().getIndex()))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessage("the stored snapshot is at index 200, not 100");
+            try (InputStream in = store.openSnapshotData(200)) {
+                assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("state at 200");
+            }
         }
     }
 

@@ -39,7 +39,7 @@ class SnapshotChecksumTest {
         try (PostgresLogStore store = PostgresLogStore.open(config, NODE)) {
             store.persist(hardState(2, 7, 20), entries(1, 2, 25), null);
             store.persist(hardState(2, 7, 20), entries(21, 2, 5), snapshot);
-            try (InputStream in = store.openSnapshotData()) {
+            try (InputStream in = store.openSnapshotData(20)) {
                 assertThat(in.readAllBytes()).isEqualTo(data);
             }
 
@@ -47,7 +47,7 @@ class SnapshotChecksumTest {
                 s.executeUpdate("UPDATE snapshot_chunk SET data = set_byte(data, 100, (get_byte(data, 100) + 1) % 256) WHERE seq = 1");
             }
             assertThatThrownBy(() -> {
-                try (InputStream in = store.openSnapshotData()) {
+                try (InputStream in = store.openSnapshotData(20)) {
                     in.readAllBytes();
                 }
             }).isInstanceOf(IOException.class).rootCause()

@@ -26,6 +26,9 @@ final class ReplicaGroup {
     final List<Message> sent = new ArrayList<>();
     private final Map<Long, Replica> replicas = new TreeMap<>();
     final Map<Long, CounterStateMachine> stateMachines = new TreeMap<>();
+    private final HandTransport transport;
+    /** With async storage writes: per replica, append work taken but not yet made durable while its writes are held. */
+    private final Map<Long, ArrayDeque<List<Message>>> heldWrites = new TreeMap<>();
 
     /** Bootstraps voters 1..size with {@link #config}; call {@link #electLeader} next. */
     ReplicaGroup(int size) {
@@ -38,19 +41,26 @@ final class ReplicaGroup {
         for (long id = 1; id <= size; id++) {
             members.add(Member.newBuilder().setId(id).build());
         }
-        HandTransport transport = new HandTransport(messages -> {
+        transport = new HandTransport(messages -> {
             sent.addAll(messages);
             inFlight.addAll(messages);
         });
         for (long id = 1; id <= size; id++) {
-            CounterStateMachine stateMachine = new CounterStateMachine((index, payload) -> {
-            });
-            Replica replica = new Replica(configFor.apply(id), new SimLogStore(), transport, stateMachine,
-                    SimCluster.QUIET, CrashPoints.NONE);
-            replica.bootstrap(members);
-            replicas.put(id, replica);
-            stateMachines.put(id, stateMachine);
+            start(id, configFor.apply(id)).bootstrap(members);
         }
+    }
+
+    /**
+     * Starts member {@code id} on empty storage without bootstrapping it: a member the cluster
+     * added through a conf change, which learns everything from the leader.
+     */
+    Replica start(long id, ReplicaConfig config) {
+        CounterStateMachine stateMachine = new CounterStateMachine((index, payload) -> {
+        });
+        Replica replica = new Replica(config, new SimLogStore(), transport, stateMachine, SimCluster.QUIET, CrashPoints.NONE);
+        replicas.put(id, replica);
+        stateMachines.put(id, stateMachine);
+        return replica;
     }
 
     /** Small sizes, synchronous storage writes, a seeded random per id. */
@@ -82,14 +92,47 @@ final class ReplicaGroup {
         return leader;
     }
 
-    /** Handles Readies and delivers messages until nothing moves. */
+    /**
+     * With async storage writes, replica {@code id}'s append work waits (a stalled disk) until
+     * {@link #releaseWrite} makes it durable one batch at a time.
+     */
+    void holdWrites(long id) {
+        heldWrites.put(id, new ArrayDeque<>());
+    }
+
+    /** Makes the oldest held batch of replica {@code id} durable; false if none was held. */
+    boolean releaseWrite(long id) {
+        List<Message> work = heldWrites.get(id).poll();
+        if (work == null) {
+            return false;
+        }
+        Replica replica = replicas.get(id);
+        replica.appendDurable(replica.persist(work));
+        return true;
+    }
+
+    /**
+     * Handles Readies, makes append work durable at once (async storage writes) unless held,
+     * and delivers messages until nothing moves.
+     */
     void settle() {
         boolean moved = true;
         while (moved) {
             moved = false;
-            for (Replica replica : replicas.values()) {
+            for (Map.Entry<Long, Replica> entry : replicas.entrySet()) {
+                Replica replica = entry.getValue();
                 while (replica.hasReady()) {
                     replica.processReady();
+                    moved = true;
+                }
+                if (replica.hasAppendWork()) {
+                    List<Message> work = replica.takeAppendWork();
+                    ArrayDeque<List<Message>> held = heldWrites.get(entry.getKey());
+                    if (held != null) {
+                        held.add(work);
+                    } else {
+                        replica.appendDurable(replica.persist(work));
+                    }
                     moved = true;
                 }
             }
