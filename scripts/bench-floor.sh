@@ -10,7 +10,8 @@
 #    target/bench/floor) and, on its own embedded PostgreSQL, runs pgbench with one client
 #    doing one durable single-row INSERT per transaction (fsync and synchronous_commit on, as
 #    the node sets them);
-# 3. puts at one client on that node (io.latchkey.bench.ServiceLoadGenerator), then reads the
+# 3. puts at one client on that node (io.latchkey.bench.ServiceLoadGenerator, after BENCH_PRIME
+#    (30) seconds of unmeasured puts: a fresh JVM's first seconds are interpreted), then reads the
 #    node's own storage commit time (the `persist` write stage: one Ready's entries and hard
 #    state, one transaction) from its /metrics;
 # 4. pgbench again, so that the disk's drift during the run shows as the two pgbench rows'
@@ -73,7 +74,8 @@ read -r pgbench_before pgbench_before_rate < <(pgbench_p50)
 read -r _ _ put_rate put_p50 _ _ < <("$JAVA_HOME/bin/java" \
     -cp "target/test-classes:target/classes:$(cat "$classpath_file")" \
     io.latchkey.bench.ServiceLoadGenerator run --system latchkey --endpoints "$node" \
-    --mode leader --clients 1 --scenarios put --warmup "$seconds" --seconds "$seconds" | grep -E '^put ')
+    --mode leader --clients 1 --scenarios put --prime "${BENCH_PRIME:-30}" --warmup 2 --seconds "$seconds" \
+    | grep -E '^put ')
 persist_p50=$(curl -fsS "$node/metrics" \
     | awk -F'[ ]' '/^latchkey_write_stage_seconds\{/ && /quantile="0.5"/ && /stage="persist"/ { printf "%.3f", $2 * 1000 }')
 
