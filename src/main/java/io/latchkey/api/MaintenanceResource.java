@@ -69,7 +69,11 @@ public class MaintenanceResource {
                 r -> new Captured(stateMachine.captureSnapshot(), r.appliedIndex()), StateAccess.READ_TIMEOUT));
         SnapshotImage body = Backups.image(captured.state(), captured.appliedIndex(), host.identity().clusterId());
         String sha256 = HexFormat.of().formatHex(Sha256.of(body).toByteArray());
-        StreamingOutput stream = body::writeTo;
+        StreamingOutput stream = out -> {
+            SlicedWrites sliced = new SlicedWrites(out);
+            body.writeTo(sliced);
+            sliced.flush();
+        };
         long revision = captured.state().revision();
         return Response.ok(stream)
                 .header(REVISION_HEADER, revision)
