@@ -656,7 +656,6 @@ public final class Replica {
      * messages were taken.
      */
     public void appendDurable(Durable durable) {
-        List<Message> outgoing = new ArrayList<>();
         for (Message m : durable.appendMessages()) {
             if (m.hasSnapshot() && !Ready.isEmptySnap(m.getSnapshot())) {
                 crashPoints.reach(CrashPoints.Point.BEFORE_SNAPSHOT_APPLY);
@@ -666,12 +665,12 @@ public final class Replica {
             for (Message response : m.getResponsesList()) {
                 if (response.getTo() == config.nodeId()) {
                     stepOwnResponse(response);
-                } else if (!durable.peersAnswered()) {
-                    outgoing.add(response);
                 }
             }
         }
-        send(outgoing);
+        if (!durable.peersAnswered()) {
+            send(peerResponses(durable.appendMessages()));
+        }
     }
 
     private List<Message> peerResponses(List<Message> appendMessages) {
